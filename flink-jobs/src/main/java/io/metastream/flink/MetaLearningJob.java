@@ -1,0 +1,267 @@
+package io.metastream.flink;
+
+import io.metastream.client.Codecs;
+import io.metastream.flink.internal.AvroRecordSerializer;
+import io.metastream.flink.internal.MetaLearnerFunction;
+import io.metastream.flink.internal.ModelVersionDeserializer;
+import io.metastream.flink.internal.RawRecord;
+import io.metastream.flink.internal.RawRecordDeserializer;
+import io.metastream.flink.internal.TaskAdaptationFunction;
+import io.metastream.flink.internal.TaskSegment;
+import io.metastream.flink.internal.TransitionValidator;
+import io.metastream.schema.AdaptedModel;
+import io.metastream.schema.DeadLetter;
+import io.metastream.schema.ModelVersion;
+import io.metastream.schema.Transition;
+import io.metastream.sim.TaskFamilies;
+import io.metastream.sim.TaskFamily;
+
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.streaming.api.datastream.BroadcastStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+
+/**
+ * The metastream job: experience in, model versions and per-task adaptations out.
+ *
+ * <pre>
+ *   experience ─► validate ─bad─► dead-letters
+ *                    │ good
+ *                    ▼ keyBy(taskId)
+ *   models ─broadcast─► task adaptation (inner loop) ─► adapted
+ *                    │ task segments
+ *                    ▼
+ *               meta-learner (outer loop, parallelism 1) ─► models  (read back above: the feedback edge)
+ * </pre>
+ *
+ * <p>The job receives its sources and sinks ({@link #MetaLearningJob}); {@link #fromKafka} wires the
+ * production Kafka endpoints and tests pass their own. {@link #build} adds the graph to an environment.
+ */
+public final class MetaLearningJob {
+
+    private final Configuration config;
+    private final Source<RawRecord, ?, ?> experience;
+    private final Source<ModelVersion, ?, ?> models;
+    private final Sink<ModelVersion> modelSink;
+    private final Sink<AdaptedModel> adaptedSink;
+    private final Sink<DeadLetter> deadLetterSink;
+
+    public MetaLearningJob(Configuration config, Source<RawRecord, ?, ?> experience, Source<ModelVersion, ?, ?> models,
+            Sink<ModelVersion> modelSink, Sink<AdaptedModel> adaptedSink, Sink<DeadLetter> deadLetterSink) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.experience = Objects.requireNonNull(experience, "experience");
+        this.models = Objects.requireNonNull(models, "models");
+        this.modelSink = Objects.requireNonNull(modelSink, "modelSink");
+        this.adaptedSink = Objects.requireNonNull(adaptedSink, "adaptedSink");
+        this.deadLetterSink = Objects.requireNonNull(deadLetterSink, "deadLetterSink");
+        String algorithm = config.get(MetaStreamOptions.ALGORITHM);
+        if (!"grbal".equalsIgnoreCase(algorithm)) {
+            throw new IllegalArgumentException("metastream.algorithm '" + algorithm
+                    + "' is not supported; supported: grbal");
+        }
+    }
+
+    /** The job wired to the Kafka topics named in {@code config}, exactly-once on every sink. */
+    public static MetaLearningJob fromKafka(Configuration config) {
+        String servers = config.getOptional(MetaStreamOptions.BOOTSTRAP_SERVERS).orElseThrow(() ->
+                new IllegalArgumentException("set " + MetaStreamOptions.BOOTSTRAP_SERVERS.key()
+                        + " (e.g. --metastream.bootstrap-servers localhost:9092)"));
+        Properties kafka = kafkaProperties(config);
+        String group = config.get(MetaStreamOptions.GROUP_ID);
+
+        KafkaSource<RawRecord> experience = KafkaSource.<RawRecord>builder()
+                .setBootstrapServers(servers)
+                .setTopics(config.get(MetaStreamOptions.EXPERIENCE_TOPIC))
+                .setGroupId(group + "-experience")
+                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setDeserializer(new RawRecordDeserializer())
+                .setProperties(kafka)
+                .setProperty("isolation.level", "read_committed")
+                .build();
+        KafkaSource<ModelVersion> models = KafkaSource.<ModelVersion>builder()
+                .setBootstrapServers(servers)
+                .setTopics(config.get(MetaStreamOptions.MODELS_TOPIC))
+                .setGroupId(group + "-models")
+                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setDeserializer(new ModelVersionDeserializer())
+                .setProperties(kafka)
+                .setProperty("isolation.level", "read_committed")
+                .build();
+
+        String modelsTopic = config.get(MetaStreamOptions.MODELS_TOPIC);
+        String adaptedTopic = config.get(MetaStreamOptions.ADAPTED_TOPIC);
+        String deadTopic = config.get(MetaStreamOptions.DEAD_LETTER_TOPIC);
+        return new MetaLearningJob(config, experience, models,
+                exactlyOnceSink(config, servers, kafka, group + "-models",
+                        new AvroRecordSerializer<ModelVersion>(modelsTopic, Codecs::modelVersion,
+                                m -> m.getModelName().getBytes(StandardCharsets.UTF_8))),
+                exactlyOnceSink(config, servers, kafka, group + "-adapted",
+                        new AvroRecordSerializer<AdaptedModel>(adaptedTopic, Codecs::adaptedModel,
+                                a -> a.getTaskId().getBytes(StandardCharsets.UTF_8))),
+                exactlyOnceSink(config, servers, kafka, group + "-dead-letters",
+                        new AvroRecordSerializer<DeadLetter>(deadTopic, Codecs::deadLetter,
+                                d -> d.getKey() == null ? null : bytes(d.getKey()))));
+    }
+
+    private static byte[] bytes(java.nio.ByteBuffer b) {
+        java.nio.ByteBuffer d = b.duplicate();
+        byte[] out = new byte[d.remaining()];
+        d.get(out);
+        return out;
+    }
+
+    private static <T> KafkaSink<T> exactlyOnceSink(Configuration config, String servers, Properties kafka,
+            String transactionalIdPrefix, org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema<T> schema) {
+        return KafkaSink.<T>builder()
+                .setBootstrapServers(servers)
+                .setKafkaProducerConfig(kafka)
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix(transactionalIdPrefix)
+                .setProperty("transaction.timeout.ms",
+                        Long.toString(config.get(MetaStreamOptions.TRANSACTION_TIMEOUT).toMillis()))
+                .setProperty("max.request.size", "20971520")
+                .setRecordSerializer(schema)
+                .build();
+    }
+
+    /** Kafka client properties from {@code kafka.*} keys (security settings and the like). */
+    static Properties kafkaProperties(Configuration config) {
+        Properties p = new Properties();
+        config.toMap().forEach((k, v) -> {
+            if (k.startsWith(MetaStreamOptions.KAFKA_PREFIX)) {
+                p.setProperty(k.substring(MetaStreamOptions.KAFKA_PREFIX.length()), v);
+            }
+        });
+        return p;
+    }
+
+    /** The algorithm configuration: {@code grbal.*} keys plus the task family's observation and action sizes. */
+    public static Map<String, String> grbalConfig(Configuration config) {
+        TaskFamily family = TaskFamilies.byName(config.get(MetaStreamOptions.TASK_FAMILY));
+        Map<String, String> m = new HashMap<>();
+        config.toMap().forEach((k, v) -> {
+            if (k.startsWith(MetaStreamOptions.GRBAL_PREFIX)) {
+                m.put(k.substring(MetaStreamOptions.GRBAL_PREFIX.length()), v);
+            }
+        });
+        m.put("obsDim", Integer.toString(family.obsDim()));
+        m.put("actDim", Integer.toString(family.actDim()));
+        return m;
+    }
+
+    /** Environment settings the job relies on: exactly-once checkpoints, no Kryo, a restart budget. */
+    public static Configuration environmentConfig(Configuration config) {
+        Configuration env = new Configuration(config);
+        env.set(PipelineOptions.GENERIC_TYPES, false);
+        if (!config.contains(RestartStrategyOptions.RESTART_STRATEGY)) {
+            env.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+            env.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 20);
+            env.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(1));
+        }
+        return env;
+    }
+
+    /** Adds the job's graph to {@code env}. */
+    public void build(StreamExecutionEnvironment env) {
+        env.configure(environmentConfig(config));
+        env.enableCheckpointing(config.get(MetaStreamOptions.CHECKPOINT_INTERVAL).toMillis(), CheckpointingMode.EXACTLY_ONCE);
+        env.setMaxParallelism(config.get(MetaStreamOptions.MAX_PARALLELISM));
+        int parallelism = config.get(MetaStreamOptions.PARALLELISM);
+        String modelName = config.get(MetaStreamOptions.MODEL_NAME);
+        TaskFamily family = TaskFamilies.byName(config.get(MetaStreamOptions.TASK_FAMILY));
+        Map<String, String> grbal = grbalConfig(config);
+
+        SingleOutputStreamOperator<Transition> transitions = env
+                .fromSource(experience, WatermarkStrategy.noWatermarks(), "experience")
+                .uid("experience-source")
+                .setParallelism(parallelism)
+                .process(new TransitionValidator(family.obsDim(), family.actDim()))
+                .returns(new AvroTypeInfo<>(Transition.class))
+                .name("validate")
+                .uid("validate")
+                .setParallelism(parallelism);
+        transitions.getSideOutput(TransitionValidator.DEAD_LETTERS)
+                .sinkTo(deadLetterSink).name("dead-letters").uid("dead-letter-sink").setParallelism(1);
+
+        BroadcastStream<ModelVersion> theta = env
+                .fromSource(models, WatermarkStrategy.noWatermarks(), "models")
+                .uid("models-source")
+                .setParallelism(1)
+                .broadcast(TaskAdaptationFunction.MODELS);
+
+        SingleOutputStreamOperator<AdaptedModel> adapted = transitions
+                .keyBy(Transition::getTaskId, Types.STRING)
+                .connect(theta)
+                .process(new TaskAdaptationFunction(modelName, grbal,
+                        config.get(MetaStreamOptions.ADAPT_EVERY), config.get(MetaStreamOptions.SEGMENT_STRIDE)))
+                .returns(new AvroTypeInfo<>(AdaptedModel.class))
+                .name("task-adaptation")
+                .uid("task-adaptation")
+                .setParallelism(parallelism);
+        adapted.sinkTo(adaptedSink).name("adapted").uid("adapted-sink").setParallelism(parallelism);
+
+        DataStream<TaskSegment> segments = adapted.getSideOutput(TaskAdaptationFunction.SEGMENTS);
+        Map<String, String> jobInfo = new HashMap<>();
+        jobInfo.put("taskFamily", family.name());
+        jobInfo.put("adaptEvery", Integer.toString(config.get(MetaStreamOptions.ADAPT_EVERY)));
+        jobInfo.put("segmentStride", Integer.toString(config.get(MetaStreamOptions.SEGMENT_STRIDE)));
+        jobInfo.put("publishEvery", Integer.toString(config.get(MetaStreamOptions.PUBLISH_EVERY)));
+        segments
+                .process(new MetaLearnerFunction(modelName, grbal, jobInfo,
+                        config.get(MetaStreamOptions.PUBLISH_EVERY), config.get(MetaStreamOptions.MAX_POLICY_LAG)))
+                .returns(new AvroTypeInfo<>(ModelVersion.class))
+                .name("meta-learner")
+                .uid("meta-learner")
+                .setParallelism(1)
+                .setMaxParallelism(1)
+                .sinkTo(modelSink).name("models").uid("models-sink").setParallelism(1);
+    }
+
+    /**
+     * Entry point for {@code flink run}: every option as {@code --key value} (see {@link MetaStreamOptions};
+     * {@code grbal.*} and {@code kafka.*} keys pass through).
+     */
+    public static void main(String[] args) throws Exception {
+        Configuration config = parseArgs(args);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(environmentConfig(config));
+        fromKafka(config).build(env);
+        env.execute("metastream " + config.get(MetaStreamOptions.MODEL_NAME));
+    }
+
+    /** Parses {@code --key value} pairs; a key without a value or a stray word is an error that names it. */
+    public static Configuration parseArgs(String[] args) {
+        Map<String, String> m = new HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (!a.startsWith("--") || a.length() == 2) {
+                throw new IllegalArgumentException("expected --key value, got '" + a + "'");
+            }
+            if (i + 1 >= args.length) {
+                throw new IllegalArgumentException("option " + a + " needs a value");
+            }
+            m.put(a.substring(2), args[++i]);
+        }
+        return Configuration.fromMap(m);
+    }
+}

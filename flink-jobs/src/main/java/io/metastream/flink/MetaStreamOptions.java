@@ -1,0 +1,124 @@
+package io.metastream.flink;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+
+import java.time.Duration;
+
+/**
+ * Every setting of the metastream job, declared once with its type, default and description.
+ *
+ * <p>Algorithm hyper-parameters are not listed here: keys prefixed {@value #GRBAL_PREFIX} are handed to
+ * {@code io.metastream.core.grbal.GrbalConfig#fromMap} (which rejects unknown keys), and keys prefixed
+ * {@value #KAFKA_PREFIX} are passed, without the prefix, to every Kafka client of the job (for example
+ * {@code kafka.security.protocol=SASL_SSL}).
+ */
+public final class MetaStreamOptions {
+
+    public static final String GRBAL_PREFIX = "grbal.";
+    public static final String KAFKA_PREFIX = "kafka.";
+
+    public static final ConfigOption<String> BOOTSTRAP_SERVERS =
+            ConfigOptions.key("metastream.bootstrap-servers")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription("Kafka bootstrap servers, host:port[,host:port...]. Required.");
+
+    public static final ConfigOption<String> EXPERIENCE_TOPIC =
+            ConfigOptions.key("metastream.topic.experience")
+                    .stringType()
+                    .defaultValue("metastream.experience")
+                    .withDescription("Topic of Transition records (key = taskId) the fleet produces.");
+
+    public static final ConfigOption<String> MODELS_TOPIC =
+            ConfigOptions.key("metastream.topic.models")
+                    .stringType()
+                    .defaultValue("metastream.models")
+                    .withDescription("Compacted topic of ModelVersion records; also read back as the broadcast of theta.");
+
+    public static final ConfigOption<String> ADAPTED_TOPIC =
+            ConfigOptions.key("metastream.topic.adapted")
+                    .stringType()
+                    .defaultValue("metastream.adapted")
+                    .withDescription("Compacted topic of AdaptedModel records (key = taskId).");
+
+    public static final ConfigOption<String> DEAD_LETTER_TOPIC =
+            ConfigOptions.key("metastream.topic.dead-letters")
+                    .stringType()
+                    .defaultValue("metastream.dead-letters")
+                    .withDescription("Topic of DeadLetter records: input the job could not use, with the reason.");
+
+    public static final ConfigOption<String> GROUP_ID =
+            ConfigOptions.key("metastream.group-id")
+                    .stringType()
+                    .defaultValue("metastream-job")
+                    .withDescription("Consumer group id prefix of the job's Kafka sources (offsets live in checkpoints; commits are informational).");
+
+    public static final ConfigOption<String> MODEL_NAME =
+            ConfigOptions.key("metastream.model-name")
+                    .stringType()
+                    .defaultValue("grbal-pendulum")
+                    .withDescription("Name of the model the meta-learner publishes (the key on the models topic).");
+
+    public static final ConfigOption<String> TASK_FAMILY =
+            ConfigOptions.key("metastream.task-family")
+                    .stringType()
+                    .defaultValue("pendulum")
+                    .withDescription("Task family whose observation and action sizes the job validates against: pendulum or point-mass.");
+
+    public static final ConfigOption<String> ALGORITHM =
+            ConfigOptions.key("metastream.algorithm")
+                    .stringType()
+                    .defaultValue("grbal")
+                    .withDescription("Meta-learning algorithm. Supported: grbal.");
+
+    public static final ConfigOption<Integer> ADAPT_EVERY =
+            ConfigOptions.key("metastream.adapt-every")
+                    .intType()
+                    .defaultValue(8)
+                    .withDescription("The task operator re-adapts and emits an AdaptedModel after this many new transitions of a task.");
+
+    public static final ConfigOption<Integer> SEGMENT_STRIDE =
+            ConfigOptions.key("metastream.segment-stride")
+                    .intType()
+                    .defaultValue(8)
+                    .withDescription("The task operator sends the meta-learner the last M+K transitions of a task after this many new ones.");
+
+    public static final ConfigOption<Integer> PUBLISH_EVERY =
+            ConfigOptions.key("metastream.publish-every")
+                    .intType()
+                    .defaultValue(10)
+                    .withDescription("The meta-learner publishes a ModelVersion after this many accepted outer steps.");
+
+    public static final ConfigOption<Long> MAX_POLICY_LAG =
+            ConfigOptions.key("metastream.max-policy-lag")
+                    .longType()
+                    .defaultValue(1000L)
+                    .withDescription("Segments whose oldest transition was collected with a model more than this many versions older than the learner's are dropped and counted (staleSegments).");
+
+    public static final ConfigOption<Duration> CHECKPOINT_INTERVAL =
+            ConfigOptions.key("metastream.checkpoint-interval")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(2))
+                    .withDescription("Checkpoint interval. Output becomes visible to read_committed consumers at each checkpoint.");
+
+    public static final ConfigOption<Duration> TRANSACTION_TIMEOUT =
+            ConfigOptions.key("metastream.transaction-timeout")
+                    .durationType()
+                    .defaultValue(Duration.ofMinutes(10))
+                    .withDescription("Kafka transaction timeout of the exactly-once sinks; must not exceed the brokers' transaction.max.timeout.ms (15 min by default).");
+
+    public static final ConfigOption<Integer> PARALLELISM =
+            ConfigOptions.key("metastream.parallelism")
+                    .intType()
+                    .defaultValue(2)
+                    .withDescription("Parallelism of the source, validation and task operators. The meta-learner always runs with parallelism 1.");
+
+    public static final ConfigOption<Integer> MAX_PARALLELISM =
+            ConfigOptions.key("metastream.max-parallelism")
+                    .intType()
+                    .defaultValue(128)
+                    .withDescription("Max parallelism (number of key groups) of keyed state; fixed for the life of the job's savepoints.");
+
+    private MetaStreamOptions() {}
+}

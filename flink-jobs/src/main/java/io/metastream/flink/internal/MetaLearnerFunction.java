@@ -1,0 +1,200 @@
+package io.metastream.flink.internal;
+
+import io.metastream.core.grbal.GrbalConfig;
+import io.metastream.core.grbal.GrbalLearner;
+import io.metastream.core.grbal.Segment;
+import io.metastream.core.io.ModelBlob;
+import io.metastream.schema.ModelVersion;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * The outer loop. Runs with parallelism 1 (the GPU-capable operator): feeds every {@link TaskSegment}
+ * to a {@link GrbalLearner}, which recomputes the task's meta-gradient against the current theta and
+ * applies an Adam step per meta-batch, and publishes a {@link ModelVersion} after every
+ * {@code publishEvery} accepted outer steps. Versions start at 1 and are consecutive; each names its
+ * parent.
+ *
+ * <p>State (operator state, one element): the learner snapshot (theta, Adam moments, normaliser,
+ * counters) plus the last published version. Restored after a failure, the learner continues from the
+ * checkpoint; versions emitted after that checkpoint were in an aborted Kafka transaction, so
+ * read_committed consumers never see a number twice or a gap.
+ *
+ * <p>Staleness: because the learner recomputes gradients with its own theta, the version a segment was
+ * cut against does not bias the gradient; a segment is only dropped (counter {@code staleSegments}) when
+ * the data in it was collected by a policy more than {@code maxPolicyLag} versions old.
+ */
+public final class MetaLearnerFunction extends ProcessFunction<TaskSegment, ModelVersion>
+        implements CheckpointedFunction {
+    private static final long serialVersionUID = 1L;
+    private static final int STATE_FORMAT = 1;
+
+    private final String modelName;
+    private final HashMap<String, String> grbalConfig;
+    private final HashMap<String, String> jobConfig;
+    private final int publishEvery;
+    private final long maxPolicyLag;
+
+    private transient GrbalLearner learner;
+    private transient long version;
+    private transient ListState<byte[]> checkpointed;
+    private transient double preLossSum;
+    private transient double postLossSum;
+    private transient int lossCount;
+    private transient Counter staleSegments;
+    private transient Counter rejectedSteps;
+    private transient Counter outerSteps;
+
+    public MetaLearnerFunction(String modelName, Map<String, String> grbalConfig, Map<String, String> jobConfig,
+            int publishEvery, long maxPolicyLag) {
+        this.modelName = Objects.requireNonNull(modelName, "modelName");
+        this.grbalConfig = new HashMap<>(grbalConfig);
+        this.jobConfig = new HashMap<>(jobConfig);
+        if (publishEvery <= 0) {
+            throw new IllegalArgumentException("publishEvery must be positive, got " + publishEvery);
+        }
+        if (maxPolicyLag < 0) {
+            throw new IllegalArgumentException("maxPolicyLag must not be negative, got " + maxPolicyLag);
+        }
+        this.publishEvery = publishEvery;
+        this.maxPolicyLag = maxPolicyLag;
+        GrbalConfig.fromMap(grbalConfig);
+    }
+
+    @Override
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        Nd4jSupport.load();
+        checkpointed = context.getOperatorStateStore().getListState(
+                new ListStateDescriptor<>("meta-learner", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        GrbalConfig cfg = GrbalConfig.fromMap(grbalConfig);
+        learner = null;
+        version = 0;
+        if (context.isRestored()) {
+            Iterator<byte[]> it = checkpointed.get().iterator();
+            if (it.hasNext()) {
+                restore(cfg, it.next());
+            }
+        }
+        if (learner == null) {
+            learner = new GrbalLearner(cfg);
+        }
+    }
+
+    private void restore(GrbalConfig cfg, byte[] bytes) throws IOException {
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
+        int format = in.readInt();
+        if (format != STATE_FORMAT) {
+            throw new IOException("meta-learner state format " + format + " is not supported (this code reads "
+                    + STATE_FORMAT + "); restore from a savepoint taken by a matching metastream version");
+        }
+        version = in.readLong();
+        byte[] snapshot = new byte[in.readInt()];
+        in.readFully(snapshot);
+        learner = GrbalLearner.restore(cfg, snapshot);
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        byte[] snapshot = learner.snapshot();
+        out.writeInt(STATE_FORMAT);
+        out.writeLong(version);
+        out.writeInt(snapshot.length);
+        out.write(snapshot);
+        out.flush();
+        checkpointed.update(List.of(bytes.toByteArray()));
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        staleSegments = getRuntimeContext().getMetricGroup().counter("staleSegments");
+        rejectedSteps = getRuntimeContext().getMetricGroup().counter("rejectedSteps");
+        outerSteps = getRuntimeContext().getMetricGroup().counter("outerSteps");
+        getRuntimeContext().getMetricGroup().gauge("modelVersion", () -> version);
+    }
+
+    @Override
+    public void processElement(TaskSegment s, Context ctx, Collector<ModelVersion> out) {
+        if (s.oldestPolicyVersion >= 0 && version - s.oldestPolicyVersion > maxPolicyLag) {
+            staleSegments.inc();
+            return;
+        }
+        Segment segment = new Segment(s.obsRows(), s.actRows(), s.nextObsRows());
+        learner.offer(s.taskId, segment).ifPresent(step -> {
+            if (!step.accepted()) {
+                rejectedSteps.inc();
+                return;
+            }
+            outerSteps.inc();
+            preLossSum += step.preAdaptLoss();
+            postLossSum += step.postAdaptLoss();
+            lossCount++;
+            if (learner.outerSteps() % publishEvery == 0) {
+                out.collect(nextVersion());
+            }
+        });
+    }
+
+    private ModelVersion nextVersion() {
+        GrbalConfig cfg = learner.config();
+        byte[] blob = ModelBlob.encode(learner.currentModel());
+        Map<String, String> config = new TreeMap<>(cfg.toMap());
+        jobConfig.forEach((k, v) -> config.put("job." + k, v));
+        Map<String, Double> metrics = new TreeMap<>();
+        if (lossCount > 0) {
+            metrics.put("preAdaptLoss", preLossSum / lossCount);
+            metrics.put("postAdaptLoss", postLossSum / lossCount);
+        }
+        metrics.put("rejectedSteps", (double) learner.rejectedSteps());
+        metrics.put("staleSegments", (double) staleSegments.getCount());
+        metrics.put("segmentsSeen", (double) learner.segmentsSeen());
+        preLossSum = 0;
+        postLossSum = 0;
+        lossCount = 0;
+        long parent = version;
+        version++;
+        return ModelVersion.newBuilder()
+                .setModelName(modelName)
+                .setVersion(version)
+                .setParentVersion(parent == 0 ? null : parent)
+                .setAlgorithm("GRBAL")
+                .setConfigHash(cfg.configHash())
+                .setConfig(new HashMap<>(config))
+                .setSeed(cfg.seed())
+                .setParameterEncoding(ModelBlob.ENCODING)
+                .setParameters(ByteBuffer.wrap(blob))
+                .setParametersSha256(ModelBlob.sha256Hex(blob))
+                .setTasksSeen(learner.tasksSeen())
+                .setTransitionsSeen(learner.transitionsSeen())
+                .setOuterSteps(learner.outerSteps())
+                .setMetrics(new HashMap<>(metrics))
+                .setCreatedAt(Instant.now())
+                .setCodeVersion(CodeVersion.get())
+                .setPlatform(Nd4jSupport.platform())
+                .build();
+    }
+}

@@ -1,0 +1,246 @@
+package io.metastream.flink.internal;
+
+import io.metastream.client.ModelVerifier;
+import io.metastream.client.Transitions;
+import io.metastream.core.grbal.DynamicsModel;
+import io.metastream.core.grbal.GrbalConfig;
+import io.metastream.core.grbal.Segment;
+import io.metastream.core.io.ModelBlob;
+import io.metastream.schema.AdaptedModel;
+import io.metastream.schema.FastWeights;
+import io.metastream.schema.ModelVersion;
+import io.metastream.schema.Transition;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.BroadcastState;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The inner loop, one key per task. Keyed state: the context window (the task's last M+K transitions,
+ * oldest first) and two counters of transitions since the last adaptation and since the last segment.
+ * Broadcast state: the latest {@link ModelVersion} (theta), read back from the models topic.
+ *
+ * <p>Per transition: append it to the window; after {@code segmentStride} new transitions with a full
+ * window, send the window to the meta-learner as a {@link TaskSegment} (side output {@link #SEGMENTS});
+ * after {@code adaptEvery} new transitions with at least M in the window and a model present, adapt theta
+ * on the last M transitions (GrBAL's inner loop) and emit an {@link AdaptedModel} carrying phi - theta.
+ * Transitions that arrive before the first model stay in the window; when the first model arrives every
+ * task with enough context is adapted at once.
+ */
+public final class TaskAdaptationFunction
+        extends KeyedBroadcastProcessFunction<String, Transition, ModelVersion, AdaptedModel> {
+    private static final long serialVersionUID = 1L;
+
+    public static final MapStateDescriptor<String, ModelVersion> MODELS = new MapStateDescriptor<>(
+            "latest-model", Types.STRING, new AvroTypeInfo<>(ModelVersion.class));
+
+    public static final OutputTag<TaskSegment> SEGMENTS =
+            new OutputTag<>("task-segments", org.apache.flink.api.java.typeutils.TypeExtractor.createTypeInfo(TaskSegment.class));
+
+    static final ListStateDescriptor<Transition> WINDOW =
+            new ListStateDescriptor<>("context-window", new AvroTypeInfo<>(Transition.class));
+    static final ValueStateDescriptor<Integer> SINCE_ADAPT = new ValueStateDescriptor<>("since-adapt", Types.INT);
+    static final ValueStateDescriptor<Integer> SINCE_SEGMENT = new ValueStateDescriptor<>("since-segment", Types.INT);
+
+    private final String modelName;
+    private final HashMap<String, String> grbalConfig;
+    private final int adaptEvery;
+    private final int segmentStride;
+
+    private transient GrbalConfig config;
+    private transient long cachedVersion;
+    private transient DynamicsModel cachedModel;
+    private transient Counter adaptations;
+    private transient Counter segments;
+    private transient Counter rejectedModels;
+    private transient ListState<Transition> window;
+    private transient ValueState<Integer> sinceAdapt;
+    private transient ValueState<Integer> sinceSegment;
+
+    public TaskAdaptationFunction(String modelName, Map<String, String> grbalConfig, int adaptEvery, int segmentStride) {
+        this.modelName = Objects.requireNonNull(modelName, "modelName");
+        this.grbalConfig = new HashMap<>(grbalConfig);
+        if (adaptEvery <= 0 || segmentStride <= 0) {
+            throw new IllegalArgumentException("adaptEvery and segmentStride must be positive, got "
+                    + adaptEvery + ", " + segmentStride);
+        }
+        this.adaptEvery = adaptEvery;
+        this.segmentStride = segmentStride;
+        GrbalConfig.fromMap(grbalConfig); // fail at graph construction, not at run time
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        Nd4jSupport.load();
+        config = GrbalConfig.fromMap(grbalConfig);
+        cachedVersion = -1;
+        adaptations = getRuntimeContext().getMetricGroup().counter("adaptations");
+        segments = getRuntimeContext().getMetricGroup().counter("segments");
+        rejectedModels = getRuntimeContext().getMetricGroup().counter("rejectedModels");
+        window = getRuntimeContext().getListState(WINDOW);
+        sinceAdapt = getRuntimeContext().getState(SINCE_ADAPT);
+        sinceSegment = getRuntimeContext().getState(SINCE_SEGMENT);
+    }
+
+    private int capacity() {
+        return config.adaptWindow() + config.predictWindow();
+    }
+
+    @Override
+    public void processElement(Transition t, ReadOnlyContext ctx, Collector<AdaptedModel> out) throws Exception {
+        List<Transition> w = new ArrayList<>();
+        for (Transition x : window.get()) {
+            w.add(x);
+        }
+        w.add(t);
+        if (w.size() > capacity()) {
+            w = new ArrayList<>(w.subList(w.size() - capacity(), w.size()));
+            window.update(w);
+        } else {
+            window.add(t);
+        }
+        int newForSegment = increment(sinceSegment);
+        int newForAdapt = increment(sinceAdapt);
+
+        ModelVersion latest = ctx.getBroadcastState(MODELS).get(modelName);
+        if (w.size() >= capacity() && newForSegment >= segmentStride) {
+            ctx.output(SEGMENTS, segment(ctx.getCurrentKey(), w, latest == null ? -1 : latest.getVersion()));
+            sinceSegment.update(0);
+            segments.inc();
+        }
+        if (latest != null && w.size() >= config.adaptWindow() && newForAdapt >= adaptEvery) {
+            AdaptedModel adapted = adapt(ctx.getCurrentKey(), w, latest);
+            if (adapted != null) {
+                out.collect(adapted);
+            }
+            sinceAdapt.update(0);
+        }
+    }
+
+    private static int increment(ValueState<Integer> counter) throws java.io.IOException {
+        Integer v = counter.value();
+        int n = (v == null ? 0 : v) + 1;
+        counter.update(n);
+        return n;
+    }
+
+    @Override
+    public void processBroadcastElement(ModelVersion model, Context ctx, Collector<AdaptedModel> out) throws Exception {
+        if (!modelName.equals(model.getModelName())) {
+            return;
+        }
+        BroadcastState<String, ModelVersion> state = ctx.getBroadcastState(MODELS);
+        ModelVersion held = state.get(modelName);
+        if (held != null && held.getVersion() >= model.getVersion()) {
+            return; // replay after a restart, or out of order
+        }
+        if (decode(model) == null) {
+            return;
+        }
+        state.put(modelName, model);
+        if (held == null) {
+            // First model: adapt every task that already has enough context (it was buffered, not dropped).
+            ctx.applyToKeyedState(WINDOW, (String taskId, ListState<Transition> taskWindow) -> {
+                List<Transition> w = new ArrayList<>();
+                for (Transition x : taskWindow.get()) {
+                    w.add(x);
+                }
+                if (w.size() >= config.adaptWindow()) {
+                    AdaptedModel adapted = adapt(taskId, w, model);
+                    if (adapted != null) {
+                        out.collect(adapted);
+                    }
+                }
+            });
+        }
+    }
+
+    /** Decodes (and caches) theta; a blob that fails its checksum is counted and ignored. */
+    private DynamicsModel decode(ModelVersion model) {
+        if (model.getVersion() == cachedVersion) {
+            return cachedModel;
+        }
+        try {
+            cachedModel = ModelVerifier.verifyAndDecode(model);
+            cachedVersion = model.getVersion();
+            return cachedModel;
+        } catch (RuntimeException e) {
+            rejectedModels.inc();
+            return null;
+        }
+    }
+
+    private AdaptedModel adapt(String taskId, List<Transition> w, ModelVersion latest) {
+        DynamicsModel theta = decode(latest);
+        if (theta == null) {
+            return null;
+        }
+        Segment context = Transitions.toSegment(w.subList(w.size() - config.adaptWindow(), w.size()));
+        DynamicsModel phi = theta.adapt(context, config.innerLr(), config.innerSteps());
+        INDArray delta = phi.params().sub(theta.params());
+        byte[] deltaBytes = ModelBlob.encodeDelta(delta);
+        adaptations.inc();
+        return AdaptedModel.newBuilder()
+                .setTaskId(taskId)
+                .setModelName(modelName)
+                .setBaseVersion(latest.getVersion())
+                .setAlgorithm(latest.getAlgorithm())
+                .setAdaptation(FastWeights.newBuilder()
+                        .setDelta(ByteBuffer.wrap(deltaBytes))
+                        .setDeltaSha256(ModelBlob.sha256Hex(deltaBytes))
+                        .build())
+                .setContextTransitions(context.length())
+                .setInnerSteps(config.innerSteps())
+                .setContextLossBefore(theta.normalizedLoss(context))
+                .setContextLossAfter(phi.normalizedLoss(context))
+                .setCreatedAt(Instant.now())
+                .build();
+    }
+
+    private TaskSegment segment(String taskId, List<Transition> w, long thetaVersion) {
+        TaskSegment s = new TaskSegment();
+        s.taskId = taskId;
+        s.thetaVersion = thetaVersion;
+        s.length = w.size();
+        s.obsDim = config.obsDim();
+        s.actDim = config.actDim();
+        s.obs = new double[s.length * s.obsDim];
+        s.act = new double[s.length * s.actDim];
+        s.nextObs = new double[s.length * s.obsDim];
+        long oldest = Long.MAX_VALUE;
+        for (int i = 0; i < s.length; i++) {
+            Transition t = w.get(i);
+            copy(t.getObservation(), s.obs, i * s.obsDim);
+            copy(t.getAction(), s.act, i * s.actDim);
+            copy(t.getNextObservation(), s.nextObs, i * s.obsDim);
+            oldest = Math.min(oldest, t.getPolicyVersion() == null ? -1 : t.getPolicyVersion());
+        }
+        s.oldestPolicyVersion = oldest;
+        return s;
+    }
+
+    private static void copy(List<Float> from, double[] to, int offset) {
+        for (int i = 0; i < from.size(); i++) {
+            to[offset + i] = from.get(i);
+        }
+    }
+}

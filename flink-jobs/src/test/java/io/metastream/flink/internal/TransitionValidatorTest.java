@@ -1,0 +1,60 @@
+package io.metastream.flink.internal;
+
+import io.metastream.client.Codecs;
+import io.metastream.local.BadRecords;
+import io.metastream.schema.DeadLetter;
+import io.metastream.schema.DeadLetterReason;
+import io.metastream.schema.Transition;
+
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class TransitionValidatorTest {
+
+    static Transition transition(String task, float... obs) {
+        return Transition.newBuilder()
+                .setTaskId(task).setAgentId("a").setEpisodeId(1).setStep(0)
+                .setObservation(List.of(obs[0], obs[1], obs[2])).setAction(List.of(0.5f)).setReward(-1f)
+                .setNextObservation(List.of(obs[0], obs[1], obs[2])).setDone(false)
+                .setPolicyVersion(null).setTimestamp(Instant.ofEpochMilli(1000)).build();
+    }
+
+    @Test
+    void passesGoodRecordsAndRoutesEachBadKindWithItsReason() throws Exception {
+        OneInputStreamOperatorTestHarness<RawRecord, Transition> h =
+                ProcessFunctionTestHarnesses.forProcessFunction(new TransitionValidator(3, 1));
+        Transition good = transition("task-1", 1f, 0f, 0.5f);
+        h.processElement(new StreamRecord<>(new RawRecord("exp", 0, 0,
+                "task-1".getBytes(StandardCharsets.UTF_8), Codecs.transition().encode(good))));
+        Map<DeadLetterReason, ProducerRecord<byte[], byte[]>> bad = BadRecords.oneOfEach("exp", "task-1", 3, 1);
+        long offset = 1;
+        for (ProducerRecord<byte[], byte[]> r : bad.values()) {
+            h.processElement(new StreamRecord<>(new RawRecord("exp", 0, offset++, r.key(), r.value())));
+        }
+        h.processElement(new StreamRecord<>(new RawRecord("exp", 1, 99, null, null)));
+
+        assertThat(h.extractOutputValues()).containsExactly(good);
+        ConcurrentLinkedQueue<StreamRecord<DeadLetter>> dead = h.getSideOutput(TransitionValidator.DEAD_LETTERS);
+        List<DeadLetterReason> reasons = dead.stream().map(r -> r.getValue().getReason()).collect(Collectors.toList());
+        assertThat(reasons).containsExactlyInAnyOrder(DeadLetterReason.MALFORMED, DeadLetterReason.UNKNOWN_SCHEMA,
+                DeadLetterReason.WRONG_DIMENSION, DeadLetterReason.NON_FINITE, DeadLetterReason.INVALID_FIELD,
+                DeadLetterReason.MALFORMED);
+        DeadLetter first = dead.peek().getValue();
+        assertThat(first.getSourceTopic()).isEqualTo("exp");
+        assertThat(first.getValue()).isNotNull();
+        assertThat(first.getMessage()).isNotBlank();
+        h.close();
+    }
+}

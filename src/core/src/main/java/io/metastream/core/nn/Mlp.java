@@ -1,0 +1,304 @@
+package io.metastream.core.nn;
+
+import io.metastream.core.internal.NdArrays;
+import java.util.Arrays;
+import java.util.Random;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Tanh;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * A fully connected network {@code R^in -> R^out} with a shared hidden {@link Activation} and a
+ * linear output layer, trained with the mean-squared-error loss. The class describes the
+ * architecture only; parameters live in a flat float64 row vector owned by the caller, so one
+ * {@code Mlp} serves any number of parameter vectors (meta-parameters, adapted parameters, deltas).
+ *
+ * <h2>Parameter layout</h2>
+ * For each layer {@code l} in order: {@code W_l} row-major with shape {@code [in_l, out_l]}, then
+ * {@code b_l} with {@code out_l} elements. Because {@code b_l} directly follows {@code W_l}, the
+ * pair is one contiguous {@code [in_l + 1, out_l]} block; the implementation multiplies it with
+ * inputs augmented by a column of ones, so a layer is one GEMM. Parameter vectors are DOUBLE arrays
+ * of shape {@code [1, numParams()]}.
+ *
+ * <h2>Loss</h2>
+ * {@code L = mean over all n*out elements of (f(x) - y)^2}.
+ *
+ * <h2>Threading and ownership</h2>
+ * Immutable and thread-safe. Every method allocates its own buffers; none mutates its arguments.
+ * Returned arrays are new and belong to the caller.
+ *
+ * <h2>Cost</h2>
+ * ND4J costs roughly 3-30 microseconds per native op regardless of size, so the passes here are
+ * written with as few ops as possible (one GEMM per layer, views instead of copies, output scaling
+ * folded into GEMM coefficients). See {@link MlpTape} for the op counts.
+ */
+public final class Mlp {
+
+    private final int[] sizes;
+    private final Activation activation;
+    private final int numParams;
+    /** offsets[l] = index in the flat vector of W_l's first element, for l = 1..L (slot 0 unused). */
+    private final long[] offsets;
+
+    /**
+     * @param layerSizes input size, hidden sizes, output size, e.g. {@code {4, 64, 64, 3}}; at least
+     *     two entries, all positive
+     * @param hidden the activation of every hidden layer (the output layer is linear)
+     */
+    public Mlp(int[] layerSizes, Activation hidden) {
+        if (layerSizes == null || layerSizes.length < 2) {
+            throw new IllegalArgumentException("layerSizes must list the input size, any hidden sizes and the output size "
+                    + "(at least 2 entries), got " + Arrays.toString(layerSizes));
+        }
+        if (hidden == null) {
+            throw new IllegalArgumentException("hidden activation is null; use Activation.TANH (the default) or RELU");
+        }
+        for (int i = 0; i < layerSizes.length; i++) {
+            if (layerSizes[i] <= 0) {
+                throw new IllegalArgumentException("layerSizes[" + i + "] is " + layerSizes[i]
+                        + "; every layer size must be positive, got " + Arrays.toString(layerSizes));
+            }
+        }
+        this.sizes = layerSizes.clone();
+        this.activation = hidden;
+        int layers = sizes.length - 1;
+        this.offsets = new long[layers + 1];
+        long off = 0;
+        for (int l = 1; l <= layers; l++) {
+            offsets[l] = off;
+            off += (long) (sizes[l - 1] + 1) * sizes[l];
+        }
+        if (off > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("network " + Arrays.toString(layerSizes) + " has " + off
+                    + " parameters; at most " + (Integer.MAX_VALUE - 8) + " are supported");
+        }
+        this.numParams = (int) off;
+    }
+
+    /** A copy of the layer sizes, input and output included. */
+    public int[] layerSizes() {
+        return sizes.clone();
+    }
+
+    public Activation activation() {
+        return activation;
+    }
+
+    /** Length of the flat parameter vector. */
+    public int numParams() {
+        return numParams;
+    }
+
+    public int inputSize() {
+        return sizes[0];
+    }
+
+    public int outputSize() {
+        return sizes[sizes.length - 1];
+    }
+
+    /** Number of weight layers (hidden layers + 1). */
+    public int numLayers() {
+        return sizes.length - 1;
+    }
+
+    /** Offset in the flat vector of the first weight of layer {@code layer} (1-based). */
+    public long weightOffset(int layer) {
+        checkLayer(layer);
+        return offsets[layer];
+    }
+
+    /** Offset in the flat vector of the first bias of layer {@code layer} (1-based). */
+    public long biasOffset(int layer) {
+        checkLayer(layer);
+        return offsets[layer] + (long) sizes[layer - 1] * sizes[layer];
+    }
+
+    private void checkLayer(int layer) {
+        if (layer < 1 || layer > numLayers()) {
+            throw new IllegalArgumentException("layer " + layer + " does not exist; layers are 1.." + numLayers());
+        }
+    }
+
+    /**
+     * Fresh parameters: weights Xavier/Glorot uniform in {@code ±sqrt(6 / (in + out))}, biases zero.
+     * Deterministic for a given {@code rng} state; draws weights layer by layer in flat order.
+     */
+    public INDArray initParams(Random rng) {
+        if (rng == null) {
+            throw new IllegalArgumentException("rng is null; pass a seeded java.util.Random");
+        }
+        double[] p = new double[numParams];
+        for (int l = 1; l <= numLayers(); l++) {
+            int in = sizes[l - 1];
+            int out = sizes[l];
+            double limit = Math.sqrt(6.0 / (in + out));
+            int base = (int) offsets[l];
+            for (int i = 0; i < in * out; i++) {
+                p[base + i] = (2.0 * rng.nextDouble() - 1.0) * limit;
+            }
+        }
+        return NdArrays.row(p);
+    }
+
+    /** Network output {@code [n, out]} for inputs {@code x} of shape {@code [n, in]}. */
+    public INDArray forward(INDArray params, INDArray x) {
+        return forward(params, x, null, null);
+    }
+
+    /**
+     * {@code base + f(params, [x1 || x2])}: the network applied to the column-wise concatenation of
+     * {@code x1} and {@code x2}, plus {@code base}. Built for residual predictors such as
+     * {@code next = obs + f(obs, act)}, without materialising the concatenation or the sum as extra
+     * ops.
+     *
+     * @param x1 {@code [n, k]}
+     * @param x2 {@code [n, in - k]}, or null when {@code x1} holds all {@code in} columns
+     * @param base {@code [n, out]} added to the output, or null
+     * @return a new {@code [n, out]} array
+     */
+    public INDArray forward(INDArray params, INDArray x1, INDArray x2, INDArray base) {
+        INDArray p = checkParams(params, "params");
+        int n = NdArrays.requireDoubleMatrix(x1, -1, x2 == null ? inputSize() : x1.columns(), "x1");
+        if (x2 != null) {
+            NdArrays.requireDoubleMatrix(x2, n, inputSize() - x1.columns(), "x2");
+        }
+        INDArray out = Nd4j.createUninitialized(DataType.DOUBLE, n, outputSize());
+        double beta = 0.0;
+        if (base != null) {
+            NdArrays.requireDoubleMatrix(base, n, outputSize(), "base");
+            out.assign(base);
+            beta = 1.0;
+        }
+        INDArray last = forwardHidden(p, x1, x2, n);
+        Nd4j.gemm(last, layerBlock(p, numLayers()), out, false, false, 1.0, beta);
+        return out;
+    }
+
+    /** Mean squared error of {@code forward(params, x)} against {@code y [n, out]}. */
+    public double loss(INDArray params, INDArray x, INDArray y) {
+        INDArray p = checkParams(params, "params");
+        int n = NdArrays.requireDoubleMatrix(x, -1, inputSize(), "x");
+        NdArrays.requireDoubleMatrix(y, n, outputSize(), "y");
+        INDArray residual = Nd4j.createUninitialized(DataType.DOUBLE, n, outputSize());
+        residual.assign(y);
+        Nd4j.gemm(forwardHidden(p, x, null, n), layerBlock(p, numLayers()), residual, false, false, 1.0, -1.0);
+        return Nd4j.getBlasWrapper().dot(residual, residual) / ((double) n * outputSize());
+    }
+
+    /** The loss and its gradient with respect to the parameters. */
+    public LossGradient lossAndGradient(INDArray params, INDArray x, INDArray y) {
+        MlpTape tape = tape(params, x, y);
+        return new LossGradient(tape.loss(), tape.gradient());
+    }
+
+    /**
+     * The exact product of the loss Hessian (with respect to the parameters, at {@code params}) with
+     * {@code v}, computed with Pearlmutter's R-operator: a forward R-pass and a backward R-pass
+     * through the hand-written backpropagation. Costs about two gradient evaluations. For
+     * {@link Activation#RELU} the activation's second derivative is taken as zero.
+     *
+     * @param v {@code [1, numParams]}
+     * @return {@code H v}, a new {@code [1, numParams]} array
+     */
+    public INDArray hessianVectorProduct(INDArray params, INDArray x, INDArray y, INDArray v) {
+        return tape(params, x, y).hessianVectorProduct(v);
+    }
+
+    /**
+     * Runs the forward and backward pass once and keeps the intermediate values, so that the loss,
+     * the gradient and any number of Hessian-vector products at these parameters and data can be
+     * read without recomputing the passes. {@code params}, {@code x} and {@code y} must not be
+     * mutated while the tape is in use.
+     */
+    public MlpTape tape(INDArray params, INDArray x, INDArray y) {
+        INDArray p = checkParams(params, "params");
+        int n = NdArrays.requireDoubleMatrix(x, -1, inputSize(), "x");
+        NdArrays.requireDoubleMatrix(y, n, outputSize(), "y");
+        return new MlpTape(this, p, x, y, n);
+    }
+
+    /** Result of {@link #lossAndGradient}: the MSE and its gradient {@code [1, numParams]}. */
+    public record LossGradient(double loss, INDArray gradient) {}
+
+    // ---------------------------------------------------------------------------------------------
+    // package-private kernels shared with MlpTape
+
+    INDArray checkParams(INDArray params, String what) {
+        NdArrays.requireDoubleLength(params, numParams, what);
+        return NdArrays.contiguous(params);
+    }
+
+    /** The contiguous {@code [in_l + 1, out_l]} block of W_l and b_l. */
+    INDArray layerBlock(INDArray flat, int layer) {
+        return NdArrays.view(flat, offsets[layer], sizes[layer - 1] + 1L, sizes[layer]);
+    }
+
+    /** The {@code [in_l, out_l]} weight matrix of layer {@code layer}. */
+    INDArray weights(INDArray flat, int layer) {
+        return NdArrays.view(flat, offsets[layer], sizes[layer - 1], sizes[layer]);
+    }
+
+    int size(int index) {
+        return sizes[index];
+    }
+
+    /** Applies the hidden activation from {@code z} into {@code a} (one op). */
+    void activate(INDArray z, INDArray a) {
+        if (activation == Activation.TANH) {
+            Nd4j.exec(new Tanh(z, a));
+        } else {
+            Nd4j.exec(new RectifiedLinear(z, a, 0.0));
+        }
+    }
+
+    /**
+     * Runs all hidden layers and returns the augmented input {@code [n, in_L + 1]} of the output
+     * layer. Allocates one scratch block.
+     */
+    private INDArray forwardHidden(INDArray p, INDArray x1, INDArray x2, int n) {
+        int layers = numLayers();
+        Scratch s = new Scratch();
+        int[] a = new int[layers];
+        int[] z = new int[layers];
+        for (int l = 0; l < layers; l++) {
+            a[l] = s.augmented(n, sizes[l]);
+            if (l > 0) {
+                z[l] = s.plain(n, sizes[l]);
+            }
+        }
+        INDArray[] m = s.allocate();
+        INDArray a0 = m[a[0]];
+        if (x2 == null) {
+            NdArrays.leadingColumns(a0, sizes[0]).assign(x1);
+        } else {
+            long k = x1.columns();
+            NdArrays.leadingColumns(a0, k).assign(x1);
+            NdArrays.columns(a0, k, x2.columns()).assign(x2);
+        }
+        for (int l = 1; l < layers; l++) {
+            INDArray zl = m[z[l]];
+            Nd4j.gemm(m[a[l - 1]], layerBlock(p, l), zl, false, false, 1.0, 0.0);
+            activate(zl, NdArrays.leadingColumns(m[a[l]], sizes[l]));
+        }
+        return m[a[layers - 1]];
+    }
+
+    /** Equal when layer sizes and activation are equal. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Mlp other && Arrays.equals(sizes, other.sizes) && activation == other.activation;
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * Arrays.hashCode(sizes) + activation.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return "Mlp" + Arrays.toString(sizes) + "/" + activation;
+    }
+}

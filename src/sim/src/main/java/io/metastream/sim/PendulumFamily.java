@@ -1,0 +1,151 @@
+package io.metastream.sim;
+
+import io.metastream.core.mpc.BatchReward;
+import java.util.SortedMap;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+
+/**
+ * Gym's swing-up pendulum with varied physics. The dynamics are pinned to the current gym semantics
+ * (reference METARL.md §3.9): the velocity is clipped before it is integrated into the angle, and the
+ * task parameters really enter the step. Old gym hard-coded {@code m = 1} inside its step, which made the
+ * RLlib mass task a no-op; here every parameter is read on each {@code setTask}.
+ *
+ * <p>With θ̇ and θ the state, u = clip(u, −2, 2):
+ * θ̇' = clip(θ̇ + (3g/(2l)·sin θ + 3/(m·l²)·(k·u) − b·θ̇)·dt, −8, 8), θ' = θ + θ̇'·dt; the reward
+ * −(θ̄² + 0.1θ̇² + 0.001u²) uses the state before the update, θ̄ being θ wrapped to [−π, π).
+ */
+final class PendulumFamily extends AbstractTaskFamily {
+
+    static final String NAME = "pendulum";
+    static final String MASS = "mass";
+    static final String LENGTH = "length";
+    static final String DAMPING = "damping";
+    static final String GAIN = "gain";
+
+    static final double G = 10.0;
+    static final double DT = 0.05;
+    static final double MAX_SPEED = 8.0;
+    static final double MAX_TORQUE = 2.0;
+    static final int HORIZON = 200;
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public int obsDim() {
+        return 3;
+    }
+
+    @Override
+    public int actDim() {
+        return 1;
+    }
+
+    @Override
+    public double[] actionLow() {
+        return new double[] {-MAX_TORQUE};
+    }
+
+    @Override
+    public double[] actionHigh() {
+        return new double[] {MAX_TORQUE};
+    }
+
+    @Override
+    public int horizon() {
+        return HORIZON;
+    }
+
+    @Override
+    SortedMap<String, Double> sampleParams(SplittableRandom rng) {
+        SortedMap<String, Double> p = new TreeMap<>();
+        p.put(MASS, rng.nextDouble(0.5, 2.0));
+        p.put(LENGTH, rng.nextDouble(0.5, 1.5));
+        p.put(DAMPING, rng.nextDouble(0.0, 0.5));
+        p.put(GAIN, rng.nextDouble(0.4, 1.6));
+        return p;
+    }
+
+    @Override
+    void validate(TaskSpec task) {
+        requirePositive(task, MASS);
+        requirePositive(task, LENGTH);
+        requireNonNegative(task, DAMPING);
+        requirePositive(task, GAIN);
+    }
+
+    @Override
+    public Environment create(TaskSpec task, long seed) {
+        return new Env(this, task, seed);
+    }
+
+    @Override
+    public BatchReward reward() {
+        return RewardFunctions.PENDULUM;
+    }
+
+    /** Wraps an angle to [−π, π), as gym's {@code angle_normalize}. */
+    static double wrapAngle(double theta) {
+        double twoPi = 2 * Math.PI;
+        double shifted = (theta + Math.PI) % twoPi;
+        if (shifted < 0) {
+            shifted += twoPi;
+        }
+        return shifted - Math.PI;
+    }
+
+    /** The per-step cost; the environment's reward and the batched reward both negate it. */
+    static double cost(double theta, double thetaDot, double torque) {
+        double th = wrapAngle(theta);
+        return th * th + 0.1 * thetaDot * thetaDot + 0.001 * torque * torque;
+    }
+
+    private static final class Env extends AbstractEnvironment {
+        private double theta;
+        private double thetaDot;
+        /** 3g/(2l): gravity term, from the task's length. */
+        private double gravityCoef;
+        /** 3k/(m·l²): torque term, from mass, length and actuator gain. */
+        private double torqueCoef;
+        private double damping;
+
+        Env(PendulumFamily family, TaskSpec task, long seed) {
+            super(family, seed);
+            setTask(task);
+        }
+
+        @Override
+        void applyTask(TaskSpec task) {
+            double m = task.param(MASS);
+            double l = task.param(LENGTH);
+            gravityCoef = 3 * G / (2 * l);
+            torqueCoef = 3 * task.param(GAIN) / (m * l * l);
+            damping = task.param(DAMPING);
+        }
+
+        @Override
+        double[] resetState() {
+            theta = rng.nextDouble(-Math.PI, Math.PI);
+            thetaDot = rng.nextDouble(-1.0, 1.0);
+            return observe();
+        }
+
+        @Override
+        double advance(double[] action) {
+            double u = action[0];
+            double reward = -cost(theta, thetaDot, u);
+            double acc = gravityCoef * Math.sin(theta) + torqueCoef * u - damping * thetaDot;
+            thetaDot = clip(thetaDot + acc * DT, -MAX_SPEED, MAX_SPEED);
+            theta = theta + thetaDot * DT;
+            return reward;
+        }
+
+        @Override
+        double[] observe() {
+            return new double[] {Math.cos(theta), Math.sin(theta), thetaDot};
+        }
+    }
+}

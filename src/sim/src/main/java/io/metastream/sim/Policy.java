@@ -1,0 +1,43 @@
+package io.metastream.sim;
+
+import io.metastream.core.mpc.BatchDynamics;
+import io.metastream.core.mpc.MpcConfig;
+import io.metastream.core.mpc.MpcPlanner;
+import java.util.Objects;
+import java.util.Random;
+
+/**
+ * Chooses an action from an observation, for {@link Evaluation}. A policy may keep state (an MPC
+ * planner's random stream) and is not assumed thread-safe. The returned action may exceed the action
+ * bounds; environments clip it.
+ */
+@FunctionalInterface
+public interface Policy {
+
+    double[] act(double[] observation);
+
+    /** Uniformly random actions within the family's bounds, drawn from {@code rng}. */
+    static Policy random(TaskFamily family, Random rng) {
+        Objects.requireNonNull(family, "family");
+        Objects.requireNonNull(rng, "rng");
+        double[] low = family.actionLow();
+        double[] high = family.actionHigh();
+        return obs -> {
+            double[] a = new double[low.length];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = low[i] + (high[i] - low[i]) * rng.nextDouble();
+            }
+            return a;
+        };
+    }
+
+    /** Model-predictive control with a dynamics model and the family's reward; the planner samples from {@code rng}. */
+    static Policy mpc(TaskFamily family, BatchDynamics model, MpcConfig mpc, Random rng) {
+        Objects.requireNonNull(family, "family");
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(mpc, "mpc");
+        MpcPlanner planner = new MpcPlanner(mpc, Objects.requireNonNull(rng, "rng"));
+        var reward = family.reward();
+        return obs -> planner.act(model, reward, obs);
+    }
+}

@@ -1,0 +1,39 @@
+package io.metastream.sim.fleet;
+
+import java.util.Collections;
+import java.util.Objects;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * A consistent-enough snapshot of a {@link Fleet}'s counters (each field is read atomically, the
+ * fields together are not), for logs, metrics and tests.
+ *
+ * @param transitionsProduced transitions handed to the Kafka producer
+ * @param transitionsSent transitions the broker acknowledged
+ * @param sendErrors transitions whose send failed (logged; the fleet keeps running)
+ * @param episodesCompleted episodes finished by all agents together
+ * @param meanEpisodeReturn mean undiscounted return of the last {@link Fleet#RETURN_WINDOW} completed
+ *     episodes; NaN before the first one completes
+ * @param randomSteps steps whose action was drawn uniformly at random (no model yet, or ε-exploration)
+ * @param plannedStepsByPolicyVersion steps whose action the MPC planner chose, by the base model version used
+ */
+public record FleetStats(
+        long transitionsProduced,
+        long transitionsSent,
+        long sendErrors,
+        long episodesCompleted,
+        double meanEpisodeReturn,
+        long randomSteps,
+        SortedMap<Long, Long> plannedStepsByPolicyVersion) {
+
+    public FleetStats {
+        Objects.requireNonNull(plannedStepsByPolicyVersion, "plannedStepsByPolicyVersion");
+        plannedStepsByPolicyVersion = Collections.unmodifiableSortedMap(new TreeMap<>(plannedStepsByPolicyVersion));
+    }
+
+    /** Steps acted with a model, over all versions. */
+    public long plannedSteps() {
+        return plannedStepsByPolicyVersion.values().stream().mapToLong(Long::longValue).sum();
+    }
+}

@@ -1,0 +1,165 @@
+package io.metastream.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Behaviour every registered family must show, independent of its physics. */
+class TaskFamilyContractTest {
+
+    static List<String> families() {
+        return TaskFamilies.names();
+    }
+
+    @ParameterizedTest
+    @MethodSource("families")
+    void sameSeedGivesSameTasksAndTrajectories(String name) {
+        TaskFamily family = TaskFamilies.byName(name);
+        assertThat(family.trainTasks(5, 42)).isEqualTo(family.trainTasks(5, 42));
+        assertThat(family.trainTasks(5, 42)).isNotEqualTo(family.trainTasks(5, 43));
+
+        TaskSpec task = family.trainTasks(1, 42).get(0);
+        assertThat(rollout(family, task, 7, 3)).isEqualTo(rollout(family, task, 7, 3));
+        assertThat(rollout(family, task, 7, 3)).isNotEqualTo(rollout(family, task, 8, 3));
+    }
+
+    @ParameterizedTest
+    @MethodSource("families")
+    void trainAndHeldOutSetsAreDisjoint(String name) {
+        TaskFamily family = TaskFamilies.byName(name);
+        List<TaskSpec> train = family.trainTasks(50, 1);
+        List<TaskSpec> test = family.heldOutTasks(50, 1);
+
+        Set<String> ids = new HashSet<>();
+        Set<Object> params = new HashSet<>();
+        train.forEach(t -> {
+            ids.add(t.id());
+            params.add(t.params());
+        });
+        for (TaskSpec t : test) {
+            assertThat(ids).doesNotContain(t.id());
+            assertThat(params).doesNotContain(t.params());
+        }
+        assertThat(train.get(7).id()).isEqualTo(name + "-train-7");
+        assertThat(test.get(3).id()).isEqualTo(name + "-test-3");
+    }
+
+    @ParameterizedTest
+    @MethodSource("families")
+    void askingForMoreTasksExtendsTheList(String name) {
+        TaskFamily family = TaskFamilies.byName(name);
+        assertThat(family.trainTasks(10, 5).subList(0, 4)).isEqualTo(family.trainTasks(4, 5));
+        assertThat(family.heldOutTasks(10, 5).subList(0, 4)).isEqualTo(family.heldOutTasks(4, 5));
+    }
+
+    @ParameterizedTest
+    @MethodSource("families")
+    void episodeEndsExactlyAtTheHorizon(String name) {
+        TaskFamily family = TaskFamilies.byName(name);
+        Environment env = family.create(family.trainTasks(1, 0).get(0), 0);
+        env.reset();
+        double[] zero = new double[family.actDim()];
+        for (int i = 1; i < family.horizon(); i++) {
+            assertThat(env.step(zero).done()).as("step %d", i).isFalse();
+        }
+        assertThat(env.step(zero).done()).isTrue();
+        assertThatThrownBy(() -> env.step(zero))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("reset()");
+    }
+
+    @ParameterizedTest
+    @MethodSource("families")
+    void stepBeforeResetIsRejected(String name) {
+        TaskFamily family = TaskFamilies.byName(name);
+        Environment env = family.create(family.trainTasks(1, 0).get(0), 0);
+        assertThatThrownBy(() -> env.step(new double[family.actDim()]))
+                .isInstanceOf(IllegalStateException.class);
+    }
+
+    @ParameterizedTest
+    @MethodSource("families")
+    void actionsAreValidatedAndClippedToTheBounds(String name) {
+        TaskFamily family = TaskFamilies.byName(name);
+        Environment env = family.create(family.trainTasks(1, 0).get(0), 0);
+        double[] huge = new double[family.actDim()];
+        java.util.Arrays.fill(huge, 1e6);
+        assertThat(env.clippedAction(huge)).containsExactly(family.actionHigh());
+        java.util.Arrays.fill(huge, -1e6);
+        assertThat(env.clippedAction(huge)).containsExactly(family.actionLow());
+
+        assertThatThrownBy(() -> env.clippedAction(new double[family.actDim() + 1]))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("length " + family.actDim());
+        double[] nan = new double[family.actDim()];
+        nan[0] = Double.NaN;
+        assertThatThrownBy(() -> env.clippedAction(nan)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @ParameterizedTest
+    @MethodSource("families")
+    void clippedAndRawOutOfBoundsActionsGiveTheSameStep(String name) {
+        TaskFamily family = TaskFamilies.byName(name);
+        TaskSpec task = family.trainTasks(1, 0).get(0);
+        Environment a = family.create(task, 3);
+        Environment b = family.create(task, 3);
+        a.reset();
+        b.reset();
+        double[] raw = new double[family.actDim()];
+        java.util.Arrays.fill(raw, 50.0);
+        StepResult ra = a.step(raw);
+        StepResult rb = b.step(b.clippedAction(raw));
+        assertThat(ra.observation()).containsExactly(rb.observation());
+        assertThat(ra.reward()).isEqualTo(rb.reward());
+    }
+
+    @ParameterizedTest
+    @MethodSource("families")
+    void rejectsTasksMissingAParameter(String name) {
+        TaskFamily family = TaskFamilies.byName(name);
+        TaskSpec incomplete = new TaskSpec("bad", new java.util.TreeMap<>());
+        assertThatThrownBy(() -> family.create(incomplete, 0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("has no parameter");
+    }
+
+    @ParameterizedTest
+    @MethodSource("families")
+    void negativeTaskCountIsRejected(String name) {
+        assertThatThrownBy(() -> TaskFamilies.byName(name).trainTasks(-1, 0))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /** Observations and rewards of a few random-action episodes, flattened for equality checks. */
+    static List<Double> rollout(TaskFamily family, TaskSpec task, long seed, int episodes) {
+        Environment env = family.create(task, seed);
+        Random actions = new Random(seed);
+        List<Double> out = new ArrayList<>();
+        for (int e = 0; e < episodes; e++) {
+            for (double v : env.reset()) {
+                out.add(v);
+            }
+            boolean done = false;
+            while (!done) {
+                double[] a = new double[family.actDim()];
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = 4 * actions.nextDouble() - 2;
+                }
+                StepResult r = env.step(a);
+                for (double v : r.observation()) {
+                    out.add(v);
+                }
+                out.add(r.reward());
+                done = r.done();
+            }
+        }
+        return out;
+    }
+}
