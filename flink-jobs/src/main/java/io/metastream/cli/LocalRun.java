@@ -235,8 +235,7 @@ final class LocalRun {
                 .candidates(200)
                 .cemIterations(0)
                 .elites(20)
-                .actionLow(family.actionLow())
-                .actionHigh(family.actionHigh())
+                .actionBounds(family.actionLow(), family.actionHigh())
                 .build();
     }
 

@@ -60,7 +60,7 @@ class MetaLearningJobIT {
                 .adaptedTopic(topics.adapted()).modelName("it-e2e").build()) {
             client.start();
             MpcConfig mpc = MpcConfig.builder().horizon(5).candidates(64).cemIterations(0).elites(8)
-                    .actionLow(family.actionLow()).actionHigh(family.actionHigh()).build();
+                    .actionBounds(family.actionLow(), family.actionHigh()).build();
             try (Fleet fleet = Fleet.builder().bootstrapServers(servers).topic(topics.experience()).family(family)
                     .tasks(family.trainTasks(12, 3)).agents(12).seed(3).mpc(mpc).modelSource(client::modelFor)
                     .build()) {

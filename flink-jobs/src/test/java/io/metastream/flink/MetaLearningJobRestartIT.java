@@ -16,6 +16,8 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -43,7 +45,7 @@ class MetaLearningJobRestartIT {
             new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(2).setNumberSlotsPerTaskManager(2).build());
 
     @Test
-    void restoresFromCheckpointWithoutDuplicateOrMissingVersions() throws Exception {
+    void restoresFromCheckpointWithoutDuplicateOrMissingVersions(@InjectMiniCluster MiniCluster cluster) throws Exception {
         TopicNames topics = KAFKA.freshTopics("restart");
         String servers = KAFKA.bootstrapServers();
         Configuration conf = JobTestSupport.jobConfig(servers, topics, "it-restart");
@@ -54,7 +56,7 @@ class MetaLearningJobRestartIT {
         MetaLearningJob.fromKafka(conf).build(env);
         JobClient job = env.executeAsync("metastream-restart-it");
         MpcConfig mpc = MpcConfig.builder().horizon(3).candidates(16).cemIterations(0).elites(4)
-                .actionLow(family.actionLow()).actionHigh(family.actionHigh()).build();
+                .actionBounds(family.actionLow(), family.actionHigh()).build();
         try (ModelClient client = ModelClient.builder().bootstrapServers(servers).modelsTopic(topics.models())
                 .adaptedTopic(topics.adapted()).modelName("it-restart").build();
              Fleet fleet = Fleet.builder().bootstrapServers(servers).topic(topics.experience()).family(family)
@@ -71,10 +73,10 @@ class MetaLearningJobRestartIT {
                             && JobTestSupport.readDeadLetters(servers, topics.deadLetters()).size() >= 5);
             long before = client.latestVersion().getAsLong();
 
-            FLINK.terminateTaskManager(0).get();
-            FLINK.terminateTaskManager(1).get();
-            FLINK.startTaskManager();
-            FLINK.startTaskManager();
+            cluster.terminateTaskManager(0).get();
+            cluster.terminateTaskManager(1).get();
+            cluster.startTaskManager();
+            cluster.startTaskManager();
 
             await("the job to run again", Duration.ofSeconds(60),
                     () -> status(job) == JobStatus.RUNNING);

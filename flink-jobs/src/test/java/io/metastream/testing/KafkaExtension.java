@@ -19,9 +19,6 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -148,8 +145,8 @@ public final class KafkaExtension implements BeforeAllCallback, AfterAllCallback
 
     /**
      * Creates the four metastream topics ({@link Topics#defaults}) under names no other call returns,
-     * e.g. {@code metastream.experience.adaptsAfterFullContextWindow.3-9f2c1a}, and waits until they
-     * exist.
+     * e.g. {@code metastream.experience.adaptsAfterFullContextWindow.3-9f2c1a}, and waits until the
+     * broker serves them.
      *
      * @param testName part of the names, for reading broker logs; characters Kafka does not allow
      *                 are replaced by '-'
@@ -161,15 +158,7 @@ public final class KafkaExtension implements BeforeAllCallback, AfterAllCallback
         }
         String suffix = "." + clean + "." + topicCounter.incrementAndGet() + "-" + UUID.randomUUID().toString().substring(0, 6);
         TopicNames names = TopicNames.defaults().withSuffix(suffix);
-        try {
-            admin().createTopics(Topics.defaults(names, experiencePartitions)).all().get(60, TimeUnit.SECONDS);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("could not create the topics " + names.all() + " on " + bootstrapServers
-                    + (embedded != null ? " (broker log: " + embedded.logFile() + ")" : ""), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while creating topics", e);
-        }
+        Topics.create(admin(), Topics.defaults(names, experiencePartitions), Duration.ofSeconds(60));
         return names;
     }
 

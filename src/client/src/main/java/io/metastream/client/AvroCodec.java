@@ -14,6 +14,7 @@ import java.io.InputStream;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -139,7 +140,7 @@ public final class AvroCodec<T extends SpecificRecord> {
                             + "single-object encoding (plain Avro binary? JSON? a schema-registry framing?)",
                     bytes[0] & 0xff, bytes[1] & 0xff));
         }
-        long writerFingerprint = ByteBuffer.wrap(bytes, 2, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        long writerFingerprint = ByteBuffer.wrap(bytes, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
         Schema writer = writerSchemas.get(writerFingerprint);
         if (writer == null) {
             throw new CodecException(CodecException.Reason.UNKNOWN_SCHEMA, String.format(

@@ -73,10 +73,11 @@ final class BinaryShapeCheck {
             case STRING, BYTES -> {
                 int at = pos;
                 long length = readVarint(10, path);
-                if (length < 0) {
-                    throw new Malformed(at, path + ": negative length " + length);
+                if (length < 0 || length > end - pos) {
+                    throw new Malformed(at, path + ": length " + length + " but " + (end - pos)
+                            + " bytes remain (truncated or corrupt)");
                 }
-                skip(length, path);
+                pos += (int) length;
             }
             case ENUM -> {
                 int at = pos;

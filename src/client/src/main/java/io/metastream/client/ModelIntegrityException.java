@@ -8,11 +8,11 @@ package io.metastream.client;
 public final class ModelIntegrityException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    public ModelIntegrityException(String message) {
+    ModelIntegrityException(String message) {
         super(message);
     }
 
-    public ModelIntegrityException(String message, Throwable cause) {
+    ModelIntegrityException(String message, Throwable cause) {
         super(message, cause);
     }
 }

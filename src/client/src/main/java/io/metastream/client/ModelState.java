@@ -237,7 +237,7 @@ final class ModelState {
 
     private static DynamicsModel apply(DynamicsModel base, FastWeights fw) {
         INDArray theta = base.params();
-        INDArray delta = ModelVerifier.verifyDelta(fw, (int) theta.length());
+        INDArray delta = ModelVerifier.verifyDelta(fw, base.mlp().numParams());
         INDArray phi = theta.add(delta.castTo(theta.dataType()).reshape(theta.shape()));
         return base.withParams(phi);
     }

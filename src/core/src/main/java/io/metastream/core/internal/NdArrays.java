@@ -114,10 +114,11 @@ public final class NdArrays {
 
     /** Row-major copy of all elements of {@code a} into a new Java array. */
     public static double[] toFlatArray(INDArray a) {
-        INDArray c = a.ordering() == 'c' && a.elementWiseStride() == 1 ? a : a.dup('c');
-        if (c.offset() == 0 && c.data().length() == c.length()) {
-            return c.data().asDouble();
-        }
-        return c.data().getDoublesAt(c.offset(), (int) c.length());
+        // A view's data() buffer has its own offset semantics; only read it directly when the array
+        // is exactly its whole buffer, otherwise copy into a fresh contiguous array first.
+        boolean whole = a.offset() == 0 && a.elementWiseStride() == 1 && a.data().length() == a.length()
+                && (a.ordering() == 'c' || a.rank() == 1 || a.size(0) == 1);
+        INDArray c = whole ? a : a.dup('c');
+        return c.data().asDouble();
     }
 }

@@ -6,7 +6,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.scalar.Step;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.Axpy;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
-import org.nd4j.linalg.api.ops.impl.transforms.strict.TanhDerivative;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -47,7 +46,7 @@ public final class MlpTape {
     private final INDArray[] a;
     /** act[l], l = 1..L-1: the activation columns of a[l]. */
     private final INDArray[] act;
-    /** Hidden pre-activations z[l], their derivative d[l] = σ'(z[l]), dL/da dh[l], dL/dz delta[l]. */
+    /** Hidden pre-activation scratch z[l], derivative d[l] = σ'(z[l]), dL/da dh[l], dL/dz delta[l]. */
     private final INDArray[] z;
     private final INDArray[] d;
     private final INDArray[] dh;
@@ -109,12 +108,13 @@ public final class MlpTape {
         // forward
         NdArrays.leadingColumns(a[0], mlp.size(0)).assign(x);
         for (int l = 1; l < layers; l++) {
-            Nd4j.gemm(a[l - 1], mlp.layerBlock(params, l), z[l], false, false, 1.0, 0.0);
-            mlp.activate(z[l], act[l]);
+            mlp.hiddenLayer(a[l - 1], mlp.layerBlock(params, l), z[l], act[l]);
             if (mlp.activation() == Activation.TANH) {
-                Nd4j.exec(new TanhDerivative(z[l], d[l]));
+                // σ' = 1 − a², from the activations: cheaper than the tanh_derivative op, which recomputes tanh
+                Nd4j.exec(new MulOp(act[l], act[l], d[l]));
+                d[l].rsubi(1.0);
             } else {
-                Nd4j.exec(new Step(z[l], d[l], 0.0));
+                Nd4j.exec(new Step(act[l], d[l], 0.0)); // relu(z) > 0 exactly when z > 0
             }
         }
         residual.assign(y);

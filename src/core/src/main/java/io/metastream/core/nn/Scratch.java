@@ -13,48 +13,61 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@link #augmented(int, int)} get an extra trailing column of ones, so that a layer's weights and
  * bias (stored contiguously as {@code [in + 1, out]}) apply in one GEMM.
  *
+ * <p>The block is allocated uninitialised (zeroing or copying a Java array costs far more than the
+ * allocation): plain matrices hold garbage until their first write, so every user must write a
+ * plain matrix fully (e.g. GEMM with {@code beta = 0}, an op with it as output) before reading it.
+ * All augmented matrices sit at the start of the block and are set to one with a single op; their
+ * leading columns are then overwritten by the caller.
+ *
  * <p>Not thread-safe; used within one call.
  */
 final class Scratch {
 
-    private final List<long[]> specs = new ArrayList<>(); // {rows, cols, onesColumn ? 1 : 0}
-    private long total;
+    private final List<long[]> augmentedSpecs = new ArrayList<>(); // {rows, cols incl. ones}
+    private final List<long[]> plainSpecs = new ArrayList<>(); // {rows, cols}
+    private final List<int[]> handles = new ArrayList<>(); // {kind (1 = augmented), index}
 
-    /** Declares a plain {@code [rows, cols]} matrix (zero-initialised); returns its handle. */
+    /** Declares a plain {@code [rows, cols]} matrix (uninitialised); returns its handle. */
     int plain(int rows, int cols) {
-        specs.add(new long[] {rows, cols, 0, total});
-        total += (long) rows * cols;
-        return specs.size() - 1;
+        plainSpecs.add(new long[] {rows, cols});
+        handles.add(new int[] {0, plainSpecs.size() - 1});
+        return handles.size() - 1;
     }
 
     /** Declares a {@code [rows, cols + 1]} matrix whose last column is ones; returns its handle. */
     int augmented(int rows, int cols) {
-        specs.add(new long[] {rows, cols + 1L, 1, total});
-        total += (long) rows * (cols + 1L);
-        return specs.size() - 1;
+        augmentedSpecs.add(new long[] {rows, cols + 1L});
+        handles.add(new int[] {1, augmentedSpecs.size() - 1});
+        return handles.size() - 1;
     }
 
     /** Allocates the block; the returned array's element {@code i} is the matrix of handle {@code i}. */
     INDArray[] allocate() {
+        long[] augOffset = new long[augmentedSpecs.size()];
+        long[] plainOffset = new long[plainSpecs.size()];
+        long total = 0;
+        for (int i = 0; i < augOffset.length; i++) {
+            augOffset[i] = total;
+            total += augmentedSpecs.get(i)[0] * augmentedSpecs.get(i)[1];
+        }
+        long augmentedTotal = total;
+        for (int i = 0; i < plainOffset.length; i++) {
+            plainOffset[i] = total;
+            total += plainSpecs.get(i)[0] * plainSpecs.get(i)[1];
+        }
         if (total > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("scratch of " + total + " doubles is too large; use smaller batches");
         }
-        double[] init = new double[(int) total];
-        for (long[] s : specs) {
-            if (s[2] == 1) {
-                int rows = (int) s[0];
-                int cols = (int) s[1];
-                int base = (int) s[3];
-                for (int r = 0; r < rows; r++) {
-                    init[base + r * cols + cols - 1] = 1.0;
-                }
-            }
+        INDArray block = Nd4j.createUninitialized(DataType.DOUBLE, 1, Math.max(1, total));
+        if (augmentedTotal > 0) {
+            NdArrays.view(block, 0, 1, augmentedTotal).assign(1.0);
         }
-        INDArray block = Nd4j.create(init, new long[] {1, total}, DataType.DOUBLE);
-        INDArray[] out = new INDArray[specs.size()];
-        for (int i = 0; i < out.length; i++) {
-            long[] s = specs.get(i);
-            out[i] = NdArrays.view(block, s[3], s[0], s[1]);
+        INDArray[] out = new INDArray[handles.size()];
+        for (int h = 0; h < out.length; h++) {
+            int[] k = handles.get(h);
+            long[] spec = k[0] == 1 ? augmentedSpecs.get(k[1]) : plainSpecs.get(k[1]);
+            long off = k[0] == 1 ? augOffset[k[1]] : plainOffset[k[1]];
+            out[h] = NdArrays.view(block, off, spec[0], spec[1]);
         }
         return out;
     }

@@ -67,6 +67,35 @@ class MlpTest {
     }
 
     @Test
+    void largeBatchesGiveTheSameForwardPassGradientsAndHessianProducts() {
+        Mlp mlp = new Mlp(new int[] {4, 64, 64, 3}, Activation.TANH);
+        Random rng = new Random(5);
+        INDArray p = mlp.initParams(rng);
+        int n = 200; // 200 x 64 elements per hidden layer: above Mlp.SIGMOID_TANH_MIN_ELEMENTS
+        assertThat((long) n * 64).isGreaterThanOrEqualTo(Mlp.SIGMOID_TANH_MIN_ELEMENTS);
+        INDArray x = randn(rng, n, 4).muli(3);
+        INDArray y = randn(rng, n, 3);
+        double[][] ref = referenceForward(mlp, p.toDoubleVector(), x.toDoubleMatrix());
+        assertThat(relErr(mlp.forward(p, x), Nd4j.create(ref))).isLessThan(1e-13);
+        // gradient and HVP on a large batch equal the row-wise sums of small-batch pieces
+        INDArray gBig = mlp.lossAndGradient(p, x, y).gradient();
+        INDArray v = randn(rng, 1, mlp.numParams());
+        INDArray hvBig = mlp.hessianVectorProduct(p, x, y, v);
+        INDArray gSum = Nd4j.create(DataType.DOUBLE, 1, mlp.numParams());
+        INDArray hvSum = Nd4j.create(DataType.DOUBLE, 1, mlp.numParams());
+        for (int from = 0; from < n; from += 20) {
+            INDArray xs = x.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(from, from + 20),
+                    org.nd4j.linalg.indexing.NDArrayIndex.all()).dup();
+            INDArray ys = y.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(from, from + 20),
+                    org.nd4j.linalg.indexing.NDArrayIndex.all()).dup();
+            gSum.addi(mlp.lossAndGradient(p, xs, ys).gradient().muli(20.0 / n));
+            hvSum.addi(mlp.hessianVectorProduct(p, xs, ys, v).muli(20.0 / n));
+        }
+        assertThat(relErr(gBig, gSum)).isLessThan(1e-12);
+        assertThat(relErr(hvBig, hvSum)).isLessThan(1e-12);
+    }
+
+    @Test
     void forwardWithTwoInputBlocksAndBaseEqualsConcatenatedForwardPlusBase() {
         Mlp mlp = new Mlp(new int[] {5, 8, 2}, Activation.TANH);
         Random rng = new Random(4);

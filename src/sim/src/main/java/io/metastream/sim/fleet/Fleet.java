@@ -18,7 +18,6 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -61,14 +60,17 @@ public final class Fleet implements AutoCloseable {
     static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
     private final String topic;
+    private final TransitionRecords records;
     private final List<Agent> agents;
     private final RecordSender sender;
     private final Producer<byte[], byte[]> producer;
     private final TokenBucket rateLimit;
     private final Clock clock;
     private final StatsCollector stats = new StatsCollector(RETURN_WINDOW);
-    private final AtomicBoolean started = new AtomicBoolean();
-    private final AtomicBoolean closing = new AtomicBoolean();
+    /** Guards {@code claimed} and {@code closed}: run/start and close may race from different threads. */
+    private final Object lifecycle = new Object();
+    private boolean claimed;
+    private boolean closed;
     private final CountDownLatch loopExited = new CountDownLatch(1);
     private volatile boolean stopRequested;
     private volatile Thread loopThread;
@@ -80,6 +82,7 @@ public final class Fleet implements AutoCloseable {
      */
     Fleet(Builder b, RecordSender sender, Producer<byte[], byte[]> producer, Clock clock) {
         this.topic = b.topic;
+        this.records = new TransitionRecords(b.topic);
         this.sender = sender;
         this.producer = producer;
         this.clock = clock;
@@ -101,26 +104,14 @@ public final class Fleet implements AutoCloseable {
 
     /**
      * Runs the agents on the calling thread until {@link #close()} is called, the thread is interrupted,
-     * or every agent has completed {@code episodesPerAgent} episodes; then flushes the producer.
+     * or every agent has completed {@code episodesPerAgent} episodes; then flushes the producer (unless
+     * interrupted), so on a normal return every transition has been sent or counted as an error.
      *
      * @throws IllegalStateException if the fleet was already run, started or closed
      */
     public void run() {
-        if (closing.get() || !started.compareAndSet(false, true)) {
-            throw new IllegalStateException("a fleet runs once; build a new one to run again");
-        }
-        loopThread = Thread.currentThread();
-        try {
-            loop();
-            if (producer != null) {
-                producer.flush();
-            }
-        } catch (RuntimeException | Error e) {
-            failure = e;
-            throw e;
-        } finally {
-            loopExited.countDown();
-        }
+        claim();
+        runLoop();
     }
 
     /**
@@ -129,18 +120,41 @@ public final class Fleet implements AutoCloseable {
      * @throws IllegalStateException if the fleet was already run, started or closed
      */
     public void start() {
-        if (closing.get() || started.get()) {
-            throw new IllegalStateException("a fleet runs once; build a new one to run again");
-        }
+        claim();
         Thread thread = new Thread(() -> {
             try {
-                run();
+                runLoop();
             } catch (RuntimeException | Error e) {
                 LOG.error("The fleet stopped after a failure; its agents no longer produce", e);
             }
         }, "metastream-fleet");
         thread.setDaemon(true);
         thread.start();
+    }
+
+    private void claim() {
+        synchronized (lifecycle) {
+            if (closed || claimed) {
+                throw new IllegalStateException("a fleet runs once and not after close(); build a new one to run again");
+            }
+            claimed = true;
+        }
+    }
+
+    private void runLoop() {
+        loopThread = Thread.currentThread();
+        try {
+            loop();
+            // after a stop request close() flushes while closing; after an interrupt flush() would throw
+            if (producer != null && !stopRequested && !Thread.currentThread().isInterrupted()) {
+                producer.flush();
+            }
+        } catch (RuntimeException | Error e) {
+            failure = e;
+            throw e;
+        } finally {
+            loopExited.countDown();
+        }
     }
 
     /** The counters so far; safe to call from any thread. */
@@ -164,11 +178,16 @@ public final class Fleet implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (!closing.compareAndSet(false, true)) {
-            return;
+        boolean running;
+        synchronized (lifecycle) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            stopRequested = true;
+            running = claimed;
         }
-        stopRequested = true;
-        if (started.get() && Thread.currentThread() != loopThread) {
+        if (running && Thread.currentThread() != loopThread) {
             try {
                 if (!loopExited.await(CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
                     LOG.warn("The fleet loop did not stop within {}; closing the producer under it", CLOSE_TIMEOUT);
@@ -199,7 +218,7 @@ public final class Fleet implements AutoCloseable {
                 }
                 Agent.StepOutcome outcome = agent.step(clock.instant());
                 stats.onStep(outcome);
-                sender.send(TransitionRecords.toRecord(topic, outcome.transition()), stats.sendCallback());
+                sender.send(records.toRecord(outcome.transition()), stats.sendCallback());
             }
             if (!anyActive) {
                 return;

@@ -1,0 +1,250 @@
+package io.metastream.client;
+
+import io.metastream.core.grbal.DynamicsModel;
+import io.metastream.schema.AdaptedModel;
+import io.metastream.schema.FastWeights;
+import io.metastream.schema.GaussianPosterior;
+import io.metastream.schema.ModelVersion;
+
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static io.metastream.client.ModelFixtures.MODEL;
+import static io.metastream.client.ModelFixtures.adaptation;
+import static io.metastream.client.ModelFixtures.delta;
+import static io.metastream.client.ModelFixtures.model;
+import static io.metastream.client.ModelFixtures.version;
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ModelStateTest {
+
+    private final ModelState state = new ModelState(MODEL, 3);
+
+    @Test
+    void isEmptyBeforeTheFirstVersion() {
+        assertThat(state.latestVersion()).isEmpty();
+        assertThat(state.latestModelVersion()).isEmpty();
+        assertThat(state.baseModel()).isEmpty();
+        assertThat(state.modelFor("task-1")).isEmpty();
+    }
+
+    @Test
+    void keepsOnlyTheNewestVersions() {
+        for (long v = 1; v <= 5; v++) {
+            assertThat(state.onModelVersion(version(v, model(v)))).isTrue();
+        }
+
+        assertThat(state.latestVersion()).hasValue(5);
+        assertThat(state.latestModelVersion()).get().extracting(ModelVersion::getVersion).isEqualTo(5L);
+        assertThat(state.model(1)).isEmpty();
+        assertThat(state.model(2)).isEmpty();
+        assertThat(state.model(3)).isPresent();
+        assertThat(state.model(5).orElseThrow().params()).isEqualTo(model(5).params());
+        assertThat(state.versionsSeen()).isEqualTo(5);
+        assertThat(state.rejectedRecords()).isZero();
+    }
+
+    @Test
+    void ignoresDuplicateAndTooOldVersions() {
+        state.onModelVersion(version(4, model(4)));
+        state.onModelVersion(version(5, model(5)));
+        state.onModelVersion(version(6, model(6)));
+
+        assertThat(state.onModelVersion(version(5, model(5)))).isFalse();
+        assertThat(state.onModelVersion(version(1, model(1)))).isFalse();
+        assertThat(state.latestVersion()).hasValue(6);
+        assertThat(state.versionsSeen()).isEqualTo(3);
+    }
+
+    @Test
+    void anOlderVersionArrivingLateDoesNotBecomeLatest() {
+        state.onModelVersion(version(2, model(2)));
+        state.onModelVersion(version(1, model(1)));
+
+        assertThat(state.latestVersion()).hasValue(2);
+        assertThat(state.latestModelVersion()).get().extracting(ModelVersion::getVersion).isEqualTo(2L);
+        assertThat(state.model(1)).isPresent();
+    }
+
+    @Test
+    void appliesATasksAdaptationToItsBaseVersion() {
+        DynamicsModel base = model(1);
+        state.onModelVersion(version(1, base));
+        INDArray delta = delta(base, 0.125);
+
+        assertThat(state.onAdaptedModel(adaptation("task-A", 1, delta))).isTrue();
+        TaskModel adapted = state.modelFor("task-A").orElseThrow();
+        TaskModel other = state.modelFor("task-B").orElseThrow();
+
+        assertThat(adapted.adapted()).isTrue();
+        assertThat(adapted.baseVersion()).isEqualTo(1);
+        assertThat(adapted.model().params()).isEqualTo(base.params().add(delta));
+        assertThat(other.adapted()).isFalse();
+        assertThat(other.model().params()).isEqualTo(base.params());
+    }
+
+    @Test
+    void cachesTheAdaptedModelUntilTheAdaptationChanges() {
+        DynamicsModel base = model(1);
+        state.onModelVersion(version(1, base));
+        state.onAdaptedModel(adaptation("task-A", 1, delta(base, 0.5)));
+
+        DynamicsModel first = state.modelFor("task-A").orElseThrow().model();
+        assertThat(state.modelFor("task-A").orElseThrow().model()).isSameAs(first);
+
+        state.onAdaptedModel(adaptation("task-A", 1, delta(base, -0.5)));
+        DynamicsModel second = state.modelFor("task-A").orElseThrow().model();
+        assertThat(second).isNotSameAs(first);
+        assertThat(second.params()).isEqualTo(base.params().sub(delta(base, 0.5)));
+    }
+
+    @Test
+    void anAdaptationOfAnEvictedVersionFallsBackToTheLatestBase() {
+        DynamicsModel v1 = model(1);
+        state.onModelVersion(version(1, v1));
+        state.onAdaptedModel(adaptation("task-A", 1, delta(v1, 0.5)));
+        assertThat(state.modelFor("task-A").orElseThrow().adapted()).isTrue();
+
+        for (long v = 2; v <= 4; v++) {
+            state.onModelVersion(version(v, model(v)));
+        }
+        TaskModel m = state.modelFor("task-A").orElseThrow();
+
+        assertThat(m.adapted()).isFalse();
+        assertThat(m.baseVersion()).isEqualTo(4);
+        assertThat(m.model().params()).isEqualTo(model(4).params());
+    }
+
+    @Test
+    void anAdaptationOfAHeldOlderVersionIsStillUsed() {
+        DynamicsModel v1 = model(1);
+        state.onModelVersion(version(1, v1));
+        state.onModelVersion(version(2, model(2)));
+        state.onAdaptedModel(adaptation("task-A", 1, delta(v1, 0.5)));
+
+        TaskModel m = state.modelFor("task-A").orElseThrow();
+
+        assertThat(m.adapted()).isTrue();
+        assertThat(m.baseVersion()).isEqualTo(1);
+    }
+
+    @Test
+    void anAdaptationOnAnOlderBaseDoesNotReplaceANewerOne() {
+        DynamicsModel v1 = model(1);
+        DynamicsModel v2 = model(2);
+        state.onModelVersion(version(1, v1));
+        state.onModelVersion(version(2, v2));
+        state.onAdaptedModel(adaptation("task-A", 2, delta(v2, 0.25)));
+
+        assertThat(state.onAdaptedModel(adaptation("task-A", 1, delta(v1, 0.75)))).isFalse();
+
+        TaskModel m = state.modelFor("task-A").orElseThrow();
+        assertThat(m.baseVersion()).isEqualTo(2);
+        assertThat(m.model().params()).isEqualTo(v2.params().add(delta(v2, 0.25)));
+    }
+
+    @Test
+    void aVersionWhoseChecksumDoesNotMatchIsRejectedAndCounted() {
+        ModelVersion tampered = version(1, model(1));
+        byte[] blob = ModelVerifier.bytes(tampered.getParameters());
+        blob[blob.length - 1] ^= 0x01;
+        tampered.setParameters(ByteBuffer.wrap(blob));
+
+        assertThat(state.onModelVersion(tampered)).isFalse();
+
+        assertThat(state.rejectedRecords()).isEqualTo(1);
+        assertThat(state.latestVersion()).isEmpty();
+        assertThat(state.onModelVersion(version(1, model(1)))).isTrue();
+        assertThat(state.latestVersion()).hasValue(1);
+    }
+
+    @Test
+    void aVersionInAnUnknownEncodingIsRejected() {
+        ModelVersion v = version(1, model(1));
+        v.setParameterEncoding("onnx");
+
+        assertThat(state.onModelVersion(v)).isFalse();
+        assertThat(state.rejectedRecords()).isEqualTo(1);
+    }
+
+    @Test
+    void anAdaptationWhoseChecksumDoesNotMatchIsRejectedAndTheBaseIsServed() {
+        DynamicsModel base = model(1);
+        state.onModelVersion(version(1, base));
+        AdaptedModel a = adaptation("task-A", 1, delta(base, 0.5));
+        ((FastWeights) a.getAdaptation()).setDeltaSha256("f".repeat(64));
+
+        assertThat(state.onAdaptedModel(a)).isFalse();
+
+        assertThat(state.rejectedRecords()).isEqualTo(1);
+        assertThat(state.modelFor("task-A").orElseThrow().adapted()).isFalse();
+    }
+
+    @Test
+    void anAdaptationOfTheWrongLengthIsRejectedOnceAndTheBaseIsServed() {
+        DynamicsModel base = model(1);
+        state.onModelVersion(version(1, base));
+        state.onAdaptedModel(adaptation("task-A", 1, org.nd4j.linalg.factory.Nd4j.zeros(1, 5)));
+
+        assertThat(state.modelFor("task-A").orElseThrow().adapted()).isFalse();
+        assertThat(state.modelFor("task-A").orElseThrow().adapted()).isFalse();
+        assertThat(state.rejectedRecords()).isEqualTo(1);
+    }
+
+    @Test
+    void aPosteriorAdaptationCannotBeAppliedAndIsCounted() {
+        state.onModelVersion(version(1, model(1)));
+        AdaptedModel a = adaptation("task-A", 1, delta(model(1), 0.5));
+        a.setAdaptation(GaussianPosterior.newBuilder().setMean(List.of(0f)).setStddev(List.of(1f)).build());
+
+        assertThat(state.onAdaptedModel(a)).isFalse();
+        assertThat(state.rejectedRecords()).isEqualTo(1);
+    }
+
+    @Test
+    void recordsOfOtherModelsAreIgnoredWithoutCounting() {
+        ModelVersion v = version(1, model(1));
+        v.setModelName("other");
+        AdaptedModel a = adaptation("task-A", 1, delta(model(1), 0.5));
+        a.setModelName("other");
+
+        assertThat(state.onModelVersion(v)).isFalse();
+        assertThat(state.onAdaptedModel(a)).isFalse();
+        assertThat(state.latestVersion()).isEmpty();
+        assertThat(state.rejectedRecords()).isZero();
+    }
+
+    @Test
+    void aDeletedAdaptationFallsBackToTheBase() {
+        DynamicsModel base = model(1);
+        state.onModelVersion(version(1, base));
+        state.onAdaptedModel(adaptation("task-A", 1, delta(base, 0.5)));
+
+        state.onAdaptationDeleted("task-A");
+
+        assertThat(state.modelFor("task-A").orElseThrow().adapted()).isFalse();
+    }
+
+    @Test
+    void awaitVersionWakesUpWhenTheVersionArrives() throws Exception {
+        CompletableFuture<Boolean> waiting = CompletableFuture.supplyAsync(() -> {
+            try {
+                return state.awaitVersion(2, Duration.ofSeconds(30));
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        state.onModelVersion(version(1, model(1)));
+        assertThat(waiting).isNotDone();
+        state.onModelVersion(version(2, model(2)));
+
+        assertThat(waiting.get(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(state.awaitVersion(3, Duration.ofMillis(50))).isFalse();
+    }
+}

@@ -1,0 +1,80 @@
+package io.metastream.client;
+
+import io.metastream.core.grbal.DynamicsModel;
+import io.metastream.core.io.ModelBlob;
+import io.metastream.schema.FastWeights;
+import io.metastream.schema.ModelVersion;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+
+import static io.metastream.client.ModelFixtures.adaptation;
+import static io.metastream.client.ModelFixtures.delta;
+import static io.metastream.client.ModelFixtures.model;
+import static io.metastream.client.ModelFixtures.version;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ModelVerifierTest {
+
+    @Test
+    void decodesAVersionWhoseChecksumMatches() {
+        DynamicsModel m = model(3);
+
+        DynamicsModel decoded = ModelVerifier.verifyAndDecode(version(4, m));
+
+        assertThat(decoded.params()).isEqualTo(m.params());
+        assertThat(decoded.mlp()).isEqualTo(m.mlp());
+    }
+
+    @Test
+    void aChecksumMismatchNamesTheVersionAndBothHashes() {
+        ModelVersion v = version(4, model(3));
+        v.setParametersSha256("a".repeat(64));
+        String actual = ModelBlob.sha256Hex(ModelVerifier.bytes(v.getParameters()));
+
+        assertThatThrownBy(() -> ModelVerifier.verifyAndDecode(v))
+                .isInstanceOf(ModelIntegrityException.class)
+                .hasMessageContaining("version 4")
+                .hasMessageContaining("a".repeat(64))
+                .hasMessageContaining(actual);
+    }
+
+    @Test
+    void anUnknownEncodingNamesTheSupportedOne() {
+        ModelVersion v = version(4, model(3));
+        v.setParameterEncoding("metastream-mlp-v9");
+
+        assertThatThrownBy(() -> ModelVerifier.verifyAndDecode(v))
+                .isInstanceOf(ModelIntegrityException.class)
+                .hasMessageContaining("metastream-mlp-v9")
+                .hasMessageContaining(ModelBlob.ENCODING);
+    }
+
+    @Test
+    void aBlobThatMatchesItsChecksumButDoesNotDecodeIsRefused() {
+        byte[] junk = {1, 2, 3, 4, 5};
+        ModelVersion v = version(4, model(3));
+        v.setParameters(ByteBuffer.wrap(junk));
+        v.setParametersSha256(ModelBlob.sha256Hex(junk));
+
+        assertThatThrownBy(() -> ModelVerifier.verifyAndDecode(v))
+                .isInstanceOf(ModelIntegrityException.class)
+                .hasMessageContaining("do not decode")
+                .hasCauseInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void verifiesAndDecodesFastWeights() {
+        DynamicsModel m = model(3);
+        FastWeights fw = (FastWeights) adaptation("t", 1, delta(m, 0.5)).getAdaptation();
+
+        assertThat(ModelVerifier.verifyDelta(fw, m.mlp().numParams())).isEqualTo(delta(m, 0.5));
+        assertThatThrownBy(() -> ModelVerifier.verifyDelta(fw, m.mlp().numParams() + 1))
+                .isInstanceOf(ModelIntegrityException.class).hasMessageContaining(Integer.toString(m.mlp().numParams() + 1));
+        fw.setDeltaSha256("0".repeat(64));
+        assertThatThrownBy(() -> ModelVerifier.verifyDelta(fw, m.mlp().numParams()))
+                .isInstanceOf(ModelIntegrityException.class).hasMessageContaining("SHA-256");
+    }
+}

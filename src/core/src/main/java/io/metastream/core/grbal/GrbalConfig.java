@@ -1,0 +1,379 @@
+package io.metastream.core.grbal;
+
+import io.metastream.core.nn.Activation;
+import io.metastream.core.nn.Mlp;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Every setting of GrBAL meta-training, declared once with its default. Build with
+ * {@link #builder()}, which validates each setting; {@link #toMap()} / {@link #fromMap(Map)} give
+ * the canonical string form used at the edges (CLI, job parameters, model provenance) and
+ * {@link #configHash()} identifies a configuration.
+ *
+ * @param obsDim observation dimension (required, > 0)
+ * @param actDim action dimension (required, > 0)
+ * @param hidden hidden layer sizes of the dynamics network (default {64, 64}; may be empty for a
+ *     linear model; each > 0)
+ * @param activation hidden activation (default TANH; smooth, so second-order meta-gradients are exact)
+ * @param innerLr inner-loop step size, in the normalised space of inputs and targets (default 0.01)
+ * @param innerSteps inner gradient steps on the adaptation window (default 1; 0 trains a
+ *     non-adaptive multi-task model, a useful baseline)
+ * @param adaptWindow M, the number of past transitions the model adapts on (default 16)
+ * @param predictWindow K, the number of following transitions the adapted model is scored on (default 16)
+ * @param metaLr Adam step size of the outer loop (default 1e-3)
+ * @param metaBatchSize meta-gradients averaged per outer step (default 8)
+ * @param firstOrder drop the second-order term of the meta-gradient (default false)
+ * @param seed seed of the initial parameters (default 42)
+ * @param maxGradNorm global-norm clipping threshold of the averaged meta-gradient; {@code <= 0}
+ *     disables clipping (default 10.0)
+ * @param normalizerWarmupTransitions transitions the learner's normalizer observes before it
+ *     freezes (default 2000; 0 means no normalisation: mean 0, std 1)
+ */
+public record GrbalConfig(
+        int obsDim,
+        int actDim,
+        int[] hidden,
+        Activation activation,
+        double innerLr,
+        int innerSteps,
+        int adaptWindow,
+        int predictWindow,
+        double metaLr,
+        int metaBatchSize,
+        boolean firstOrder,
+        long seed,
+        double maxGradNorm,
+        long normalizerWarmupTransitions) {
+
+    static final int[] DEFAULT_HIDDEN = {64, 64};
+    static final Activation DEFAULT_ACTIVATION = Activation.TANH;
+    static final double DEFAULT_INNER_LR = 0.01;
+    static final int DEFAULT_INNER_STEPS = 1;
+    static final int DEFAULT_ADAPT_WINDOW = 16;
+    static final int DEFAULT_PREDICT_WINDOW = 16;
+    static final double DEFAULT_META_LR = 1e-3;
+    static final int DEFAULT_META_BATCH_SIZE = 8;
+    static final boolean DEFAULT_FIRST_ORDER = false;
+    static final long DEFAULT_SEED = 42L;
+    static final double DEFAULT_MAX_GRAD_NORM = 10.0;
+    static final long DEFAULT_NORMALIZER_WARMUP = 2000L;
+
+    private static final Set<String> KEYS = Set.of("obsDim", "actDim", "hidden", "activation", "innerLr", "innerSteps",
+            "adaptWindow", "predictWindow", "metaLr", "metaBatchSize", "firstOrder", "seed", "maxGradNorm",
+            "normalizerWarmupTransitions");
+
+    /** Validates every setting; prefer {@link #builder()}. */
+    public GrbalConfig {
+        require(obsDim > 0, "obsDim is " + obsDim + "; set it to the observation dimension (> 0)");
+        require(actDim > 0, "actDim is " + actDim + "; set it to the action dimension (> 0)");
+        require(hidden != null, "hidden is null; pass the hidden layer sizes, e.g. {64, 64}, or {} for a linear model");
+        hidden = hidden.clone();
+        for (int i = 0; i < hidden.length; i++) {
+            require(hidden[i] > 0, "hidden[" + i + "] is " + hidden[i] + "; every hidden layer size must be > 0");
+        }
+        require(activation != null, "activation is null; use TANH (default) or RELU");
+        require(innerLr > 0 && Double.isFinite(innerLr), "innerLr is " + innerLr
+                + "; use a finite value > 0 (default 0.01, in normalised units)");
+        require(innerSteps >= 0 && innerSteps <= 1000, "innerSteps is " + innerSteps
+                + "; use 0..1000 (default 1; 0 disables adaptation)");
+        require(adaptWindow > 0, "adaptWindow (M) is " + adaptWindow + "; use a value > 0 (default 16)");
+        require(predictWindow > 0, "predictWindow (K) is " + predictWindow + "; use a value > 0 (default 16)");
+        require((long) adaptWindow + predictWindow <= Integer.MAX_VALUE / 2, "adaptWindow + predictWindow is too large");
+        require(metaLr > 0 && Double.isFinite(metaLr), "metaLr is " + metaLr + "; use a finite value > 0 (default 1e-3)");
+        require(metaBatchSize > 0, "metaBatchSize is " + metaBatchSize + "; use a value > 0 (default 8)");
+        require(!Double.isNaN(maxGradNorm) && maxGradNorm != Double.POSITIVE_INFINITY, "maxGradNorm is " + maxGradNorm
+                + "; use a finite value > 0 to clip, or <= 0 to disable clipping (default 10.0)");
+        require(normalizerWarmupTransitions >= 0, "normalizerWarmupTransitions is " + normalizerWarmupTransitions
+                + "; use a value >= 0 (default 2000; 0 disables normalisation)");
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException("invalid GrbalConfig: " + message);
+        }
+    }
+
+    /** A copy of the hidden layer sizes. */
+    @Override
+    public int[] hidden() {
+        return hidden.clone();
+    }
+
+    /** Input size of the dynamics network: {@code obsDim + actDim}. */
+    public int inputSize() {
+        return obsDim + actDim;
+    }
+
+    /** Transitions used per meta-gradient: {@code adaptWindow + predictWindow}. */
+    public int windowLength() {
+        return adaptWindow + predictWindow;
+    }
+
+    /** The dynamics network: layer sizes {@code {obsDim + actDim, hidden..., obsDim}}. */
+    public Mlp mlp() {
+        int[] sizes = new int[hidden.length + 2];
+        sizes[0] = obsDim + actDim;
+        System.arraycopy(hidden, 0, sizes, 1, hidden.length);
+        sizes[sizes.length - 1] = obsDim;
+        return new Mlp(sizes, activation);
+    }
+
+    /**
+     * Every setting as a string in a new sorted map (a {@link TreeMap}); {@link #fromMap} inverts it
+     * exactly. {@code hidden} is comma-separated, {@code activation} its enum name, doubles in
+     * {@link Double#toString(double)} form.
+     */
+    public Map<String, String> toMap() {
+        TreeMap<String, String> m = new TreeMap<>();
+        m.put("obsDim", Integer.toString(obsDim));
+        m.put("actDim", Integer.toString(actDim));
+        m.put("hidden", joinInts(hidden));
+        m.put("activation", activation.name());
+        m.put("innerLr", Double.toString(innerLr));
+        m.put("innerSteps", Integer.toString(innerSteps));
+        m.put("adaptWindow", Integer.toString(adaptWindow));
+        m.put("predictWindow", Integer.toString(predictWindow));
+        m.put("metaLr", Double.toString(metaLr));
+        m.put("metaBatchSize", Integer.toString(metaBatchSize));
+        m.put("firstOrder", Boolean.toString(firstOrder));
+        m.put("seed", Long.toString(seed));
+        m.put("maxGradNorm", Double.toString(maxGradNorm));
+        m.put("normalizerWarmupTransitions", Long.toString(normalizerWarmupTransitions));
+        return m;
+    }
+
+    /** SHA-256 (lowercase hex) of the canonical map, as UTF-8 lines {@code key=value\n} in key order. */
+    public String configHash() {
+        StringBuilder sb = new StringBuilder();
+        toMap().forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            return HexFormat.of().formatHex(md.digest(sb.toString().getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
+        }
+    }
+
+    /**
+     * Parses the form written by {@link #toMap()}. Missing keys take their defaults; {@code obsDim}
+     * and {@code actDim} have none and are required.
+     *
+     * @throws IllegalArgumentException for an unknown key (named), an unparsable value, or an
+     *     invalid setting
+     */
+    public static GrbalConfig fromMap(Map<String, String> map) {
+        if (map == null) {
+            throw new IllegalArgumentException("map is null");
+        }
+        for (String k : map.keySet()) {
+            if (!KEYS.contains(k)) {
+                throw new IllegalArgumentException("unknown GrbalConfig key '" + k + "'; known keys are " + new TreeSet<>(KEYS));
+            }
+        }
+        Builder b = builder();
+        for (Map.Entry<String, String> e : map.entrySet()) {
+            String k = e.getKey();
+            String v = e.getValue() == null ? "" : e.getValue().trim();
+            try {
+                switch (k) {
+                    case "obsDim" -> b.obsDim(Integer.parseInt(v));
+                    case "actDim" -> b.actDim(Integer.parseInt(v));
+                    case "hidden" -> b.hidden(parseInts(v));
+                    case "activation" -> b.activation(Activation.fromName(v));
+                    case "innerLr" -> b.innerLr(Double.parseDouble(v));
+                    case "innerSteps" -> b.innerSteps(Integer.parseInt(v));
+                    case "adaptWindow" -> b.adaptWindow(Integer.parseInt(v));
+                    case "predictWindow" -> b.predictWindow(Integer.parseInt(v));
+                    case "metaLr" -> b.metaLr(Double.parseDouble(v));
+                    case "metaBatchSize" -> b.metaBatchSize(Integer.parseInt(v));
+                    case "firstOrder" -> b.firstOrder(parseBoolean(v));
+                    case "seed" -> b.seed(Long.parseLong(v));
+                    case "maxGradNorm" -> b.maxGradNorm(Double.parseDouble(v));
+                    case "normalizerWarmupTransitions" -> b.normalizerWarmupTransitions(Long.parseLong(v));
+                    default -> throw new IllegalStateException("unhandled key " + k);
+                }
+            } catch (NumberFormatException ex) {
+                throw new IllegalArgumentException("GrbalConfig key '" + k + "' has value '" + v
+                        + "' which is not a valid " + (k.equals("hidden") ? "comma-separated list of integers" : "number"), ex);
+            }
+        }
+        return b.build();
+    }
+
+    private static boolean parseBoolean(String v) {
+        if (v.equalsIgnoreCase("true")) {
+            return true;
+        }
+        if (v.equalsIgnoreCase("false")) {
+            return false;
+        }
+        throw new IllegalArgumentException("GrbalConfig key 'firstOrder' has value '" + v + "'; use true or false");
+    }
+
+    private static String joinInts(int[] values) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < values.length; i++) {
+            if (i > 0) {
+                sb.append(',');
+            }
+            sb.append(values[i]);
+        }
+        return sb.toString();
+    }
+
+    private static int[] parseInts(String v) {
+        if (v.isEmpty()) {
+            return new int[0];
+        }
+        String[] parts = v.split(",");
+        int[] out = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            out[i] = Integer.parseInt(parts[i].trim());
+        }
+        return out;
+    }
+
+    /** Arrays compare by content. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof GrbalConfig c && toMap().equals(c.toMap());
+    }
+
+    @Override
+    public int hashCode() {
+        return toMap().hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return "GrbalConfig" + toMap();
+    }
+
+    /** A builder holding every default; {@code obsDim} and {@code actDim} must be set. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder initialised with this configuration's settings. */
+    public Builder toBuilder() {
+        return new Builder().obsDim(obsDim).actDim(actDim).hidden(hidden).activation(activation).innerLr(innerLr)
+                .innerSteps(innerSteps).adaptWindow(adaptWindow).predictWindow(predictWindow).metaLr(metaLr)
+                .metaBatchSize(metaBatchSize).firstOrder(firstOrder).seed(seed).maxGradNorm(maxGradNorm)
+                .normalizerWarmupTransitions(normalizerWarmupTransitions);
+    }
+
+    /** Validating builder of {@link GrbalConfig}. Not thread-safe. */
+    public static final class Builder {
+        private int obsDim = -1;
+        private int actDim = -1;
+        private int[] hidden = DEFAULT_HIDDEN.clone();
+        private Activation activation = DEFAULT_ACTIVATION;
+        private double innerLr = DEFAULT_INNER_LR;
+        private int innerSteps = DEFAULT_INNER_STEPS;
+        private int adaptWindow = DEFAULT_ADAPT_WINDOW;
+        private int predictWindow = DEFAULT_PREDICT_WINDOW;
+        private double metaLr = DEFAULT_META_LR;
+        private int metaBatchSize = DEFAULT_META_BATCH_SIZE;
+        private boolean firstOrder = DEFAULT_FIRST_ORDER;
+        private long seed = DEFAULT_SEED;
+        private double maxGradNorm = DEFAULT_MAX_GRAD_NORM;
+        private long normalizerWarmupTransitions = DEFAULT_NORMALIZER_WARMUP;
+
+        Builder() {}
+
+        public Builder obsDim(int v) {
+            obsDim = v;
+            return this;
+        }
+
+        public Builder actDim(int v) {
+            actDim = v;
+            return this;
+        }
+
+        public Builder hidden(int... v) {
+            if (v == null) {
+                throw new IllegalArgumentException("hidden is null; pass sizes such as 64, 64 (or none for a linear model)");
+            }
+            hidden = v.clone();
+            return this;
+        }
+
+        public Builder activation(Activation v) {
+            if (v == null) {
+                throw new IllegalArgumentException("activation is null; use TANH (default) or RELU");
+            }
+            activation = v;
+            return this;
+        }
+
+        public Builder innerLr(double v) {
+            innerLr = v;
+            return this;
+        }
+
+        public Builder innerSteps(int v) {
+            innerSteps = v;
+            return this;
+        }
+
+        public Builder adaptWindow(int v) {
+            adaptWindow = v;
+            return this;
+        }
+
+        public Builder predictWindow(int v) {
+            predictWindow = v;
+            return this;
+        }
+
+        public Builder metaLr(double v) {
+            metaLr = v;
+            return this;
+        }
+
+        public Builder metaBatchSize(int v) {
+            metaBatchSize = v;
+            return this;
+        }
+
+        public Builder firstOrder(boolean v) {
+            firstOrder = v;
+            return this;
+        }
+
+        public Builder seed(long v) {
+            seed = v;
+            return this;
+        }
+
+        public Builder maxGradNorm(double v) {
+            maxGradNorm = v;
+            return this;
+        }
+
+        public Builder normalizerWarmupTransitions(long v) {
+            normalizerWarmupTransitions = v;
+            return this;
+        }
+
+        /**
+         * @throws IllegalArgumentException naming the first invalid setting and what is allowed
+         */
+        public GrbalConfig build() {
+            if (obsDim == -1 || actDim == -1) {
+                throw new IllegalArgumentException("invalid GrbalConfig: " + (obsDim == -1 ? "obsDim" : "actDim")
+                        + " is not set; call builder().obsDim(..).actDim(..) with the environment's dimensions");
+            }
+            return new GrbalConfig(obsDim, actDim, hidden, activation, innerLr, innerSteps, adaptWindow, predictWindow,
+                    metaLr, metaBatchSize, firstOrder, seed, maxGradNorm, normalizerWarmupTransitions);
+        }
+    }
+}

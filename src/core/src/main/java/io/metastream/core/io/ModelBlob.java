@@ -1,0 +1,176 @@
+package io.metastream.core.io;
+
+import io.metastream.core.grbal.DynamicsModel;
+import io.metastream.core.grbal.Normalizer;
+import io.metastream.core.internal.ByteReader;
+import io.metastream.core.internal.ByteWriter;
+import io.metastream.core.internal.NdArrays;
+import io.metastream.core.nn.Activation;
+import io.metastream.core.nn.Mlp;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The binary form of a {@link DynamicsModel} carried in model records (encoding name
+ * {@value #ENCODING}) and of flat parameter deltas.
+ *
+ * <h2>Format, version 1 (all little-endian)</h2>
+ * <pre>
+ *   4 bytes  magic "MSMB" (0x4D 0x53 0x4D 0x42)
+ *   int      format version = 1
+ *   int      number of layer sizes S (>= 2), then S ints: input, hidden..., output
+ *   int      activation name length, then that many UTF-8 bytes (Activation.name(), never an ordinal)
+ *   int      normalizer length, then {@link Normalizer#toBytes()}
+ *   int      parameter count P (must equal the network's), then P float64 in the Mlp's flat layout
+ * </pre>
+ * Nothing may follow. Old blobs stay readable: a change of layout gets a new version and decoders
+ * keep reading the old ones (see the golden-file test).
+ *
+ * <p>Stateless and thread-safe.
+ */
+public final class ModelBlob {
+
+    /** Name of this encoding, to be stored next to blobs (e.g. in the model record). */
+    public static final String ENCODING = "metastream-mlp-v1";
+    static final int FORMAT_VERSION = 1;
+    private static final byte[] MAGIC = {'M', 'S', 'M', 'B'};
+    private static final String FORMAT = "model blob (" + ENCODING + ")";
+    private static final int MAX_LAYERS = 1024;
+
+    private ModelBlob() {}
+
+    /** Encodes a model (network, normalizer, parameters) in format version 1. */
+    public static byte[] encode(DynamicsModel m) {
+        if (m == null) {
+            throw new IllegalArgumentException("model is null");
+        }
+        int[] sizes = m.mlp().layerSizes();
+        double[] params = NdArrays.toFlatArray(m.params());
+        byte[] norm = m.normalizer().toBytes();
+        ByteWriter w = new ByteWriter(64 + 4 * sizes.length + norm.length + 8 * params.length).putRaw(MAGIC)
+                .putInt(FORMAT_VERSION)
+                .putInt(sizes.length);
+        for (int s : sizes) {
+            w.putInt(s);
+        }
+        return w.putString(m.mlp().activation().name()).putBytes(norm).putDoubles(params).toByteArray();
+    }
+
+    /**
+     * Decodes a blob written by {@link #encode}.
+     *
+     * @throws IllegalArgumentException on bad magic, an unknown version, truncation, an invalid
+     *     network or normalizer, a parameter count that does not match the network, or trailing
+     *     bytes; the message says which and where
+     */
+    public static DynamicsModel decode(byte[] blob) {
+        if (blob == null) {
+            throw new IllegalArgumentException(FORMAT + ": blob is null");
+        }
+        ByteReader r = new ByteReader(blob, FORMAT);
+        byte[] magic = r.readRaw(MAGIC.length, "magic bytes");
+        if (!java.util.Arrays.equals(magic, MAGIC)) {
+            throw new IllegalArgumentException("not a metastream model blob: expected magic bytes "
+                    + HexFormat.ofDelimiter(" ").withUpperCase().formatHex(MAGIC) + " (\"MSMB\") but found "
+                    + HexFormat.ofDelimiter(" ").withUpperCase().formatHex(magic));
+        }
+        r.readVersion(FORMAT_VERSION);
+        int count = r.readInt("layer count");
+        if (count < 2 || count > MAX_LAYERS) {
+            throw new IllegalArgumentException(FORMAT + " is corrupt: layer count is " + count + " but must be in [2, "
+                    + MAX_LAYERS + "]");
+        }
+        int[] sizes = new int[count];
+        for (int i = 0; i < count; i++) {
+            sizes[i] = r.readInt("layer size " + i);
+        }
+        String activationName = r.readString("activation name");
+        Activation activation;
+        Mlp mlp;
+        try {
+            activation = Activation.fromName(activationName);
+            mlp = new Mlp(sizes, activation);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(FORMAT + " is corrupt: " + e.getMessage(), e);
+        }
+        Normalizer normalizer;
+        try {
+            normalizer = Normalizer.fromBytes(r.readBytes("normalizer"));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(FORMAT + " has an invalid normalizer: " + e.getMessage(), e);
+        }
+        int p = r.readInt("parameter count");
+        if (p != mlp.numParams()) {
+            throw new IllegalArgumentException(FORMAT + " is corrupt: parameter count is " + p + " but network " + mlp + " has "
+                    + mlp.numParams() + " parameters");
+        }
+        double[] params = new double[p];
+        if (r.remaining() < 8L * p) {
+            throw new IllegalArgumentException(FORMAT + " is truncated: " + p + " parameters need " + 8L * p + " bytes at offset "
+                    + r.position() + " but only " + r.remaining() + " remain");
+        }
+        for (int i = 0; i < p; i++) {
+            params[i] = r.readDouble("parameter " + i);
+        }
+        r.expectEnd();
+        try {
+            return new DynamicsModel(mlp, NdArrays.row(params), normalizer);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(FORMAT + " is inconsistent: " + e.getMessage(), e);
+        }
+    }
+
+    /** SHA-256 of {@code data} as lowercase hex. */
+    public static String sha256Hex(byte[] data) {
+        if (data == null) {
+            throw new IllegalArgumentException("data is null");
+        }
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
+        }
+    }
+
+    /** A flat delta (any shape, row-major order) as raw float64 little-endian, 8 bytes per element. */
+    public static byte[] encodeDelta(INDArray delta) {
+        if (delta == null) {
+            throw new IllegalArgumentException("delta is null");
+        }
+        double[] v = NdArrays.toFlatArray(delta);
+        ByteBuffer b = ByteBuffer.allocate(8 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (double d : v) {
+            b.putDouble(d);
+        }
+        return b.array();
+    }
+
+    /**
+     * Decodes {@link #encodeDelta} output into a DOUBLE row vector {@code [1, expectedLength]}.
+     *
+     * @throws IllegalArgumentException when the byte count is not {@code 8 * expectedLength}
+     */
+    public static INDArray decodeDelta(byte[] bytes, int expectedLength) {
+        if (bytes == null) {
+            throw new IllegalArgumentException("delta bytes are null");
+        }
+        if (expectedLength <= 0) {
+            throw new IllegalArgumentException("expectedLength is " + expectedLength + "; pass the parameter count (> 0)");
+        }
+        if (bytes.length != 8L * expectedLength) {
+            throw new IllegalArgumentException("delta has " + bytes.length + " bytes but " + expectedLength
+                    + " float64 values need " + 8L * expectedLength + (bytes.length % 8 != 0 ? " (not a multiple of 8: truncated?)"
+                    : " (" + bytes.length / 8 + " values: wrong model?)"));
+        }
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        double[] v = new double[expectedLength];
+        for (int i = 0; i < expectedLength; i++) {
+            v[i] = b.getDouble();
+        }
+        return NdArrays.row(v);
+    }
+}

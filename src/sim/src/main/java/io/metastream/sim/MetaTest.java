@@ -1,0 +1,153 @@
+package io.metastream.sim;
+
+import io.metastream.core.grbal.DynamicsModel;
+import io.metastream.core.grbal.Segment;
+import io.metastream.core.mpc.BatchReward;
+import io.metastream.core.mpc.MpcConfig;
+import io.metastream.core.mpc.MpcPlanner;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Random;
+import java.util.SplittableRandom;
+
+/**
+ * Meta-test of a GrBAL dynamics model on held-out tasks, without Kafka or Flink.
+ *
+ * <p>Prediction: on a random-action trajectory of each task, for every window position t the model is
+ * adapted on the M transitions before t and scored on the K transitions from t (one-step MSE in raw
+ * observation space), against theta unadapted and an optional non-meta model. Control: MPC episodes in
+ * which the agent re-adapts theta on the last M transitions of its own episode before every step (the
+ * GrBAL deployment), against MPC with theta unadapted, from the same initial states.
+ */
+public final class MetaTest {
+
+    /** Meta-test settings: the adaptation window and step size must match the learner's. */
+    public record Config(int adaptWindow, int predictWindow, double innerLr, int innerSteps, int evalSteps,
+            int mpcEpisodes, MpcConfig mpc, long seed) {
+        public Config {
+            if (adaptWindow < 1 || predictWindow < 1 || innerSteps < 0 || mpcEpisodes < 0) {
+                throw new IllegalArgumentException("adaptWindow and predictWindow must be >= 1, innerSteps and "
+                        + "mpcEpisodes >= 0");
+            }
+            if (evalSteps < adaptWindow + predictWindow) {
+                throw new IllegalArgumentException("evalSteps (" + evalSteps + ") must cover adaptWindow + "
+                        + "predictWindow (" + (adaptWindow + predictWindow) + ")");
+            }
+        }
+    }
+
+    public record TaskResult(String taskId, double adaptedMse, double unadaptedMse, double nonMetaMse,
+            double mpcReturnAdapted, double mpcReturnUnadapted) {}
+
+    /** Means over tasks; NaN where a part was not run (no non-meta model, no MPC episodes). */
+    public record Result(int tasks, double adaptedMse, double unadaptedMse, double nonMetaMse,
+            double mpcReturnAdapted, double mpcReturnUnadapted, List<TaskResult> perTask) {}
+
+    private MetaTest() {}
+
+    /** Prediction part only (no MPC, no non-meta model). */
+    public static Result predictionOnly(TaskFamily family, List<TaskSpec> tasks, DynamicsModel theta, Config cfg) {
+        Config c = new Config(cfg.adaptWindow(), cfg.predictWindow(), cfg.innerLr(), cfg.innerSteps(),
+                cfg.evalSteps(), 0, cfg.mpc(), cfg.seed());
+        return run(family, tasks, theta, null, c);
+    }
+
+    /**
+     * @param nonMeta a model trained on all data without meta-learning, or null to skip that baseline
+     */
+    public static Result run(TaskFamily family, List<TaskSpec> tasks, DynamicsModel theta, DynamicsModel nonMeta,
+            Config cfg) {
+        Objects.requireNonNull(family, "family");
+        Objects.requireNonNull(theta, "theta");
+        if (tasks.isEmpty()) {
+            throw new IllegalArgumentException("no held-out tasks");
+        }
+        if (cfg.mpcEpisodes() > 0 && cfg.mpc() == null) {
+            throw new IllegalArgumentException("MPC episodes need an MpcConfig");
+        }
+        SplittableRandom seeds = new SplittableRandom(cfg.seed());
+        List<TaskResult> per = new ArrayList<>();
+        for (TaskSpec task : tasks) {
+            long dataSeed = seeds.nextLong();
+            long mpcSeed = seeds.nextLong();
+            Segment data = Evaluation.collect(family, task, null, dataSeed, cfg.evalSteps());
+            double[] mse = predictionErrors(data, theta, nonMeta, cfg);
+            double adaptedReturn = Double.NaN;
+            double unadaptedReturn = Double.NaN;
+            if (cfg.mpcEpisodes() > 0) {
+                adaptedReturn = mpcReturn(family, task, theta, true, cfg, mpcSeed);
+                unadaptedReturn = mpcReturn(family, task, theta, false, cfg, mpcSeed);
+            }
+            per.add(new TaskResult(task.id(), mse[0], mse[1], mse[2], adaptedReturn, unadaptedReturn));
+        }
+        return new Result(per.size(),
+                mean(per, TaskResult::adaptedMse), mean(per, TaskResult::unadaptedMse),
+                mean(per, TaskResult::nonMetaMse), mean(per, TaskResult::mpcReturnAdapted),
+                mean(per, TaskResult::mpcReturnUnadapted), List.copyOf(per));
+    }
+
+    /** {adapted, unadapted, non-meta} MSE averaged over every window of the trajectory. */
+    static double[] predictionErrors(Segment data, DynamicsModel theta, DynamicsModel nonMeta, Config cfg) {
+        int m = cfg.adaptWindow();
+        int k = cfg.predictWindow();
+        double adapted = 0;
+        double unadapted = 0;
+        double base = 0;
+        int windows = 0;
+        for (int t = m; t + k <= data.length(); t += k) {
+            Segment context = data.slice(t - m, t);
+            Segment target = data.slice(t, t + k);
+            DynamicsModel phi = theta.adapt(context, cfg.innerLr(), cfg.innerSteps());
+            adapted += phi.predictionMse(target);
+            unadapted += theta.predictionMse(target);
+            if (nonMeta != null) {
+                base += nonMeta.predictionMse(target);
+            }
+            windows++;
+        }
+        return new double[] {adapted / windows, unadapted / windows, nonMeta == null ? Double.NaN : base / windows};
+    }
+
+    private static double mpcReturn(TaskFamily family, TaskSpec task, DynamicsModel theta, boolean adapt,
+            Config cfg, long seed) {
+        SplittableRandom seeds = new SplittableRandom(seed);
+        Environment env = family.create(task, seeds.nextLong());
+        MpcPlanner planner = new MpcPlanner(cfg.mpc(), new Random(seeds.nextLong()));
+        BatchReward reward = family.reward();
+        int m = cfg.adaptWindow();
+        double total = 0;
+        for (int e = 0; e < cfg.mpcEpisodes(); e++) {
+            List<double[]> obs = new ArrayList<>();
+            List<double[]> act = new ArrayList<>();
+            List<double[]> next = new ArrayList<>();
+            double[] o = env.reset();
+            boolean done = false;
+            while (!done) {
+                DynamicsModel model = theta;
+                if (adapt && obs.size() >= m) {
+                    int n = obs.size();
+                    Segment context = new Segment(
+                            obs.subList(n - m, n).toArray(new double[0][]),
+                            act.subList(n - m, n).toArray(new double[0][]),
+                            next.subList(n - m, n).toArray(new double[0][]));
+                    model = theta.adapt(context, cfg.innerLr(), cfg.innerSteps());
+                }
+                double[] a = env.clippedAction(planner.act(model::predictNext, reward, o));
+                StepResult r = env.step(a);
+                obs.add(o);
+                act.add(a);
+                next.add(r.observation());
+                total += r.reward();
+                o = r.observation();
+                done = r.done();
+            }
+        }
+        return total / cfg.mpcEpisodes();
+    }
+
+    private static double mean(List<TaskResult> rs, java.util.function.ToDoubleFunction<TaskResult> f) {
+        return rs.stream().mapToDouble(f).average().orElse(Double.NaN);
+    }
+}
