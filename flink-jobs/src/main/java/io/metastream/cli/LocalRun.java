@@ -78,7 +78,7 @@ final class LocalRun {
                 Duration.ofSeconds(a.longValue("duration", 150)),
                 a.longValue("seed", 7),
                 a.integer("parallelism", 2),
-                a.decimal("rate", 0),
+                a.decimal("rate", 1000),
                 !a.flag("no-bad-records"),
                 a.path("work", home.resolve("work").resolve("run-" + now)),
                 a.path("report", home.resolve("reports").resolve("run-" + now)),

@@ -28,7 +28,7 @@ public final class Main {
             "           --agents N                     simulated agents (default 16)",
             "           --seed N                       seed of tasks, fleet and learner (default 7)",
             "           --parallelism N                job parallelism (default 2)",
-            "           --rate N                       fleet transitions per second, 0 = unlimited (default 0)",
+            "           --rate N                       fleet transitions per second, 0 = unlimited (default 1000)",
             "           --report DIR                   report folder (default reports/run-<time>)",
             "           --work DIR                     broker data and logs (default work/run-<time>)",
             "           --mpc-episodes N               MPC episodes per held-out task in the meta-test (default 2)",

@@ -49,6 +49,7 @@ import java.util.Objects;
 public final class TaskAdaptationFunction
         extends KeyedBroadcastProcessFunction<String, Transition, ModelVersion, AdaptedModel> {
     private static final long serialVersionUID = 1L;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TaskAdaptationFunction.class);
 
     public static final MapStateDescriptor<String, ModelVersion> MODELS = new MapStateDescriptor<>(
             "latest-model", Types.STRING, new AvroTypeInfo<>(ModelVersion.class));
@@ -157,6 +158,7 @@ public final class TaskAdaptationFunction
             return;
         }
         state.put(modelName, model);
+        LOG.debug("Task operator now holds {} v{}", modelName, model.getVersion());
         if (held == null) {
             // First model: adapt every task that already has enough context (it was buffered, not dropped).
             ctx.applyToKeyedState(WINDOW, (String taskId, ListState<Transition> taskWindow) -> {
@@ -185,6 +187,7 @@ public final class TaskAdaptationFunction
             return cachedModel;
         } catch (RuntimeException e) {
             rejectedModels.inc();
+            LOG.warn("Ignoring model {} v{}: {}", model.getModelName(), model.getVersion(), e.toString());
             return null;
         }
     }
