@@ -78,8 +78,8 @@ class MetaLearningJobRestartIT {
             cluster.startTaskManager();
             cluster.startTaskManager();
 
-            await("the job to run again", Duration.ofSeconds(60),
-                    () -> status(job) == JobStatus.RUNNING);
+            await("the job to restart and run again", Duration.ofSeconds(60),
+                    () -> restarted(cluster, job) && status(job) == JobStatus.RUNNING);
             JobTestSupport.send(servers, BadRecords.oneOfEach(topics.experience(), "pendulum-train-1",
                     family.obsDim(), family.actDim()).values());
             await("versions beyond the failure and 10 dead letters", Duration.ofSeconds(180),
@@ -102,6 +102,14 @@ class MetaLearningJobRestartIT {
         assertThat(dead).hasSize(10);
         assertThat(dead.stream().map(d -> d.getSourcePartition() + "@" + d.getSourceOffset()))
                 .doesNotHaveDuplicates();
+    }
+
+    private static boolean restarted(MiniCluster cluster, JobClient job) {
+        try {
+            return cluster.getExecutionGraph(job.getJobID()).get().getStatusTimestamp(JobStatus.RESTARTING) > 0;
+        } catch (Exception e) {
+            return false;
+        }
     }
 
     private static JobStatus status(JobClient job) {
