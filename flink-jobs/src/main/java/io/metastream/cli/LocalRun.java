@@ -137,6 +137,7 @@ final class LocalRun {
             JobClient job = env.executeAsync("metastream-local");
             out.printf("  Flink job %s running on a MiniCluster (parallelism %d)%n", job.getJobID(), s.parallelism());
 
+            boolean cancelled = false;
             List<double[]> curve = new ArrayList<>();
             FleetStats fleetStats;
             long versions;
@@ -169,6 +170,10 @@ final class LocalRun {
                     long lastVersion = 0;
                     while (System.nanoTime() < deadline) {
                         Thread.sleep(500);
+                        if (fleet.failure().isPresent()) {
+                            throw new IllegalStateException("the simulated fleet failed; see "
+                                    + s.workDir().resolve("metastream.log"), fleet.failure().get());
+                        }
                         ModelVersion v = client.latestModelVersion().orElse(null);
                         if (v != null && v.getVersion() != lastVersion) {
                             lastVersion = v.getVersion();
@@ -191,12 +196,13 @@ final class LocalRun {
                 versions = client.latestVersion().orElse(0);
                 Map<String, Object> acc = job.getAccumulators().get();
                 job.cancel().get();
+                cancelled = true;
                 out.printf("  fleet stopped, job cancelled: %d versions published%n", versions);
 
                 DynamicsModel theta = client.baseModel().orElseThrow(() -> new IllegalStateException(
                         "no model version was published in " + s.duration().toSeconds()
                                 + " s; run longer (--duration) or see the log " + s.workDir().resolve("metastream.log")));
-                List<Segment> all = readExperience(broker.bootstrapServers(), topics.experience(), 200_000);
+                List<Segment> all = readExperience(broker.bootstrapServers(), topics.experience(), 200_000, family);
                 long transitionsInTopic = all.stream().mapToLong(Segment::length).sum();
                 out.printf("  training the non-meta baseline on all %d transitions of the experience topic%n",
                         transitionsInTopic);
@@ -222,8 +228,12 @@ final class LocalRun {
                 r.write(s.reportDir());
                 return r;
             } finally {
-                if (!job.getJobStatus().get().isGloballyTerminalState()) {
-                    job.cancel();
+                if (!cancelled) {
+                    try {
+                        job.cancel().get();
+                    } catch (Exception e) {
+                        // the job failed or the MiniCluster is already down; the original error is what matters
+                    }
                 }
             }
         }
@@ -262,7 +272,7 @@ final class LocalRun {
     }
 
     /** Reads up to {@code limit} transitions back from the topic, one segment per task. */
-    static List<Segment> readExperience(String servers, String topic, int limit) {
+    static List<Segment> readExperience(String servers, String topic, int limit, TaskFamily family) {
         Map<String, List<Transition>> byTask = new HashMap<>();
         var codec = Codecs.transition();
         int[] n = {0};
@@ -279,7 +289,7 @@ final class LocalRun {
         });
         List<Segment> segments = new ArrayList<>();
         for (List<Transition> ts : byTask.values()) {
-            List<Transition> ok = ts.stream().filter(t -> isUsable(t)).collect(Collectors.toList());
+            List<Transition> ok = ts.stream().filter(t -> isUsable(t, family)).collect(Collectors.toList());
             if (!ok.isEmpty()) {
                 segments.add(Transitions.toSegment(ok));
             }
@@ -287,16 +297,23 @@ final class LocalRun {
         return segments;
     }
 
-    private static boolean isUsable(Transition t) {
+    /** The rules the job's validator applies, so the baseline trains on exactly the data the job accepted. */
+    private static boolean isUsable(Transition t, TaskFamily family) {
+        if (t.getObservation().size() != family.obsDim() || t.getNextObservation().size() != family.obsDim()
+                || t.getAction().size() != family.actDim()) {
+            return false;
+        }
         if (!Float.isFinite(t.getReward())) {
             return false;
         }
-        for (Float f : t.getObservation()) {
-            if (f == null || !Float.isFinite(f)) {
-                return false;
+        for (List<Float> v : List.of(t.getObservation(), t.getAction(), t.getNextObservation())) {
+            for (Float f : v) {
+                if (f == null || !Float.isFinite(f)) {
+                    return false;
+                }
             }
         }
-        return t.getObservation().size() == t.getNextObservation().size();
+        return true;
     }
 
     static long countRecords(String servers, String topic) {

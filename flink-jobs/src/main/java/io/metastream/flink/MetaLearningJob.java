@@ -214,7 +214,8 @@ public final class MetaLearningJob {
                 .keyBy(Transition::getTaskId, Types.STRING)
                 .connect(theta)
                 .process(new TaskAdaptationFunction(modelName, grbal,
-                        config.get(MetaStreamOptions.ADAPT_EVERY), config.get(MetaStreamOptions.SEGMENT_STRIDE)))
+                        config.get(MetaStreamOptions.ADAPT_EVERY), config.get(MetaStreamOptions.SEGMENT_STRIDE),
+                        config.get(MetaStreamOptions.REPLAY_CAPACITY), config.get(MetaStreamOptions.REPLAY_SEGMENTS)))
                 .returns(new AvroTypeInfo<>(AdaptedModel.class))
                 .name("task-adaptation")
                 .uid("task-adaptation")
@@ -226,6 +227,8 @@ public final class MetaLearningJob {
         jobInfo.put("taskFamily", family.name());
         jobInfo.put("adaptEvery", Integer.toString(config.get(MetaStreamOptions.ADAPT_EVERY)));
         jobInfo.put("segmentStride", Integer.toString(config.get(MetaStreamOptions.SEGMENT_STRIDE)));
+        jobInfo.put("replayCapacity", Integer.toString(config.get(MetaStreamOptions.REPLAY_CAPACITY)));
+        jobInfo.put("replaySegments", Integer.toString(config.get(MetaStreamOptions.REPLAY_SEGMENTS)));
         jobInfo.put("publishEvery", Integer.toString(config.get(MetaStreamOptions.PUBLISH_EVERY)));
         segments
                 .process(new MetaLearnerFunction(modelName, grbal, jobInfo,

@@ -84,6 +84,18 @@ public final class MetaStreamOptions {
                     .defaultValue(8)
                     .withDescription("The task operator sends the meta-learner the last M+K transitions of a task after this many new ones.");
 
+    public static final ConfigOption<Integer> REPLAY_CAPACITY =
+            ConfigOptions.key("metastream.replay-capacity")
+                    .intType()
+                    .defaultValue(1024)
+                    .withDescription("Transitions kept per task in keyed state (the task's replay shard); at least M+K.");
+
+    public static final ConfigOption<Integer> REPLAY_SEGMENTS =
+            ConfigOptions.key("metastream.replay-segments")
+                    .intType()
+                    .defaultValue(3)
+                    .withDescription("With every new segment, this many older windows drawn at random from the task's replay shard are also sent to the meta-learner.");
+
     public static final ConfigOption<Integer> PUBLISH_EVERY =
             ConfigOptions.key("metastream.publish-every")
                     .intType()

@@ -33,14 +33,17 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.SplittableRandom;
 
 /**
- * The inner loop, one key per task. Keyed state: the context window (the task's last M+K transitions,
- * oldest first) and two counters of transitions since the last adaptation and since the last segment.
+ * The inner loop, one key per task. Keyed state: the task's replay shard (its last {@code replayCapacity}
+ * transitions in arrival order, oldest first; the newest M are the context window) and counters.
  * Broadcast state: the latest {@link ModelVersion} (theta), read back from the models topic.
  *
  * <p>Per transition: append it to the window; after {@code segmentStride} new transitions with a full
- * window, send the window to the meta-learner as a {@link TaskSegment} (side output {@link #SEGMENTS});
+ * window, send the newest M+K transitions to the meta-learner as a {@link TaskSegment} (side output
+ * {@link #SEGMENTS}) plus {@code replaySegments} windows drawn from older parts of the shard (replay: the
+ * per-task replay is sharded across the cluster and only samples travel to the learner);
  * after {@code adaptEvery} new transitions with at least M in the window and a model present, adapt theta
  * on the last M transitions (GrBAL's inner loop) and emit an {@link AdaptedModel} carrying phi - theta.
  * Transitions that arrive before the first model stay in the window; when the first model arrives every
@@ -57,8 +60,9 @@ public final class TaskAdaptationFunction
     public static final OutputTag<TaskSegment> SEGMENTS =
             new OutputTag<>("task-segments", org.apache.flink.api.java.typeutils.TypeExtractor.createTypeInfo(TaskSegment.class));
 
-    static final ListStateDescriptor<Transition> WINDOW =
-            new ListStateDescriptor<>("context-window", new AvroTypeInfo<>(Transition.class));
+    static final ListStateDescriptor<Transition> SHARD =
+            new ListStateDescriptor<>("replay-shard", new AvroTypeInfo<>(Transition.class));
+    static final ValueStateDescriptor<Integer> SHARD_SIZE = new ValueStateDescriptor<>("shard-size", Types.INT);
     static final ValueStateDescriptor<Integer> SINCE_ADAPT = new ValueStateDescriptor<>("since-adapt", Types.INT);
     static final ValueStateDescriptor<Integer> SINCE_SEGMENT = new ValueStateDescriptor<>("since-segment", Types.INT);
 
@@ -66,6 +70,8 @@ public final class TaskAdaptationFunction
     private final HashMap<String, String> grbalConfig;
     private final int adaptEvery;
     private final int segmentStride;
+    private final int replayCapacity;
+    private final int replaySegments;
 
     private transient GrbalConfig config;
     private transient long cachedVersion;
@@ -73,11 +79,14 @@ public final class TaskAdaptationFunction
     private transient Counter adaptations;
     private transient Counter segments;
     private transient Counter rejectedModels;
-    private transient ListState<Transition> window;
+    private transient Counter replayed;
+    private transient ListState<Transition> shard;
+    private transient ValueState<Integer> shardSize;
     private transient ValueState<Integer> sinceAdapt;
     private transient ValueState<Integer> sinceSegment;
 
-    public TaskAdaptationFunction(String modelName, Map<String, String> grbalConfig, int adaptEvery, int segmentStride) {
+    public TaskAdaptationFunction(String modelName, Map<String, String> grbalConfig, int adaptEvery, int segmentStride,
+            int replayCapacity, int replaySegments) {
         this.modelName = Objects.requireNonNull(modelName, "modelName");
         this.grbalConfig = new HashMap<>(grbalConfig);
         if (adaptEvery <= 0 || segmentStride <= 0) {
@@ -86,7 +95,16 @@ public final class TaskAdaptationFunction
         }
         this.adaptEvery = adaptEvery;
         this.segmentStride = segmentStride;
-        GrbalConfig.fromMap(grbalConfig); // fail at graph construction, not at run time
+        GrbalConfig cfg = GrbalConfig.fromMap(grbalConfig); // fail at graph construction, not at run time
+        if (replayCapacity < cfg.adaptWindow() + cfg.predictWindow()) {
+            throw new IllegalArgumentException("replay capacity " + replayCapacity + " is smaller than one segment (M+K = "
+                    + (cfg.adaptWindow() + cfg.predictWindow()) + "); raise metastream.replay-capacity");
+        }
+        if (replaySegments < 0) {
+            throw new IllegalArgumentException("replaySegments must not be negative, got " + replaySegments);
+        }
+        this.replayCapacity = replayCapacity;
+        this.replaySegments = replaySegments;
     }
 
     @Override
@@ -97,7 +115,9 @@ public final class TaskAdaptationFunction
         adaptations = getRuntimeContext().getMetricGroup().counter("adaptations");
         segments = getRuntimeContext().getMetricGroup().counter("segments");
         rejectedModels = getRuntimeContext().getMetricGroup().counter("rejectedModels");
-        window = getRuntimeContext().getListState(WINDOW);
+        replayed = getRuntimeContext().getMetricGroup().counter("replaySegments");
+        shard = getRuntimeContext().getListState(SHARD);
+        shardSize = getRuntimeContext().getState(SHARD_SIZE);
         sinceAdapt = getRuntimeContext().getState(SINCE_ADAPT);
         sinceSegment = getRuntimeContext().getState(SINCE_SEGMENT);
     }
@@ -108,27 +128,45 @@ public final class TaskAdaptationFunction
 
     @Override
     public void processElement(Transition t, ReadOnlyContext ctx, Collector<AdaptedModel> out) throws Exception {
-        List<Transition> w = new ArrayList<>();
-        for (Transition x : window.get()) {
-            w.add(x);
-        }
-        w.add(t);
-        if (w.size() > capacity()) {
-            w = new ArrayList<>(w.subList(w.size() - capacity(), w.size()));
-            window.update(w);
-        } else {
-            window.add(t);
-        }
+        shard.add(t);
+        int size = increment(shardSize);
         int newForSegment = increment(sinceSegment);
         int newForAdapt = increment(sinceAdapt);
 
         ModelVersion latest = ctx.getBroadcastState(MODELS).get(modelName);
-        if (w.size() >= capacity() && newForSegment >= segmentStride) {
-            ctx.output(SEGMENTS, segment(ctx.getCurrentKey(), w, latest == null ? -1 : latest.getVersion()));
-            sinceSegment.update(0);
-            segments.inc();
+        boolean cut = size >= capacity() && newForSegment >= segmentStride;
+        boolean adapt = latest != null && size >= config.adaptWindow() && newForAdapt >= adaptEvery;
+        boolean trim = size >= replayCapacity + replayCapacity / 4;
+        if (!cut && !adapt && !trim) {
+            return;
         }
-        if (latest != null && w.size() >= config.adaptWindow() && newForAdapt >= adaptEvery) {
+        List<Transition> w = new ArrayList<>(Math.min(size, replayCapacity + replayCapacity / 4));
+        for (Transition x : shard.get()) {
+            w.add(x);
+        }
+        if (trim) {
+            // amortised: rewrite the shard once per capacity/4 appends, not on every transition
+            w = new ArrayList<>(w.subList(w.size() - replayCapacity, w.size()));
+            shard.update(w);
+            shardSize.update(w.size());
+        }
+        if (cut) {
+            long thetaVersion = latest == null ? -1 : latest.getVersion();
+            String task = ctx.getCurrentKey();
+            ctx.output(SEGMENTS, segment(task, w.subList(w.size() - capacity(), w.size()), thetaVersion));
+            segments.inc();
+            if (replaySegments > 0 && w.size() > capacity()) {
+                // replay: older windows of this task's shard, so the learner sees more than the newest data
+                SplittableRandom rng = new SplittableRandom(task.hashCode() * 1_000_003L + segments.getCount());
+                for (int i = 0; i < replaySegments; i++) {
+                    int start = rng.nextInt(w.size() - capacity() + 1);
+                    ctx.output(SEGMENTS, segment(task, w.subList(start, start + capacity()), thetaVersion));
+                    replayed.inc();
+                }
+            }
+            sinceSegment.update(0);
+        }
+        if (adapt) {
             AdaptedModel adapted = adapt(ctx.getCurrentKey(), w, latest);
             if (adapted != null) {
                 out.collect(adapted);
@@ -161,7 +199,7 @@ public final class TaskAdaptationFunction
         LOG.debug("Task operator now holds {} v{}", modelName, model.getVersion());
         if (held == null) {
             // First model: adapt every task that already has enough context (it was buffered, not dropped).
-            ctx.applyToKeyedState(WINDOW, (String taskId, ListState<Transition> taskWindow) -> {
+            ctx.applyToKeyedState(SHARD, (String taskId, ListState<Transition> taskWindow) -> {
                 List<Transition> w = new ArrayList<>();
                 for (Transition x : taskWindow.get()) {
                     w.add(x);

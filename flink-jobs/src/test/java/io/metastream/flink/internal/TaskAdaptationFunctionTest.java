@@ -32,15 +32,18 @@ class TaskAdaptationFunctionTest {
             "adaptWindow", "4", "predictWindow", "4", "normalizerWarmupTransitions", "0");
 
     static TaskAdaptationFunction function() {
-        return new TaskAdaptationFunction("m", CONFIG, 2, 3);
+        return new TaskAdaptationFunction("m", CONFIG, 2, 3, 8, 0);
     }
 
     static KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel> harness()
             throws Exception {
-        KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel> h =
-                ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(function(), Transition::getTaskId,
-                        Types.STRING, TaskAdaptationFunction.MODELS);
-        return h;
+        return harness(function());
+    }
+
+    static KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel> harness(
+            TaskAdaptationFunction f) throws Exception {
+        return ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(f, Transition::getTaskId,
+                Types.STRING, TaskAdaptationFunction.MODELS);
     }
 
     static ModelVersion model(long version) {
@@ -112,6 +115,31 @@ class TaskAdaptationFunctionTest {
             assertThat(segments.get(0).oldestPolicyVersion).isEqualTo(-1L);
             assertThat(last.thetaVersion).isEqualTo(-1L);
         }
+    }
+
+    @Test
+    void replaysOlderWindowsOfTheTasksShard() throws Exception {
+        Random rng = new Random(5);
+        try (var h = harness(new TaskAdaptationFunction("m", CONFIG, 2, 3, 20, 2))) {
+            for (int i = 0; i < 26; i++) {
+                h.processElement(step("t1", rng, (long) i), i);
+            }
+            List<TaskSegment> segments = h.getSideOutput(TaskAdaptationFunction.SEGMENTS).stream()
+                    .map(StreamRecord::getValue).collect(Collectors.toList());
+            // cuts at 8, 11, ..., 26 = 7 newest windows; every cut after the first also replays 2 older ones
+            assertThat(segments).hasSize(7 + 6 * 2);
+            assertThat(segments).allSatisfy(s -> assertThat(s.length).isEqualTo(8));
+            // the shard never holds more than capacity + capacity/4 transitions: windows start at or after 26 - 25
+            assertThat(segments.stream().mapToLong(s -> s.oldestPolicyVersion).min().getAsLong()).isGreaterThanOrEqualTo(0);
+            long replayedFromOlderData = segments.stream().filter(s -> s.oldestPolicyVersion < 18).count();
+            assertThat(replayedFromOlderData).isGreaterThan(7 - 1);
+        }
+    }
+
+    @Test
+    void rejectsAReplayCapacitySmallerThanASegment() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new TaskAdaptationFunction("m", CONFIG, 2, 3, 7, 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("metastream.replay-capacity");
     }
 
     @Test

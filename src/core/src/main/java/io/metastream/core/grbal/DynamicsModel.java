@@ -2,6 +2,7 @@ package io.metastream.core.grbal;
 
 import io.metastream.core.internal.NdArrays;
 import io.metastream.core.nn.Mlp;
+import io.metastream.core.nn.PreparedParams;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -10,9 +11,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * prediction, as the {@code BatchDynamics} of the MPC planner ({@code model::predictNext}), and for
  * per-task adaptation on recent transitions ({@link #adapt}).
  *
- * <p>For prediction the normalisation is folded into the first and last layers once (lazily), so a
- * batched prediction costs one GEMM per layer and one activation per hidden layer, with no separate
- * normalisation ops.
+ * <p>For prediction the normalisation is folded into the first and last layers once (lazily) and the
+ * result {@linkplain Mlp#prepare prepared}, so a batched prediction costs two GEMMs per layer (weights,
+ * bias) and one activation per hidden layer, with no separate normalisation ops.
  *
  * <h2>Threading and ownership</h2>
  * Immutable and thread-safe. The constructor copies the parameters and freezes a copy of the
@@ -24,8 +25,8 @@ public final class DynamicsModel {
     private final Mlp mlp;
     private final INDArray params;
     private final Normalizer normalizer;
-    /** Parameters with normalisation folded in, computed on first prediction (benign race). */
-    private volatile INDArray rawSpaceParams;
+    /** Parameters with normalisation folded in, prepared on first prediction (benign race). */
+    private volatile PreparedParams rawSpaceParams;
 
     /**
      * @param mlp the network; input size {@code obsDim + actDim} and output size {@code obsDim} of
@@ -148,10 +149,10 @@ public final class DynamicsModel {
         }
     }
 
-    private INDArray rawSpaceParams() {
-        INDArray raw = rawSpaceParams;
+    private PreparedParams rawSpaceParams() {
+        PreparedParams raw = rawSpaceParams;
         if (raw == null) {
-            raw = foldNormalization();
+            raw = mlp.prepare(foldNormalization());
             rawSpaceParams = raw;
         }
         return raw;

@@ -1,12 +1,9 @@
 package io.metastream.core.grbal;
 
-import io.metastream.core.internal.NdArrays;
 import io.metastream.core.nn.Mlp;
+import io.metastream.core.nn.InnerLoop;
 import io.metastream.core.nn.MlpTape;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.Axpy;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The GrBAL math: the inner loop (gradient steps on a task's adaptation window) and the
@@ -19,13 +16,16 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code firstOrder} the Hessian terms are dropped.
  *
  * <h2>Threading</h2>
- * Stateless and thread-safe; every call allocates its own buffers and leaves its arguments
- * unmodified.
+ * Stateless and thread-safe: each thread gets its own reusable {@link InnerLoop} buffers (kept for
+ * the lifetime of this object; a few hundred KB per thread for typical sizes), and calls leave their
+ * arguments unmodified.
  */
 public final class Grbal {
 
     private final GrbalConfig cfg;
     private final Mlp mlp;
+    /** Per-thread reusable buffers; they carry no state between calls. */
+    private final ThreadLocal<InnerLoop> loops;
 
     public Grbal(GrbalConfig cfg) {
         if (cfg == null) {
@@ -33,6 +33,7 @@ public final class Grbal {
         }
         this.cfg = cfg;
         this.mlp = cfg.mlp();
+        this.loops = ThreadLocal.withInitial(() -> new InnerLoop(mlp, cfg.innerLr(), cfg.innerSteps()));
     }
 
     public GrbalConfig config() {
@@ -52,32 +53,12 @@ public final class Grbal {
      * @return new adapted parameters; {@code theta} is untouched
      */
     public INDArray adapt(INDArray theta, INDArray x, INDArray y) {
-        return adapt(mlp, theta, x, y, cfg.innerLr(), cfg.innerSteps());
+        return loops.get().adapt(theta, x, y);
     }
 
     /** The inner loop for any network, step size and step count; shared with {@link DynamicsModel#adapt}. */
     static INDArray adapt(Mlp mlp, INDArray theta, INDArray x, INDArray y, double innerLr, int innerSteps) {
-        NdArrays.requireDoubleLength(theta, mlp.numParams(), "theta");
-        if (!(innerLr > 0) || !Double.isFinite(innerLr)) {
-            throw new IllegalArgumentException("innerLr is " + innerLr + "; use a finite value > 0");
-        }
-        if (innerSteps < 0) {
-            throw new IllegalArgumentException("innerSteps is " + innerSteps + "; use a value >= 0");
-        }
-        INDArray phi = NdArrays.contiguous(theta);
-        if (innerSteps == 0) {
-            return phi.dup().reshape(1, mlp.numParams());
-        }
-        for (int j = 0; j < innerSteps; j++) {
-            phi = step(phi, mlp.tape(phi, x, y).gradient(), innerLr, mlp.numParams());
-        }
-        return phi;
-    }
-
-    private static INDArray step(INDArray phi, INDArray grad, double lr, int numParams) {
-        INDArray next = Nd4j.createUninitialized(DataType.DOUBLE, 1, numParams);
-        Nd4j.exec(new Axpy(grad, phi.reshape(1, numParams), next, -lr));
-        return next;
+        return new InnerLoop(mlp, innerLr, innerSteps).adapt(theta, x, y);
     }
 
     /**
@@ -91,27 +72,8 @@ public final class Grbal {
      * @param yEval normalised targets of the evaluation window {@code [K, obsDim]}
      */
     public MetaGradient metaGradient(INDArray theta, INDArray xAdapt, INDArray yAdapt, INDArray xEval, INDArray yEval) {
-        NdArrays.requireDoubleLength(theta, mlp.numParams(), "theta");
-        INDArray th = NdArrays.contiguous(theta);
-        int k = cfg.innerSteps();
-        double lr = cfg.innerLr();
-        MlpTape[] tapes = new MlpTape[k];
-        INDArray phi = th;
-        for (int j = 0; j < k; j++) {
-            tapes[j] = mlp.tape(phi, xAdapt, yAdapt);
-            phi = step(phi, tapes[j].gradient(), lr, mlp.numParams());
-        }
-        MlpTape eval = mlp.tape(phi, xEval, yEval);
-        INDArray v = eval.gradient();
-        double post = eval.loss();
-        double pre = k == 0 ? post : mlp.loss(th, xEval, yEval);
-        if (!cfg.firstOrder()) {
-            for (int j = k - 1; j >= 0; j--) {
-                INDArray hv = tapes[j].hessianVectorProduct(v);
-                Nd4j.exec(new Axpy(hv, v, v, -lr));
-            }
-        }
-        return new MetaGradient(v, pre, post);
+        InnerLoop.Result r = loops.get().metaGradient(theta, xAdapt, yAdapt, xEval, yEval, cfg.firstOrder());
+        return new MetaGradient(r.gradient(), r.preAdaptLoss(), r.postAdaptLoss());
     }
 
     /**

@@ -28,12 +28,16 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <h2>Threading and ownership</h2>
  * Immutable and thread-safe. Every method allocates its own buffers; none mutates its arguments.
- * Returned arrays are new and belong to the caller.
+ * Returned arrays are new and belong to the caller. For repeated inner loops and meta-gradients use
+ * {@link InnerLoop}, which reuses its buffers (one instance per thread).
  *
  * <h2>Cost</h2>
- * ND4J costs roughly 3-30 microseconds per native op regardless of size, so the passes here are
- * written with as few ops as possible (one GEMM per layer, views instead of copies, output scaling
- * folded into GEMM coefficients). See {@link MlpTape} for the op counts.
+ * ND4J 1.0.0-M2.1 costs roughly 1-15 µs per native op regardless of size and about 5 µs per new
+ * array or view, so the passes are written with few ops: GEMMs with transpose flags on views of
+ * the flat vector, the MSE scale folded into GEMM coefficients, recorded passes ({@link MlpTape})
+ * on inputs augmented with a ones column so that weights and bias apply in one GEMM. The
+ * forward-only pass ({@link #forward}, {@link #loss}) keeps its buffers contiguous instead, because
+ * strided element-wise ops are several times slower on the large batches of MPC rollouts.
  */
 public final class Mlp {
 
@@ -162,14 +166,7 @@ public final class Mlp {
      */
     public INDArray forward(INDArray params, INDArray x1, INDArray x2, INDArray base) {
         INDArray p = checkParams(params, "params");
-        if (x2 != null && (x1 == null || x1.rank() != 2 || x1.columns() >= inputSize())) {
-            throw new IllegalArgumentException("with two input blocks, x1 must be a matrix with fewer than " + inputSize()
-                    + " columns and x2 must hold the rest; got x1 " + (x1 == null ? "null" : java.util.Arrays.toString(x1.shape())));
-        }
-        int n = NdArrays.requireDoubleMatrix(x1, -1, x2 == null ? inputSize() : x1.columns(), "x1");
-        if (x2 != null) {
-            NdArrays.requireDoubleMatrix(x2, n, inputSize() - x1.columns(), "x2");
-        }
+        int n = checkInputs(x1, x2);
         INDArray out = Nd4j.createUninitialized(DataType.DOUBLE, n, outputSize());
         double beta = 0.0;
         if (base != null) {
@@ -178,6 +175,106 @@ public final class Mlp {
             beta = 1.0;
         }
         return forwardInto(p, x1, x2, n, out, beta);
+    }
+
+    /**
+     * Parameters prepared for many forward passes (e.g. a published model used for MPC rollouts):
+     * a private copy with its layer views made once and, for tanh networks, rewritten so that hidden
+     * layers use the logistic sigmoid ({@code tanh(z) = 2σ(2z) − 1}, with the factors folded into
+     * the weights: libnd4j's float64 sigmoid is about 2.7× faster than its tanh). The prepared
+     * network computes the same function as the original parameters, up to rounding.
+     *
+     * <p>Immutable and thread-safe; later changes to the original parameters do not affect it.
+     */
+    public PreparedParams prepare(INDArray params) {
+        INDArray p = checkParams(params, "params");
+        double[] w = NdArrays.toFlatArray(p);
+        boolean sigmoidForm = activation == Activation.TANH && numLayers() > 1;
+        if (sigmoidForm) {
+            // hidden l: u_l = 2 z_l and s_l = σ(u_l) = (a_l + 1) / 2, so a_{l-1} = 2 s_{l-1} − 1 and
+            // z_l = s_{l-1} (2 W_l) + (b_l − colsum W_l); the output layer keeps z_L (no factor 2).
+            for (int l = 1; l <= numLayers(); l++) {
+                int in = sizes[l - 1];
+                int out = sizes[l];
+                int wo = (int) offsets[l];
+                int bo = (int) biasOffset(l);
+                if (l > 1) {
+                    for (int j = 0; j < out; j++) {
+                        double colsum = 0;
+                        for (int i = 0; i < in; i++) {
+                            colsum += w[wo + i * out + j];
+                            w[wo + i * out + j] *= 2.0;
+                        }
+                        w[bo + j] -= colsum;
+                    }
+                }
+                if (l < numLayers()) {
+                    for (int i = wo; i < bo + out; i++) {
+                        w[i] *= 2.0;
+                    }
+                }
+            }
+        }
+        return new PreparedParams(this, NdArrays.row(w), sigmoidForm);
+    }
+
+    /**
+     * {@code base + f([x1 || x2])} with prepared parameters; see {@link #forward(INDArray, INDArray,
+     * INDArray, INDArray)} for the arguments.
+     */
+    public INDArray forward(PreparedParams params, INDArray x1, INDArray x2, INDArray base) {
+        if (params == null || !params.mlp().equals(this)) {
+            throw new IllegalArgumentException("params were prepared for " + (params == null ? "nothing" : params.mlp())
+                    + ", not for " + this + "; call prepare(..) on this network");
+        }
+        int n = checkInputs(x1, x2);
+        INDArray out = Nd4j.createUninitialized(DataType.DOUBLE, n, outputSize());
+        double beta = 0.0;
+        if (base != null) {
+            NdArrays.requireDoubleMatrix(base, n, outputSize(), "base");
+            out.assign(base);
+            beta = 1.0;
+        }
+        INDArray ones = Nd4j.ones(DataType.DOUBLE, n, 1);
+        INDArray a = null;
+        for (int l = 1; l <= numLayers(); l++) {
+            boolean hidden = l < numLayers();
+            INDArray target = hidden ? Nd4j.createUninitialized(DataType.DOUBLE, n, sizes[l]) : out;
+            double b = hidden ? 0.0 : beta;
+            if (l > 1) {
+                Nd4j.gemm(a, params.weights(l), target, false, false, 1.0, b);
+            } else if (x2 == null) {
+                Nd4j.gemm(x1, params.weights(1), target, false, false, 1.0, b);
+            } else {
+                INDArray[] split = params.firstLayerSplit(x1.columns());
+                Nd4j.gemm(x1, split[0], target, false, false, 1.0, b);
+                Nd4j.gemm(x2, split[1], target, false, false, 1.0, 1.0);
+            }
+            Nd4j.gemm(ones, params.bias(l), target, false, false, 1.0, 1.0);
+            if (hidden) {
+                if (params.sigmoidForm()) {
+                    Nd4j.exec(new Sigmoid(target, target));
+                } else if (activation == Activation.TANH) {
+                    Nd4j.exec(new Tanh(target, target));
+                } else {
+                    Nd4j.exec(new RectifiedLinear(target, target, 0.0));
+                }
+                a = target;
+            }
+        }
+        return out;
+    }
+
+    private int checkInputs(INDArray x1, INDArray x2) {
+        if (x2 != null && (x1 == null || x1.rank() != 2 || x1.columns() >= inputSize())) {
+            throw new IllegalArgumentException("with two input blocks, x1 must be a matrix with fewer than " + inputSize()
+                    + " columns and x2 must hold the rest; got x1 " + (x1 == null ? "null" : Arrays.toString(x1.shape())));
+        }
+        int n = NdArrays.requireDoubleMatrix(x1, -1, x2 == null ? inputSize() : x1.columns(), "x1");
+        if (x2 != null) {
+            NdArrays.requireDoubleMatrix(x2, n, inputSize() - x1.columns(), "x2");
+        }
+        return n;
     }
 
     /** Mean squared error of {@code forward(params, x)} against {@code y [n, out]}. */
@@ -220,23 +317,20 @@ public final class Mlp {
         INDArray p = checkParams(params, "params");
         int n = NdArrays.requireDoubleMatrix(x, -1, inputSize(), "x");
         NdArrays.requireDoubleMatrix(y, n, outputSize(), "y");
-        return new MlpTape(this, p, x, y, n);
+        MlpTape tape = new MlpTape(this, n);
+        tape.record(new FlatVector(this, p), x, y);
+        return tape;
     }
 
     /** Result of {@link #lossAndGradient}: the MSE and its gradient {@code [1, numParams]}. */
     public record LossGradient(double loss, INDArray gradient) {}
 
     // ---------------------------------------------------------------------------------------------
-    // package-private kernels shared with MlpTape
+    // package-private kernels shared with MlpTape, FlatVector and InnerLoop
 
     INDArray checkParams(INDArray params, String what) {
         NdArrays.requireDoubleLength(params, numParams, what);
         return NdArrays.contiguous(params);
-    }
-
-    /** The contiguous {@code [in_l + 1, out_l]} block of W_l and b_l. */
-    INDArray layerBlock(INDArray flat, int layer) {
-        return NdArrays.view(flat, offsets[layer], sizes[layer - 1] + 1L, sizes[layer]);
     }
 
     /** The {@code [in_l, out_l]} weight matrix of layer {@code layer}. */

@@ -17,8 +17,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * <h2>Threading and ownership</h2>
  * Not thread-safe: one tape belongs to one caller. The tape keeps references to the parameters and
  * data it was created with; they must not be mutated while the tape is used. Arrays returned by
- * {@link #gradient()} and {@link #hessianVectorProduct} are not read again by the tape and belong
- * to the caller.
+ * {@link #gradient()} and {@link #hessianVectorProduct} belong to the caller.
  *
  * <h2>Math</h2>
  * With {@code a_0 = x}, {@code z_l = a_{l-1} W_l + b_l}, {@code a_l = σ(z_l)} for hidden layers and
@@ -30,31 +29,42 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code σ' = 1 - a²} and {@code R(σ') = -2 a ⊙ R(a)}; for ReLU {@code R(σ') = 0}.
  *
  * <h2>Cost</h2>
- * For a net with {@code H} hidden layers: the tape is {@code 3H + 2} ops forward and
- * {@code 3H + 1} backward, plus one allocation; a Hessian-vector product is about
- * {@code 9H + 3} ops plus two allocations (the first one also computes {@code H} cached products).
+ * Inputs are augmented with a column of ones so that each layer's weights and bias (contiguous in
+ * the flat layout) apply in one GEMM, forward and backward. For {@code H} hidden layers a pass is
+ * about {@code 4H + 3} ops forward and {@code 3H + 1} backward; a Hessian-vector product about
+ * {@code 9H + 3}. All buffers and their views are made once per tape: within package
+ * {@code nn} a tape can be re-recorded with new parameters and data ({@link InnerLoop} does), so a
+ * steady-state meta-gradient allocates almost nothing.
  */
 public final class MlpTape {
 
     private final Mlp mlp;
-    private final INDArray params;
     private final int n;
     private final int layers;
     private final double c;
+    private final boolean tanh;
 
     /** a[l], l = 0..L-1: augmented inputs of layer l+1, {@code [n, s_l + 1]} (last column ones). */
     private final INDArray[] a;
-    /** act[l], l = 1..L-1: the activation columns of a[l]. */
+    /** x0: the input columns of a[0]; act[l], l = 1..L-1: the activation columns of a[l]. */
+    private final INDArray x0;
     private final INDArray[] act;
-    /** Hidden pre-activation scratch z[l], derivative d[l] = σ'(z[l]), dL/da dh[l], dL/dz delta[l]. */
+    /** Hidden pre-activation z[l], derivative d[l] = σ'(z[l]), dL/da dh[l], dL/dz delta[l]. */
     private final INDArray[] z;
     private final INDArray[] d;
     private final INDArray[] dh;
     private final INDArray[] delta;
     /** Output minus target, {@code [n, out]}; δ_L = c · residual. */
     private final INDArray residual;
-    private final double loss;
-    private INDArray gradient;
+
+    private FlatVector params;
+    private double loss = Double.NaN;
+    private FlatVector grad;
+    /** dh and delta hold this recording's backward pass. */
+    private boolean backwardDone;
+    /** grad holds this recording's gradient. */
+    private boolean gradientValid;
+    private boolean dhTimesAValid;
 
     // Hessian-vector product buffers, allocated on first use.
     private INDArray[] rz;
@@ -62,13 +72,16 @@ public final class MlpTape {
     private INDArray[] rdelta;
     private INDArray[] tmp;
     private INDArray[] dhTimesA;
+    private FlatVector hv;
+    private FlatVector vCopy;
 
-    MlpTape(Mlp mlp, INDArray params, INDArray x, INDArray y, int n) {
+    /** An unrecorded tape for batches of {@code n} rows; see {@link #record}. */
+    MlpTape(Mlp mlp, int n) {
         this.mlp = mlp;
-        this.params = params;
         this.n = n;
         this.layers = mlp.numLayers();
         this.c = 2.0 / ((double) n * mlp.outputSize());
+        this.tanh = mlp.activation() == Activation.TANH;
 
         Scratch s = new Scratch();
         int[] ha = new int[layers];
@@ -103,14 +116,30 @@ public final class MlpTape {
                 delta[l] = m[hdelta[l]];
             }
         }
+        x0 = NdArrays.leadingColumns(a[0], mlp.size(0));
         residual = m[hres];
+    }
 
-        // forward
-        NdArrays.leadingColumns(a[0], mlp.size(0)).assign(x);
+    /** Number of rows the tape records. */
+    int rows() {
+        return n;
+    }
+
+    /**
+     * Runs the forward pass at {@code p} on {@code x [n, in]}, {@code y [n, out]} (shapes checked by
+     * the caller) and records it; the gradient is computed on demand. {@code p} is kept by
+     * reference and must not change until the tape is recorded again.
+     */
+    void record(FlatVector p, INDArray x, INDArray y) {
+        this.params = p;
+        this.backwardDone = false;
+        this.gradientValid = false;
+        this.dhTimesAValid = false;
+        x0.assign(x);
         for (int l = 1; l < layers; l++) {
-            mlp.hiddenLayer(a[l - 1], mlp.layerBlock(params, l), z[l], act[l]);
-            if (mlp.activation() == Activation.TANH) {
-                // σ' = 1 − a², from the activations: cheaper than the tanh_derivative op, which recomputes tanh
+            mlp.hiddenLayer(a[l - 1], p.block[l], z[l], act[l]);
+            if (tanh) {
+                // σ' = 1 − a², from the activations: cheaper than tanh_derivative, which recomputes tanh
                 Nd4j.exec(new MulOp(act[l], act[l], d[l]));
                 d[l].rsubi(1.0);
             } else {
@@ -118,8 +147,75 @@ public final class MlpTape {
             }
         }
         residual.assign(y);
-        Nd4j.gemm(a[layers - 1], mlp.layerBlock(params, layers), residual, false, false, 1.0, -1.0);
+        Nd4j.gemm(a[layers - 1], p.block[layers], residual, false, false, 1.0, -1.0);
         loss = Nd4j.getBlasWrapper().dot(residual, residual) / ((double) n * mlp.outputSize());
+    }
+
+    /** The backward pass into the tape's gradient buffer (reused by the next call after a record). */
+    FlatVector backward() {
+        if (gradientValid) {
+            return grad;
+        }
+        if (grad == null) {
+            grad = new FlatVector(mlp);
+        }
+        for (int l = layers; l >= 1; l--) {
+            INDArray del = l == layers ? residual : delta[l];
+            double ds = l == layers ? c : 1.0;
+            Nd4j.gemm(a[l - 1], del, grad.block[l], true, false, ds, 0.0);
+            if (l > 1) {
+                Nd4j.gemm(del, params.weights[l], dh[l - 1], false, true, ds, 0.0);
+                Nd4j.exec(new MulOp(dh[l - 1], d[l - 1], delta[l - 1]));
+            }
+        }
+        backwardDone = true;
+        gradientValid = true;
+        return grad;
+    }
+
+    /** {@code H v} into the tape's product buffer (overwritten by the next call). */
+    FlatVector hvp(FlatVector v) {
+        if (!backwardDone) {
+            backward(); // fills dh and delta
+        }
+        ensureHvpBuffers();
+        if (tanh && !dhTimesAValid) {
+            for (int h = 1; h < layers; h++) {
+                Nd4j.exec(new MulOp(dh[h], act[h], dhTimesA[h]));
+            }
+            dhTimesAValid = true;
+        }
+        // forward R-pass
+        for (int l = 1; l <= layers; l++) {
+            Nd4j.gemm(a[l - 1], v.block[l], rz[l], false, false, 1.0, 0.0);
+            if (l > 1) {
+                Nd4j.gemm(ra[l - 1], params.weights[l], rz[l], false, false, 1.0, 1.0);
+            }
+            if (l < layers) {
+                Nd4j.exec(new MulOp(d[l], rz[l], ra[l]));
+            }
+        }
+        // backward R-pass; R(δ_L) = c R(z_L)
+        for (int l = layers; l >= 1; l--) {
+            INDArray del = l == layers ? residual : delta[l];
+            double ds = l == layers ? c : 1.0;
+            INDArray rdel = l == layers ? rz[layers] : rdelta[l];
+            double rs = l == layers ? c : 1.0;
+            Nd4j.gemm(a[l - 1], rdel, hv.block[l], true, false, rs, 0.0);
+            if (l > 1) {
+                int h = l - 1;
+                Nd4j.gemm(ra[h], del, hv.weights[l], true, false, ds, 1.0);
+                INDArray t = rdelta[h];
+                Nd4j.gemm(rdel, params.weights[l], t, false, true, rs, 0.0);
+                Nd4j.gemm(del, v.weights[l], t, false, true, ds, 1.0);
+                Nd4j.exec(new MulOp(t, d[h], t));
+                if (tanh) {
+                    Nd4j.exec(new MulOp(dhTimesA[h], ra[h], tmp[h]));
+                    Nd4j.exec(new Axpy(tmp[h], t, t, -2.0));
+                }
+            }
+        }
+        return hv;
     }
 
     public Mlp mlp() {
@@ -136,30 +232,13 @@ public final class MlpTape {
         return loss;
     }
 
-    /**
-     * The gradient {@code [1, numParams]} of the loss. Computed by the first call (backward pass);
-     * later calls return a fresh copy, so each caller owns what it gets.
-     */
+    /** The gradient {@code [1, numParams]} of the loss, as a new array owned by the caller. */
     public INDArray gradient() {
-        if (gradient == null) {
-            gradient = backward();
-            return gradient;
-        }
-        return gradient.dup();
-    }
-
-    private INDArray backward() {
-        INDArray g = Nd4j.createUninitialized(DataType.DOUBLE, 1, mlp.numParams());
-        for (int l = layers; l >= 1; l--) {
-            INDArray del = l == layers ? residual : delta[l];
-            double ds = l == layers ? c : 1.0;
-            Nd4j.gemm(a[l - 1], del, mlp.layerBlock(g, l), true, false, ds, 0.0);
-            if (l > 1) {
-                Nd4j.gemm(del, mlp.weights(params, l), dh[l - 1], false, true, ds, 0.0);
-                Nd4j.exec(new MulOp(dh[l - 1], d[l - 1], delta[l - 1]));
-            }
-        }
-        return g;
+        FlatVector g = backward();
+        // hand the buffer over instead of copying it; the tape's next backward pass gets a new one
+        grad = null;
+        gradientValid = false;
+        return g.array;
     }
 
     /**
@@ -167,55 +246,26 @@ public final class MlpTape {
      * comment for the R-operator equations).
      *
      * @param v {@code [1, numParams]} DOUBLE; not modified
-     * @return a new {@code [1, numParams]} array
+     * @return a new {@code [1, numParams]} array owned by the caller
      */
     public INDArray hessianVectorProduct(INDArray v) {
         INDArray vv = mlp.checkParams(v, "v");
-        if (gradient == null) {
-            gradient = backward(); // fills dh and delta
+        if (vCopy == null) {
+            vCopy = new FlatVector(mlp);
         }
-        ensureHvpBuffers();
-        boolean tanh = mlp.activation() == Activation.TANH;
-        INDArray out = Nd4j.createUninitialized(DataType.DOUBLE, 1, mlp.numParams());
-
-        // forward R-pass
-        for (int l = 1; l <= layers; l++) {
-            Nd4j.gemm(a[l - 1], mlp.layerBlock(vv, l), rz[l], false, false, 1.0, 0.0);
-            if (l > 1) {
-                Nd4j.gemm(ra[l - 1], mlp.weights(params, l), rz[l], false, false, 1.0, 1.0);
-            }
-            if (l < layers) {
-                Nd4j.exec(new MulOp(d[l], rz[l], ra[l]));
-            }
-        }
-        // backward R-pass; R(δ_L) = c R(z_L)
-        for (int l = layers; l >= 1; l--) {
-            INDArray del = l == layers ? residual : delta[l];
-            double ds = l == layers ? c : 1.0;
-            INDArray rdel = l == layers ? rz[layers] : rdelta[l];
-            double rs = l == layers ? c : 1.0;
-            Nd4j.gemm(a[l - 1], rdel, mlp.layerBlock(out, l), true, false, rs, 0.0);
-            if (l > 1) {
-                int h = l - 1;
-                Nd4j.gemm(ra[h], del, mlp.weights(out, l), true, false, ds, 1.0);
-                INDArray t = rdelta[h];
-                Nd4j.gemm(rdel, mlp.weights(params, l), t, false, true, rs, 0.0);
-                Nd4j.gemm(del, mlp.weights(vv, l), t, false, true, ds, 1.0);
-                Nd4j.exec(new MulOp(t, d[h], t));
-                if (tanh) {
-                    Nd4j.exec(new MulOp(dhTimesA[h], ra[h], tmp[h]));
-                    Nd4j.exec(new Axpy(tmp[h], t, t, -2.0));
-                }
-            }
-        }
-        return out;
+        vCopy.array.assign(vv);
+        FlatVector out = hvp(vCopy);
+        hv = null; // handed over; the next product gets a new buffer
+        return out.array;
     }
 
     private void ensureHvpBuffers() {
+        if (hv == null) {
+            hv = new FlatVector(mlp);
+        }
         if (rz != null) {
             return;
         }
-        boolean tanh = mlp.activation() == Activation.TANH;
         Scratch s = new Scratch();
         int[] hrz = new int[layers + 1];
         int[] hra = new int[layers];
@@ -247,7 +297,6 @@ public final class MlpTape {
                 if (tanh) {
                     tmp[l] = m[ht[l]];
                     dhTimesA[l] = m[hs[l]];
-                    Nd4j.exec(new MulOp(dh[l], act[l], dhTimesA[l]));
                 }
             }
         }

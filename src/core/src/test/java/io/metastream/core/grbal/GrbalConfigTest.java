@@ -16,7 +16,7 @@ class GrbalConfigTest {
         GrbalConfig cfg = GrbalConfig.builder().obsDim(4).actDim(2).build();
         assertThat(cfg.hidden()).containsExactly(64, 64);
         assertThat(cfg.activation()).isEqualTo(Activation.TANH);
-        assertThat(cfg.innerLr()).isEqualTo(0.01);
+        assertThat(cfg.innerLr()).isEqualTo(0.1);
         assertThat(cfg.innerSteps()).isEqualTo(1);
         assertThat(cfg.adaptWindow()).isEqualTo(16);
         assertThat(cfg.predictWindow()).isEqualTo(16);

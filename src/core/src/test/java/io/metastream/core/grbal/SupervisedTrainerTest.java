@@ -27,6 +27,6 @@ class SupervisedTrainerTest {
         assertThat(SupervisedTrainer.train(cfg, data, 5, 8, 1e-3, 9).params())
                 .isEqualTo(SupervisedTrainer.train(cfg, data, 5, 8, 1e-3, 9).params());
         assertThatThrownBy(() -> SupervisedTrainer.train(cfg, List.of(), 5, 8, 1e-3, 9))
-                .hasMessageContaining("non-empty list of segments");
+                .hasMessageContaining("at least one segment");
     }
 }
