@@ -143,7 +143,7 @@ final class Plots {
             g.setColor(new Color(0xdddddd));
             g.drawLine(L, yy, W - R, yy);
             g.setColor(Color.BLACK);
-            g.drawString(String.format("%.3g", y), 5, yy + 4);
+            g.drawString(String.format("%.3g", y), 30, yy + 4);
             double x = minX + (maxX - minX) * k / 4;
             g.drawString(String.format("%.3g", x), px(x, minX, maxX) - 10, H - B + 32);
         }

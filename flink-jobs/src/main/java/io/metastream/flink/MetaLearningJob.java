@@ -80,6 +80,7 @@ public final class MetaLearningJob {
             throw new IllegalArgumentException("metastream.algorithm '" + algorithm
                     + "' is not supported; supported: grbal");
         }
+        io.metastream.core.grbal.GrbalConfig.fromMap(grbalConfig(config)); // unknown or invalid grbal.* keys fail here
     }
 
     /** The job wired to the Kafka topics named in {@code config}, exactly-once on every sink. */

@@ -108,6 +108,35 @@ class MlpTest {
     }
 
     @Test
+    void preparedParametersComputeTheSameFunction() {
+        for (Activation act : Activation.values()) {
+            for (int[] sizes : new int[][] {{5, 9, 7, 2}, {5, 2}, {5, 64, 64, 2}}) {
+                Mlp mlp = new Mlp(sizes, act);
+                Random rng = new Random(17);
+                INDArray p = mlp.initParams(rng).addi(randn(rng, 1, mlp.numParams()).muli(0.2));
+                PreparedParams prepared = mlp.prepare(p);
+                for (int n : new int[] {1, 6, 200}) {
+                    INDArray x1 = randn(rng, n, 3);
+                    INDArray x2 = randn(rng, n, 2);
+                    INDArray base = randn(rng, n, 2);
+                    INDArray expected = mlp.forward(p, x1, x2, base);
+                    assertThat(relErr(mlp.forward(prepared, x1, x2, base), expected)).as("%s %s n=%d", act, mlp, n)
+                            .isLessThan(1e-13);
+                    INDArray x = Nd4j.hstack(x1, x2);
+                    assertThat(relErr(mlp.forward(prepared, x, null, null), mlp.forward(p, x))).isLessThan(1e-13);
+                }
+                p.addi(1.0); // the prepared copy is independent of later changes
+                assertThat(relErr(mlp.forward(prepared, randn(new Random(1), 2, 5), null, null),
+                        mlp.forward(p.subi(1.0), randn(new Random(1), 2, 5)))).isLessThan(1e-13);
+            }
+        }
+        Mlp other = new Mlp(new int[] {5, 3, 2}, Activation.TANH);
+        assertThatThrownBy(() -> other.forward(new Mlp(new int[] {5, 4, 2}, Activation.TANH).prepare(
+                new Mlp(new int[] {5, 4, 2}, Activation.TANH).initParams(new Random(1))), randn(new Random(2), 1, 5), null, null))
+                .hasMessageContaining("call prepare(..) on this network");
+    }
+
+    @Test
     void gradientMatchesCentralFiniteDifferences() {
         for (Activation act : Activation.values()) {
             Mlp mlp = new Mlp(new int[] {3, 6, 5, 2}, act);
