@@ -91,24 +91,10 @@ public final class MetaLearningJob {
         Properties kafka = kafkaProperties(config);
         String group = config.get(MetaStreamOptions.GROUP_ID);
 
-        KafkaSource<RawRecord> experience = KafkaSource.<RawRecord>builder()
-                .setBootstrapServers(servers)
-                .setTopics(config.get(MetaStreamOptions.EXPERIENCE_TOPIC))
-                .setGroupId(group + "-experience")
-                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
-                .setDeserializer(new RawRecordDeserializer())
-                .setProperties(kafka)
-                .setProperty("isolation.level", "read_committed")
-                .build();
-        KafkaSource<ModelVersion> models = KafkaSource.<ModelVersion>builder()
-                .setBootstrapServers(servers)
-                .setTopics(config.get(MetaStreamOptions.MODELS_TOPIC))
-                .setGroupId(group + "-models")
-                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
-                .setDeserializer(new ModelVersionDeserializer())
-                .setProperties(kafka)
-                .setProperty("isolation.level", "read_committed")
-                .build();
+        KafkaSource<RawRecord> experience = source(servers, kafka, config.get(MetaStreamOptions.EXPERIENCE_TOPIC),
+                group + "-experience", new RawRecordDeserializer());
+        KafkaSource<ModelVersion> models = source(servers, kafka, config.get(MetaStreamOptions.MODELS_TOPIC),
+                group + "-models", new ModelVersionDeserializer());
 
         String modelsTopic = config.get(MetaStreamOptions.MODELS_TOPIC);
         String adaptedTopic = config.get(MetaStreamOptions.ADAPTED_TOPIC);
@@ -123,6 +109,20 @@ public final class MetaLearningJob {
                 exactlyOnceSink(config, servers, kafka, group + "-dead-letters",
                         new AvroRecordSerializer<DeadLetter>(deadTopic, Codecs::deadLetter,
                                 d -> d.getKey() == null ? null : bytes(d.getKey()))));
+    }
+
+    /** A read_committed source that starts from the group's committed offsets, else the earliest. */
+    private static <T> KafkaSource<T> source(String servers, Properties kafka, String topic, String groupId,
+            org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema<T> schema) {
+        return KafkaSource.<T>builder()
+                .setBootstrapServers(servers)
+                .setTopics(topic)
+                .setGroupId(groupId)
+                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setDeserializer(schema)
+                .setProperties(kafka)
+                .setProperty("isolation.level", "read_committed")
+                .build();
     }
 
     private static byte[] bytes(java.nio.ByteBuffer b) {

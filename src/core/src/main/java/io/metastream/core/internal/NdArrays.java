@@ -85,10 +85,7 @@ public final class NdArrays {
             throw new IllegalArgumentException(what + " has shape " + java.util.Arrays.toString(a.shape())
                     + " but [" + (rows >= 0 ? String.valueOf(rows) : "n>=1") + ", " + cols + "] is required");
         }
-        if (a.rows() > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(what + " has too many rows: " + a.rows());
-        }
-        return (int) a.rows();
+        return a.rows();
     }
 
     /**
