@@ -57,7 +57,7 @@ final class LocalRun {
 
     record Settings(String family, int trainTasks, int heldOutTasks, int agents, Duration duration, long seed,
             int parallelism, double rate, boolean badRecords, Path workDir, Path reportDir,
-            Map<String, String> jobOptions, int mpcEpisodes) {}
+            Map<String, String> jobOptions, int mpcEpisodes, int switchEvery) {}
 
     private final Settings s;
     private final java.io.PrintStream out;
@@ -83,7 +83,8 @@ final class LocalRun {
                 a.path("work", home.resolve("work").resolve("run-" + now)),
                 a.path("report", home.resolve("reports").resolve("run-" + now)),
                 merge(a.withPrefix("grbal."), a.withPrefix("metastream."), a.withPrefix("kafka.")),
-                a.integer("mpc-episodes", 2));
+                a.integer("mpc-episodes", 2),
+                a.integer("switch-every", 0));
         if (st.trainTasks() <= 0 || st.heldOutTasks() <= 0 || st.agents() <= 0) {
             throw new IllegalArgumentException("--tasks, --held-out and --agents must be positive");
         }
@@ -159,6 +160,7 @@ final class LocalRun {
                         .mpc(mpc)
                         .modelSource(client::modelFor)
                         .maxTransitionsPerSecond(s.rate())
+                        .switchTaskEvery(s.switchEvery())
                         .build()) {
                     fleet.start();
                     if (s.badRecords()) {

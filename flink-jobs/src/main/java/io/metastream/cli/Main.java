@@ -33,11 +33,13 @@ public final class Main {
             "           --work DIR                     broker data and logs (default work/run-<time>)",
             "           --mpc-episodes N               MPC episodes per held-out task in the meta-test (default 2)",
             "           --no-bad-records               do not send the demo bad records",
+            "           --switch-every N               agents' dynamics switch to another task every N steps (GrBAL's",
+            "                                          changing-task setting; 0 = off, the default)",
             "           --grbal.<key> V                algorithm settings, e.g. --grbal.innerLr 0.05",
             "           --metastream.<key> V           job settings, e.g. --metastream.publish-every 5",
             "  fleet    a simulated fleet producing to an existing Kafka cluster",
             "           --bootstrap-servers H:P --family F --tasks N --agents N --seed N --rate N",
-            "           --duration SECONDS (0 = until killed) --model-name NAME",
+            "           --duration SECONDS (0 = until killed) --model-name NAME --switch-every N",
             "  models   follow the models topic and print every version (read_committed)",
             "           --bootstrap-servers H:P --model-name NAME [--duration SECONDS]",
             "  help     this text",
@@ -113,6 +115,7 @@ public final class Main {
         long seed = a.longValue("seed", 7);
         double rate = a.decimal("rate", 0);
         long duration = a.longValue("duration", 0);
+        int switchEvery = a.integer("switch-every", 0);
         String modelName = a.string("model-name", "grbal-" + family.name());
         TopicNames topics = TopicNames.defaults();
         String experience = a.string("topic-experience", topics.experience());
@@ -127,7 +130,7 @@ public final class Main {
              Fleet fleet = Fleet.builder().bootstrapServers(servers).topic(experience).family(family)
                      .tasks(family.trainTasks(tasks, seed)).agents(agents).seed(seed)
                      .mpc(LocalRun.mpcFor(family)).modelSource(client::modelFor).maxTransitionsPerSecond(rate)
-                     .build()) {
+                     .switchTaskEvery(switchEvery).build()) {
             client.start();
             fleet.start();
             long end = duration > 0 ? System.nanoTime() + duration * 1_000_000_000L : Long.MAX_VALUE;

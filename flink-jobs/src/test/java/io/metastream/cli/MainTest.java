@@ -1,0 +1,52 @@
+package io.metastream.cli;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Usage errors are exit code 2 with a message that names the problem; nothing is started. */
+class MainTest {
+
+    private static String stderrOf(Runnable r) {
+        PrintStream old = System.err;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        try {
+            r.run();
+        } finally {
+            System.setErr(old);
+        }
+        return buf.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void rejectsAnUnknownOptionBeforeStartingAnything() {
+        int[] rc = new int[1];
+        String err = stderrOf(() -> rc[0] = Main.run(new String[] {"run", "--duraton", "10"}));
+        assertThat(rc[0]).isEqualTo(2);
+        assertThat(err).contains("--duraton");
+    }
+
+    @Test
+    void rejectsAnUnknownTaskFamilyAndBadNumbers() {
+        int[] rc = new int[1];
+        String err = stderrOf(() -> rc[0] = Main.run(new String[] {"run", "--family", "cheetah"}));
+        assertThat(rc[0]).isEqualTo(2);
+        assertThat(err).contains("cheetah");
+        err = stderrOf(() -> rc[0] = Main.run(new String[] {"run", "--agents", "many"}));
+        assertThat(rc[0]).isEqualTo(2);
+        assertThat(err).contains("--agents must be an integer");
+    }
+
+    @Test
+    void rejectsAnUnknownCommand() {
+        int[] rc = new int[1];
+        String err = stderrOf(() -> rc[0] = Main.run(new String[] {"train"}));
+        assertThat(rc[0]).isEqualTo(2);
+        assertThat(err).contains("unknown command 'train'");
+    }
+}
