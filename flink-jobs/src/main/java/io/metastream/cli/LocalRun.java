@@ -71,7 +71,7 @@ final class LocalRun {
         long now = System.currentTimeMillis();
         Path home = Path.of(System.getProperty("metastream.home", "."));
         Settings st = new Settings(
-                a.string("family", "pendulum"),
+                a.string("family", "point-mass"),
                 a.integer("tasks", 16),
                 a.integer("held-out", 8),
                 a.integer("agents", 16),

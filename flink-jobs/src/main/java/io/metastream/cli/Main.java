@@ -22,7 +22,7 @@ public final class Main {
             "commands:",
             "  run      local run: real Kafka broker (KRaft, child JVM) + Flink MiniCluster + simulated fleet,",
             "           then a meta-test on held-out tasks written to report.json and PNG plots",
-            "           --family pendulum|point-mass   task family (default pendulum)",
+            "           --family point-mass|pendulum   task family (default point-mass: crippled, rotated actuators)",
             "           --duration SECONDS             training time before the meta-test (default 150)",
             "           --tasks N --held-out N         train / held-out task counts (default 16 / 8)",
             "           --agents N                     simulated agents (default 16)",
@@ -109,7 +109,7 @@ public final class Main {
     private static int fleet(String[] argv) throws Exception {
         Args a = new Args(argv, Set.of());
         String servers = a.string("bootstrap-servers", null);
-        TaskFamily family = TaskFamilies.byName(a.string("family", "pendulum"));
+        TaskFamily family = TaskFamilies.byName(a.string("family", "point-mass"));
         int tasks = a.integer("tasks", 16);
         int agents = a.integer("agents", 16);
         long seed = a.longValue("seed", 7);
@@ -148,7 +148,7 @@ public final class Main {
     private static int models(String[] argv) throws Exception {
         Args a = new Args(argv, Set.of());
         String servers = a.string("bootstrap-servers", null);
-        String modelName = a.string("model-name", "grbal-pendulum");
+        String modelName = a.string("model-name", "grbal-point-mass");
         long duration = a.longValue("duration", 0);
         TopicNames topics = TopicNames.defaults();
         String modelsTopic = a.string("topic-models", topics.models());

@@ -60,7 +60,18 @@ final class Report {
         b.append("    \"nonMetaMse\": ").append(num(heldOut.nonMetaMse())).append(",\n");
         b.append("    \"adaptedToUnadaptedMseRatio\": ").append(num(heldOut.adaptedMse() / heldOut.unadaptedMse())).append(",\n");
         b.append("    \"mpcReturnAdapted\": ").append(num(heldOut.mpcReturnAdapted())).append(",\n");
-        b.append("    \"mpcReturnUnadapted\": ").append(num(heldOut.mpcReturnUnadapted())).append("\n");
+        b.append("    \"mpcReturnUnadapted\": ").append(num(heldOut.mpcReturnUnadapted())).append(",\n");
+        b.append("    \"perTask\": [");
+        for (int i = 0; i < heldOut.perTask().size(); i++) {
+            MetaTest.TaskResult t = heldOut.perTask().get(i);
+            b.append(i == 0 ? "\n" : ",\n").append("      {\"taskId\": ").append(str(t.taskId()))
+                    .append(", \"adaptedMse\": ").append(num(t.adaptedMse()))
+                    .append(", \"unadaptedMse\": ").append(num(t.unadaptedMse()))
+                    .append(", \"nonMetaMse\": ").append(num(t.nonMetaMse()))
+                    .append(", \"mpcReturnAdapted\": ").append(num(t.mpcReturnAdapted()))
+                    .append(", \"mpcReturnUnadapted\": ").append(num(t.mpcReturnUnadapted())).append("}");
+        }
+        b.append("\n    ]\n");
         b.append("  },\n");
         b.append("  \"learningCurve\": [");
         for (int i = 0; i < curve.size(); i++) {

@@ -57,13 +57,13 @@ public final class MetaStreamOptions {
     public static final ConfigOption<String> MODEL_NAME =
             ConfigOptions.key("metastream.model-name")
                     .stringType()
-                    .defaultValue("grbal-pendulum")
+                    .defaultValue("grbal-point-mass")
                     .withDescription("Name of the model the meta-learner publishes (the key on the models topic).");
 
     public static final ConfigOption<String> TASK_FAMILY =
             ConfigOptions.key("metastream.task-family")
                     .stringType()
-                    .defaultValue("pendulum")
+                    .defaultValue("point-mass")
                     .withDescription("Task family whose observation and action sizes the job validates against: pendulum or point-mass.");
 
     public static final ConfigOption<String> ALGORITHM =

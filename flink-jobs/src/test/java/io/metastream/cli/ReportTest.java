@@ -1,0 +1,53 @@
+package io.metastream.cli;
+
+import io.metastream.sim.MetaTest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ReportTest {
+
+    @Test
+    void writesValidJsonWithTheDocumentedFieldsAndThePlots(@TempDir Path dir) throws Exception {
+        Report r = new Report();
+        r.algorithm = "GRBAL";
+        r.family = "pendulum";
+        r.versionsPublished = 3;
+        r.transitionsProcessed = 100;
+        r.transitionsProduced = 101;
+        r.deadLetters = 5;
+        r.wallSeconds = 12.5;
+        r.seed = 7;
+        r.config = Map.of("innerLr", "0.1", "quote\"key", "v");
+        r.curve = List.of(new double[] {1, 10, 0.5, 0.4}, new double[] {2, 20, Double.NaN, 0.3});
+        r.heldOut = new MetaTest.Result(1, 0.1, 0.3, 0.2, -900, -1000,
+                List.of(new MetaTest.TaskResult("t-1", 0.1, 0.3, 0.2, -900, -1000)));
+        r.write(dir);
+
+        JsonNode json = new ObjectMapper().readTree(Files.readString(dir.resolve("report.json")));
+        assertThat(json.get("algorithm").asText()).isEqualTo("GRBAL");
+        assertThat(json.get("versionsPublished").asLong()).isEqualTo(3);
+        assertThat(json.get("transitionsProcessed").asLong()).isEqualTo(100);
+        assertThat(json.get("deadLetters").asLong()).isEqualTo(5);
+        assertThat(json.get("wallSeconds").asDouble()).isEqualTo(12.5);
+        JsonNode heldOut = json.get("heldOut");
+        for (String k : List.of("adaptedMse", "unadaptedMse", "nonMetaMse", "mpcReturnAdapted", "mpcReturnUnadapted")) {
+            assertThat(heldOut.get(k).isNumber()).as(k).isTrue();
+        }
+        assertThat(heldOut.get("perTask").get(0).get("taskId").asText()).isEqualTo("t-1");
+        assertThat(json.get("learningCurve").get(1).get("preAdaptLoss").isNull()).isTrue();
+        assertThat(json.get("config").get("quote\"key").asText()).isEqualTo("v");
+        assertThat(dir.resolve("learning-curve.png")).isNotEmptyFile();
+        assertThat(dir.resolve("heldout-mse.png")).isNotEmptyFile();
+        assertThat(dir.resolve("heldout-mpc-return.png")).isNotEmptyFile();
+    }
+}
