@@ -22,7 +22,8 @@ public final class Main {
             "commands:",
             "  run      local run: real Kafka broker (KRaft, child JVM) + Flink MiniCluster + simulated fleet,",
             "           then a meta-test on held-out tasks written to report.json and PNG plots",
-            "           --family point-mass|pendulum   task family (default point-mass: crippled, rotated actuators)",
+            "           --family NAME                  task family: point-mass (default; crippled, rotated actuators),\n"
+                    + "                                          pendulum, point-robot, sparse-point-robot, point-vel",
             "           --duration SECONDS             training time before the meta-test (default 150)",
             "           --tasks N --held-out N         train / held-out task counts (default 16 / 8)",
             "           --agents N                     simulated agents (default 16)",

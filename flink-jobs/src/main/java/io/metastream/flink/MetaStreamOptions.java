@@ -64,7 +64,7 @@ public final class MetaStreamOptions {
             ConfigOptions.key("metastream.task-family")
                     .stringType()
                     .defaultValue("point-mass")
-                    .withDescription("Task family whose observation and action sizes the job validates against: pendulum or point-mass.");
+                    .withDescription("Task family whose observation and action sizes the job validates against: point-mass, pendulum, point-robot, sparse-point-robot or point-vel.");
 
     public static final ConfigOption<String> ALGORITHM =
             ConfigOptions.key("metastream.algorithm")

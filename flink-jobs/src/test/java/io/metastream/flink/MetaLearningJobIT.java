@@ -50,8 +50,9 @@ class MetaLearningJobIT {
         String servers = KAFKA.bootstrapServers();
         Configuration conf = JobTestSupport.jobConfig(servers, topics, "it-e2e");
         conf.setString("grbal.hidden", "32,32");
+        conf.set(MetaStreamOptions.TASK_FAMILY, "point-mass");
         GrbalConfig grbal = GrbalConfig.fromMap(MetaLearningJob.grbalConfig(conf));
-        TaskFamily family = TaskFamilies.byName("pendulum");
+        TaskFamily family = TaskFamilies.byName("point-mass");
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         MetaLearningJob.fromKafka(conf).build(env);
@@ -66,10 +67,10 @@ class MetaLearningJobIT {
                     .maxTransitionsPerSecond(1500)
                     .build()) {
                 fleet.start();
-                JobTestSupport.send(servers, BadRecords.oneOfEach(topics.experience(), "pendulum-train-0",
+                JobTestSupport.send(servers, BadRecords.oneOfEach(topics.experience(), family.trainTasks(12, 3).get(0).id(),
                         family.obsDim(), family.actDim()).values());
-                await("60 model versions", Duration.ofSeconds(240),
-                        () -> client.latestVersion().orElse(0) >= 60);
+                await("80 model versions", Duration.ofSeconds(240),
+                        () -> client.latestVersion().orElse(0) >= 80);
                 await("an adapted model for a train task", Duration.ofSeconds(30),
                         () -> client.modelFor(family.trainTasks(12, 3).get(0).id()).map(m -> m.adapted()).orElse(false));
             }
@@ -98,7 +99,7 @@ class MetaLearningJobIT {
                             grbal.innerSteps(), 200, 0, mpc, 11));
             System.out.printf("held-out one-step MSE after %d versions: adapted %.5f, unadapted %.5f%n",
                     numbers.size(), r.adaptedMse(), r.unadaptedMse());
-            assertThat(r.adaptedMse()).isLessThan(0.8 * r.unadaptedMse());
+            assertThat(r.adaptedMse()).isLessThan(0.7 * r.unadaptedMse());
         } finally {
             job.cancel().get();
         }

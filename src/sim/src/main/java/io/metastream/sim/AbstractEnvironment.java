@@ -1,6 +1,7 @@
 package io.metastream.sim;
 
 import java.util.Objects;
+import java.util.OptionalDouble;
 import java.util.SplittableRandom;
 
 /**
@@ -9,7 +10,7 @@ import java.util.SplittableRandom;
  */
 abstract class AbstractEnvironment implements Environment {
 
-    private final AbstractTaskFamily family;
+    private final BaseTaskFamily family;
     private final double[] low;
     private final double[] high;
     private final int horizon;
@@ -20,7 +21,7 @@ abstract class AbstractEnvironment implements Environment {
     private boolean running;
 
     /** Subclass constructors must end with {@code setTask(task)}, once their own fields are set. */
-    AbstractEnvironment(AbstractTaskFamily family, long seed) {
+    AbstractEnvironment(BaseTaskFamily family, long seed) {
         this.family = family;
         this.low = family.actionLow();
         this.high = family.actionHigh();
@@ -39,6 +40,15 @@ abstract class AbstractEnvironment implements Environment {
 
     /** The observation of the current state (a fresh array). */
     abstract double[] observe();
+
+    /**
+     * The sparse reward of the step {@link #advance} just computed, for families that define one
+     * (see {@link StepResult#sparseReward()}); empty by default. Called once per step, right after
+     * {@code advance}.
+     */
+    OptionalDouble lastSparseReward() {
+        return OptionalDouble.empty();
+    }
 
     @Override
     public final double[] reset() {
@@ -59,7 +69,7 @@ abstract class AbstractEnvironment implements Environment {
         if (done) {
             running = false;
         }
-        return new StepResult(observe(), reward, done);
+        return new StepResult(observe(), reward, done, lastSparseReward());
     }
 
     @Override

@@ -11,13 +11,10 @@ import java.util.SplittableRandom;
  * Shared task-set generation: one root stream per seed, split into a training and a held-out stream,
  * so the two sets are independent draws and extending one never shifts the other.
  */
-abstract class AbstractTaskFamily implements TaskFamily {
+abstract class AbstractTaskFamily extends BaseTaskFamily {
 
     /** Draws the parameters of one task from the family's distribution. */
     abstract SortedMap<String, Double> sampleParams(SplittableRandom rng);
-
-    /** Throws {@link IllegalArgumentException} if the task lacks a parameter or has one out of range. */
-    abstract void validate(TaskSpec task);
 
     @Override
     public final List<TaskSpec> trainTasks(int n, long seed) {

@@ -36,7 +36,7 @@ public final class Evaluation {
             if (mpc == null) {
                 throw new IllegalArgumentException("a model needs planner settings: pass an MpcConfig, or a null model for random actions");
             }
-            policy = Policy.mpc(family, model, mpc, policyRng);
+            policy = Policy.mpc(family, task, model, mpc, policyRng);
         }
         return evaluate(family, task, policy, envSeed, episodes);
     }

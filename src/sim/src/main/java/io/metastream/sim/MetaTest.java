@@ -115,7 +115,7 @@ public final class MetaTest {
         SplittableRandom seeds = new SplittableRandom(seed);
         Environment env = family.create(task, seeds.nextLong());
         MpcPlanner planner = new MpcPlanner(cfg.mpc(), new Random(seeds.nextLong()));
-        BatchReward reward = family.reward();
+        BatchReward reward = family.reward(task);
         int m = cfg.adaptWindow();
         double total = 0;
         for (int e = 0; e < cfg.mpcEpisodes(); e++) {

@@ -1,6 +1,7 @@
 package io.metastream.sim;
 
 import io.metastream.core.mpc.BatchDynamics;
+import io.metastream.core.mpc.BatchReward;
 import io.metastream.core.mpc.MpcConfig;
 import io.metastream.core.mpc.MpcPlanner;
 import java.util.Objects;
@@ -31,13 +32,28 @@ public interface Policy {
         };
     }
 
-    /** Model-predictive control with a dynamics model and the family's reward; the planner samples from {@code rng}. */
+    /**
+     * Model-predictive control with a dynamics model and the family's task-independent reward; the planner
+     * samples from {@code rng}.
+     *
+     * @throws UnsupportedOperationException if the family's reward depends on the task; use
+     *     {@link #mpc(TaskFamily, TaskSpec, BatchDynamics, MpcConfig, Random)}
+     */
     static Policy mpc(TaskFamily family, BatchDynamics model, MpcConfig mpc, Random rng) {
         Objects.requireNonNull(family, "family");
+        return mpc(family.reward(), model, mpc, rng);
+    }
+
+    /** Model-predictive control with a dynamics model and the reward of {@code task}; the planner samples from {@code rng}. */
+    static Policy mpc(TaskFamily family, TaskSpec task, BatchDynamics model, MpcConfig mpc, Random rng) {
+        Objects.requireNonNull(family, "family");
+        return mpc(family.reward(Objects.requireNonNull(task, "task")), model, mpc, rng);
+    }
+
+    private static Policy mpc(BatchReward reward, BatchDynamics model, MpcConfig mpc, Random rng) {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(mpc, "mpc");
         MpcPlanner planner = new MpcPlanner(mpc, Objects.requireNonNull(rng, "rng"));
-        var reward = family.reward();
         return obs -> planner.act(model, reward, obs);
     }
 }

@@ -8,7 +8,9 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * The families' rewards as batched functions for the MPC planner: one row per candidate, computed by
  * the very formulas the environments' {@code step} uses ({@link PendulumFamily#cost},
- * {@link PointMassFamily#reward}), so the two cannot drift apart.
+ * {@link PointMassFamily#reward}, {@link PointRobotFamily#denseReward}, {@link PointVelFamily#reward}),
+ * so the two cannot drift apart. Rewards that depend on the task (a goal, a target velocity) are
+ * built per task by a factory method.
  *
  * <p>Why a loop and not elementwise ND4J ops: for a planner batch (a few hundred rows) ND4J is bound
  * by its per-op overhead, not by arithmetic. Copying the batch out once and scoring it in one pass
@@ -61,6 +63,41 @@ final class RewardFunctions {
         return Nd4j.createFromArray(r);
     };
 
+    /**
+     * PEARL point robot (dense and sparse variants alike, since their {@code step} returns the dense
+     * reward): −‖s' − g‖ on the next observation for the goal g of one task; the action does not enter.
+     */
+    static BatchReward pointRobot(double goalX, double goalY) {
+        return (obs, act, nextObs) -> {
+            int n = rows(nextObs, act);
+            requireColumns(act, 2, "act");
+            double[] s = rowMajor(nextObs, 2, "nextObs");
+            double[] r = new double[n];
+            for (int i = 0; i < n; i++) {
+                r[i] = PointRobotFamily.denseReward(s[2 * i], s[2 * i + 1], goalX, goalY);
+            }
+            return Nd4j.createFromArray(r);
+        };
+    }
+
+    /**
+     * Velocity tracking: −|v' − v*| − 0.05·a² with v' the next observation's velocity, a the action
+     * clipped to [−1, 1] and v* the target velocity of one task.
+     */
+    static BatchReward pointVel(double targetVelocity) {
+        return (obs, act, nextObs) -> {
+            int n = rows(nextObs, act);
+            double[] v = rowMajor(nextObs, 1, "nextObs");
+            double[] a = rowMajor(act, 1, "act");
+            double[] r = new double[n];
+            for (int i = 0; i < n; i++) {
+                double u = Math.max(-1.0, Math.min(1.0, a[i]));
+                r[i] = PointVelFamily.reward(v[i], u, targetVelocity);
+            }
+            return Nd4j.createFromArray(r);
+        };
+    }
+
     private static int rows(INDArray states, INDArray actions) {
         if (states.rank() != 2 || actions.rank() != 2 || states.rows() != actions.rows()) {
             throw new IllegalArgumentException("reward needs [n, obsDim] observations and [n, actDim] actions, got "
@@ -71,9 +108,13 @@ final class RewardFunctions {
 
     /** The elements of a {@code [n, cols]} matrix (any strides) as a fresh row-major array. */
     private static double[] rowMajor(INDArray m, int cols, String what) {
+        requireColumns(m, cols, what);
+        return m.dup('c').data().asDouble();
+    }
+
+    private static void requireColumns(INDArray m, int cols, String what) {
         if (m.columns() != cols) {
             throw new IllegalArgumentException(what + " has " + m.columns() + " columns; this family's reward needs " + cols);
         }
-        return m.dup('c').data().asDouble();
     }
 }

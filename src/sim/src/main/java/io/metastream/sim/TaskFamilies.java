@@ -16,13 +16,29 @@ import java.util.function.Supplier;
  *       crippled actuator with friction; task parameters {@code gainX}, {@code gainY} in [0, 1.5],
  *       {@code rotation} in [−π/4, π/4] and {@code friction} in [0, 1]. Observation (x, y, vx, vy),
  *       action in [−1, 1]², horizon 100.</li>
+ *   <li>{@code "point-robot"}: PEARL's dense point robot (reference METARL.md §3.1); task parameters
+ *       {@code goalX}, {@code goalY}: the 100 published goals, 80 train and 20 held-out, independent of
+ *       the seed. Observation the position (x, y), policy action in [−1, 1]² mapped to a displacement
+ *       in [−0.1, 0.1]², reward −‖s − g‖, horizon 20.</li>
+ *   <li>{@code "sparse-point-robot"}: PEARL's sparse point robot (§3.2); as {@code point-robot} but
+ *       starting at the origin, with goals on the upper unit half circle in the published order and a
+ *       sparse reward (within 0.2 of the goal) alongside the dense one.</li>
+ *   <li>{@code "point-vel"}: a 1-D mass with friction and drag that must run at the task's
+ *       {@code targetVelocity} in [0, 3] (the cheetah-vel idea); observation (v), action force in
+ *       [−1, 1], reward −|v − v*| − 0.05a², horizon 200.</li>
  * </ul>
+ *
+ * <p>The last three reward a task-specific goal or target, so their batched reward is per task:
+ * {@link TaskFamily#reward(TaskSpec)}.
  */
 public final class TaskFamilies {
 
     private static final Map<String, Supplier<TaskFamily>> FAMILIES = Map.of(
             PendulumFamily.NAME, PendulumFamily::new,
-            PointMassFamily.NAME, PointMassFamily::new);
+            PointMassFamily.NAME, PointMassFamily::new,
+            PointRobotFamily.DENSE_NAME, PointRobotFamily::dense,
+            PointRobotFamily.SPARSE_NAME, PointRobotFamily::sparse,
+            PointVelFamily.NAME, PointVelFamily::new);
 
     private TaskFamilies() {}
 

@@ -7,8 +7,8 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * One task of a {@link TaskFamily}: a stable identifier plus the physical parameters that define its
- * dynamics (for example a pendulum's mass). Immutable; the parameter map is copied and sorted by name,
+ * One task of a {@link TaskFamily}: a stable identifier plus the parameters that define its dynamics
+ * or its reward (for example a pendulum's mass, a point robot's goal). Immutable; the parameter map is copied and sorted by name,
  * so two specs with the same id and parameters are equal regardless of how they were built.
  *
  * <p>The id is also the Kafka key of every transition collected in the task, so the streaming job

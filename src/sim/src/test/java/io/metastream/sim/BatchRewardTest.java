@@ -3,6 +3,7 @@ package io.metastream.sim;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.metastream.core.mpc.BatchReward;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -23,7 +24,8 @@ class BatchRewardTest {
     @MethodSource("families")
     void batchedRewardEqualsTheEnvironmentReward(String name) {
         TaskFamily family = TaskFamilies.byName(name);
-        Environment env = family.create(family.trainTasks(1, 2).get(0), 2);
+        TaskSpec task = family.trainTasks(1, 2).get(0);
+        Environment env = family.create(task, 2);
         Random rng = new Random(2);
         int n = 3 * family.horizon();
         double[][] obs = new double[n][];
@@ -50,7 +52,7 @@ class BatchRewardTest {
         INDArray aCopy = a.dup();
         INDArray sCopy = s.dup();
 
-        INDArray rewards = family.reward().reward(o, a, s);
+        INDArray rewards = family.reward(task).reward(o, a, s);
 
         assertThat(rewards.dataType()).isEqualTo(DataType.DOUBLE);
         assertThat(rewards.length()).isEqualTo(n);
@@ -83,8 +85,9 @@ class BatchRewardTest {
         INDArray actView = all.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(n, 2 * n),
                 org.nd4j.linalg.indexing.NDArrayIndex.interval(family.obsDim(), family.obsDim() + family.actDim()));
 
-        double[] fromViews = family.reward().reward(obsView, actView, obsView).reshape(n).toDoubleVector();
-        double[] fromCopies = family.reward().reward(obsView.dup(), actView.dup(), obsView.dup()).reshape(n).toDoubleVector();
+        BatchReward reward = family.reward(family.trainTasks(1, 4).get(0));
+        double[] fromViews = reward.reward(obsView, actView, obsView).reshape(n).toDoubleVector();
+        double[] fromCopies = reward.reward(obsView.dup(), actView.dup(), obsView.dup()).reshape(n).toDoubleVector();
 
         assertThat(fromViews).containsExactly(fromCopies, within(1e-12));
     }

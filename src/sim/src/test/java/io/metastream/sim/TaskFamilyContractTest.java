@@ -3,6 +3,7 @@ package io.metastream.sim;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.metastream.core.mpc.BatchReward;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -10,6 +11,8 @@ import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /** Behaviour every registered family must show, independent of its physics. */
 class TaskFamilyContractTest {
@@ -23,7 +26,13 @@ class TaskFamilyContractTest {
     void sameSeedGivesSameTasksAndTrajectories(String name) {
         TaskFamily family = TaskFamilies.byName(name);
         assertThat(family.trainTasks(5, 42)).isEqualTo(family.trainTasks(5, 42));
-        assertThat(family.trainTasks(5, 42)).isNotEqualTo(family.trainTasks(5, 43));
+        if (hasFixedTasks(family)) {
+            assertThat(family.trainTasks(5, 42)).as("a published task list ignores the seed")
+                    .isEqualTo(family.trainTasks(5, 43));
+            assertThat(family.heldOutTasks(5, 42)).isEqualTo(family.heldOutTasks(5, 43));
+        } else {
+            assertThat(family.trainTasks(5, 42)).isNotEqualTo(family.trainTasks(5, 43));
+        }
 
         TaskSpec task = family.trainTasks(1, 42).get(0);
         assertThat(rollout(family, task, 7, 3)).isEqualTo(rollout(family, task, 7, 3));
@@ -34,8 +43,8 @@ class TaskFamilyContractTest {
     @MethodSource("families")
     void trainAndHeldOutSetsAreDisjoint(String name) {
         TaskFamily family = TaskFamilies.byName(name);
-        List<TaskSpec> train = family.trainTasks(50, 1);
-        List<TaskSpec> test = family.heldOutTasks(50, 1);
+        List<TaskSpec> train = family.trainTasks(Math.min(50, family.maxTrainTasks()), 1);
+        List<TaskSpec> test = family.heldOutTasks(Math.min(50, family.maxHeldOutTasks()), 1);
 
         Set<String> ids = new HashSet<>();
         Set<Object> params = new HashSet<>();
@@ -135,6 +144,66 @@ class TaskFamilyContractTest {
     void negativeTaskCountIsRejected(String name) {
         assertThatThrownBy(() -> TaskFamilies.byName(name).trainTasks(-1, 0))
                 .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> TaskFamilies.byName(name).heldOutTasks(-1, 0))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @ParameterizedTest
+    @MethodSource("families")
+    void aFixedTaskListServesAllItsTasksAndRejectsMore(String name) {
+        TaskFamily family = TaskFamilies.byName(name);
+        if (!hasFixedTasks(family)) {
+            assertThat(family.maxHeldOutTasks()).isEqualTo(Integer.MAX_VALUE);
+            return;
+        }
+        assertThat(family.maxHeldOutTasks()).isLessThan(Integer.MAX_VALUE);
+        assertThat(family.trainTasks(family.maxTrainTasks(), 0)).hasSize(family.maxTrainTasks());
+        assertThat(family.heldOutTasks(family.maxHeldOutTasks(), 0)).hasSize(family.maxHeldOutTasks());
+        assertThatThrownBy(() -> family.trainTasks(family.maxTrainTasks() + 1, 0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("at most " + family.maxTrainTasks());
+        assertThatThrownBy(() -> family.heldOutTasks(family.maxHeldOutTasks() + 1, 0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("at most " + family.maxHeldOutTasks());
+    }
+
+    @ParameterizedTest
+    @MethodSource("families")
+    void theTaskFreeRewardIsEitherEveryTasksRewardOrRefused(String name) {
+        TaskFamily family = TaskFamilies.byName(name);
+        List<TaskSpec> tasks = family.trainTasks(2, 0);
+        Random rng = new Random(0);
+        INDArray obs = randomMatrix(rng, 4, family.obsDim());
+        INDArray act = randomMatrix(rng, 4, family.actDim());
+        INDArray next = randomMatrix(rng, 4, family.obsDim());
+        BatchReward taskFree;
+        try {
+            taskFree = family.reward();
+        } catch (UnsupportedOperationException e) {
+            assertThat(e).hasMessageContaining("reward(task)");
+            assertThat(family.reward(tasks.get(0)).reward(obs, act, next))
+                    .as("a task-dependent reward differs between tasks")
+                    .isNotEqualTo(family.reward(tasks.get(1)).reward(obs, act, next));
+            return;
+        }
+        for (TaskSpec t : tasks) {
+            assertThat(family.reward(t).reward(obs, act, next)).isEqualTo(taskFree.reward(obs, act, next));
+        }
+    }
+
+    private static INDArray randomMatrix(Random rng, int rows, int cols) {
+        double[][] m = new double[rows][cols];
+        for (double[] row : m) {
+            for (int j = 0; j < cols; j++) {
+                row[j] = 2 * rng.nextDouble() - 1;
+            }
+        }
+        return Nd4j.createFromArray(m);
+    }
+
+    /** A family that serves a published, finite task list instead of drawing tasks from the seed. */
+    static boolean hasFixedTasks(TaskFamily family) {
+        return family.maxTrainTasks() < Integer.MAX_VALUE;
     }
 
     /** Observations and rewards of a few random-action episodes, flattened for equality checks. */

@@ -46,7 +46,9 @@ final class Agent {
     private final int switchTaskEvery;
     private final double[] low;
     private final double[] high;
-    private final BatchReward reward;
+    private final TaskFamily family;
+    /** The planner's reward: that of the task whose dynamics (and goal) the environment runs now. */
+    private BatchReward reward;
     private final Environment env;
     private final ModelSource models;
     private final MpcPlanner planner;
@@ -73,7 +75,8 @@ final class Agent {
         this.switchTaskEvery = switchTaskEvery;
         this.low = family.actionLow();
         this.high = family.actionHigh();
-        this.reward = family.reward();
+        this.family = family;
+        this.reward = family.reward(task);
         this.models = models;
         this.randomActionProbability = randomActionProbability;
         this.episodeLimit = episodeLimit;
@@ -150,7 +153,7 @@ final class Agent {
 
     private void startEpisode() {
         if (!env.task().equals(task)) {
-            env.setTask(task);
+            runTask(task);
         }
         observation = env.reset();
         episodeId++;
@@ -166,7 +169,13 @@ final class Agent {
                 others.add(candidate);
             }
         }
-        env.setTask(others.get(rng.nextInt(others.size())));
+        runTask(others.get(rng.nextInt(others.size())));
+    }
+
+    /** Switches the environment to a task and the planner to that task's reward (it may have another goal). */
+    private void runTask(TaskSpec next) {
+        env.setTask(next);
+        reward = family.reward(next);
     }
 
     private double[] randomAction() {

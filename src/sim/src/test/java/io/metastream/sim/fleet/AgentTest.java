@@ -154,6 +154,23 @@ class AgentTest {
     }
 
     @Test
+    void plansWithItsOwnTasksRewardInAFamilyWhoseRewardDependsOnTheTask() {
+        TaskFamily robot = TaskFamilies.byName("point-robot");
+        List<TaskSpec> goals = robot.trainTasks(3, 0);
+        MpcConfig robotMpc = MpcConfig.builder().horizon(3).candidates(20).elites(5)
+                .actionBounds(robot.actionLow(), robot.actionHigh()).build();
+        FakeModelSource source = new FakeModelSource()
+                .put(goals.get(0).id(), new TaskModel(TestModels.untrained(robot, 1), 4, false));
+        Agent agent = new Agent("agent-1", goals.get(0), goals, 5, robot, source, robotMpc, 0.0, 0, 3);
+
+        for (Agent.StepOutcome o : steps(agent, 2 * robot.horizon())) {
+            assertThat(o.planned()).isTrue();
+            assertThat(o.transition().getTaskId()).isEqualTo(goals.get(0).id());
+            assertThat(o.transition().getAction()).allSatisfy(a -> assertThat((double) a).isBetween(-1.0, 1.0));
+        }
+    }
+
+    @Test
     void stopsAfterItsEpisodeLimit() {
         Agent agent = agent(ModelSource.none(), 0.1, 0, 1, 1);
         steps(agent, family.horizon() - 1);
