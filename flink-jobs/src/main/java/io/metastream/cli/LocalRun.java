@@ -83,7 +83,7 @@ final class LocalRun {
                 a.path("work", home.resolve("work").resolve("run-" + now)),
                 a.path("report", home.resolve("reports").resolve("run-" + now)),
                 merge(a.withPrefix("grbal."), a.withPrefix("metastream."), a.withPrefix("kafka.")),
-                a.integer("mpc-episodes", 2),
+                a.integer("mpc-episodes", 4),
                 a.integer("switch-every", 0));
         if (st.trainTasks() <= 0 || st.heldOutTasks() <= 0 || st.agents() <= 0) {
             throw new IllegalArgumentException("--tasks, --held-out and --agents must be positive");

@@ -32,7 +32,7 @@ public final class Main {
             "           --rate N                       fleet transitions per second, 0 = unlimited (default 1000)",
             "           --report DIR                   report folder (default reports/run-<time>)",
             "           --work DIR                     broker data and logs (default work/run-<time>)",
-            "           --mpc-episodes N               MPC episodes per held-out task in the meta-test (default 2)",
+            "           --mpc-episodes N               MPC episodes per held-out task and condition (default 4)",
             "           --no-bad-records               do not send the demo bad records",
             "           --switch-every N               agents' dynamics switch to another task every N steps (GrBAL's",
             "                                          changing-task setting; 0 = off, the default)",
