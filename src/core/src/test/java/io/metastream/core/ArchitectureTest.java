@@ -20,6 +20,7 @@ class ArchitectureTest {
         assertThat(CORE.size()).isGreaterThan(10);
         assertThat(CORE.contain("io.metastream.core.grbal.GrbalLearner")).isTrue();
         assertThat(CORE.contain("io.metastream.core.nn.Mlp")).isTrue();
+        assertThat(CORE.contain("io.metastream.core.pearl.PearlLearner")).isTrue();
     }
 
     @Test
@@ -34,6 +35,7 @@ class ArchitectureTest {
         noClasses().that().resideInAnyPackage("io.metastream.core.nn..", "io.metastream.core.optim..",
                         "io.metastream.core.internal..")
                 .should().dependOnClassesThat().resideInAnyPackage("io.metastream.core.grbal..", "io.metastream.core.mpc..",
+                        "io.metastream.core.pearl..",
                         "io.metastream.core.io..")
                 .check(CORE);
     }

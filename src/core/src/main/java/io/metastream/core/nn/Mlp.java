@@ -325,6 +325,43 @@ public final class Mlp {
     /** Result of {@link #lossAndGradient}: the MSE and its gradient {@code [1, numParams]}. */
     public record LossGradient(double loss, INDArray gradient) {}
 
+    /**
+     * A reusable forward/backward pass over {@code rows} rows for an arbitrary output gradient; see
+     * {@link MlpPass}. Allocates its buffers once.
+     */
+    public MlpPass pass(int rows) {
+        return new MlpPass(this, rows, null);
+    }
+
+    /**
+     * A pass of this network that reads the input buffer of {@code other} (same rows and input
+     * size), so that networks fed the same inputs (twin critics) need the inputs written once.
+     */
+    public MlpPass pass(MlpPass other) {
+        if (other == null) {
+            throw new IllegalArgumentException("other is null; use pass(rows) for a pass with its own input");
+        }
+        return new MlpPass(this, other.rows(), other);
+    }
+
+    /**
+     * The vector-Jacobian products of the network at {@code params} on {@code x [n, in]} with the
+     * output gradient {@code dOut = dL/dY [n, out]}: {@code dL/dθ} and {@code dL/dX}. For a loss
+     * that is not the MSE (use {@link #lossAndGradient} for that). Allocates a fresh {@link MlpPass};
+     * reuse one for repeated calls.
+     */
+    public Backward backward(INDArray params, INDArray x, INDArray dOut) {
+        int n = NdArrays.requireDoubleMatrix(x, -1, inputSize(), "x");
+        MlpPass pass = pass(n);
+        pass.forward(params, x);
+        INDArray g = Nd4j.zeros(DataType.DOUBLE, 1, numParams);
+        INDArray dx = pass.backward(dOut, g, false, true);
+        return new Backward(g, dx.dup());
+    }
+
+    /** Result of {@link #backward}: {@code dL/dθ [1, numParams]} and {@code dL/dX [n, in]}, owned by the caller. */
+    public record Backward(INDArray paramGradient, INDArray inputGradient) {}
+
     // ---------------------------------------------------------------------------------------------
     // package-private kernels shared with MlpTape, FlatVector and InnerLoop
 

@@ -144,6 +144,24 @@ public final class Adam {
     }
 
     /**
+     * Overwrites this optimizer's moments and step count with those of {@code source} (which must
+     * step vectors of the same length), keeping this optimizer's hyperparameters. Two native copies
+     * and no allocation: a learner keeps a preallocated backup and rolls a step back with it.
+     */
+    public void copyFrom(Adam source) {
+        if (source == null) {
+            throw new IllegalArgumentException("source is null; pass the Adam whose state to copy");
+        }
+        if (source.numParams != numParams) {
+            throw new IllegalArgumentException("source steps " + source.numParams + " parameters but this optimizer steps "
+                    + numParams + "; copy only between optimizers of the same parameter vector");
+        }
+        m.assign(source.m);
+        v.assign(source.v);
+        steps = source.steps;
+    }
+
+    /**
      * An independent copy that keeps the moments and step count but uses {@code newLearningRate},
      * e.g. when a restored learner runs with a changed configuration.
      */

@@ -102,4 +102,23 @@ class AdamTest {
         assertThatThrownBy(() -> new Adam(3, 0.1).step(Nd4j.zeros(DataType.DOUBLE, 1, 4), Nd4j.zeros(DataType.DOUBLE, 1, 3)))
                 .hasMessageContaining("params has 4 elements");
     }
+
+    @Test
+    void copyFromRollsBackMomentsAndStepCountKeepingTheOwnLearningRate() {
+        Adam a = new Adam(3, 0.1);
+        INDArray p = Nd4j.createFromArray(new double[][] {{1, 2, 3}});
+        INDArray g = Nd4j.createFromArray(new double[][] {{0.5, -1, 2}});
+        a.step(p, g);
+        Adam backup = new Adam(3, 0.5);
+        backup.copyFrom(a);
+        assertThat(backup.steps()).isEqualTo(1);
+        assertThat(backup.learningRate()).isEqualTo(0.5);
+        INDArray p2 = p.dup();
+        a.step(p, g);
+        a.copyFrom(backup); // undo the second step's optimizer state
+        a.step(p2, g);
+        assertThat(p2.toDoubleVector()).containsExactly(p.toDoubleVector());
+        assertThat(a.steps()).isEqualTo(2);
+        assertThatThrownBy(() -> a.copyFrom(new Adam(4, 0.1))).hasMessageContaining("source steps 4 parameters");
+    }
 }

@@ -1,0 +1,483 @@
+package io.metastream.core.pearl;
+
+import io.metastream.core.nn.Activation;
+import io.metastream.core.nn.Mlp;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Every setting of PEARL meta-training, declared once with its default (the reference values of
+ * Rakelly and Zhou et al. 2019 and of katerakelly/oyster's default config). Build with
+ * {@link #builder()}, which validates each setting; {@link #toMap()} / {@link #fromMap(Map)} give
+ * the canonical string form used at the edges (CLI, job parameters, model provenance) and
+ * {@link #configHash()} identifies a configuration.
+ *
+ * <p>{@code batchSize}, {@code contextSize} and {@code metaBatch} describe what the operators feeding
+ * a {@link PearlLearner} sample per step; the learner itself accepts meta-batches of any size.
+ *
+ * @param obsDim observation dimension (required, > 0)
+ * @param actDim action dimension (required, > 0); actions live in {@code [-1, 1]^actDim}
+ * @param latentDim dimension of the task variable z (default 5)
+ * @param encoderHidden hidden sizes of the context encoder (default {200, 200, 200}; each > 0)
+ * @param netHidden hidden sizes of the policy and of each critic (default {300, 300, 300}; each > 0)
+ * @param activation hidden activation of every network (default RELU, as in oyster; TANH is smooth,
+ *     which finite-difference checks need)
+ * @param gamma discount (default 0.99, in [0, 1])
+ * @param tau Polyak factor of the target critics, {@code θ̄ ← (1−τ) θ̄ + τ θ} (default 0.005, in (0, 1])
+ * @param policyLr Adam step size of the policy (default 3e-4)
+ * @param qLr Adam step size of the critics (default 3e-4)
+ * @param encoderLr Adam step size of the context encoder (default 3e-4)
+ * @param alphaLr Adam step size of {@code log α} (default 3e-4; unused unless learnAlpha)
+ * @param klWeight β, weight of {@code Σ_tasks KL(q(z|c) ‖ N(0, I))} in the encoder loss (default 0.1)
+ * @param rewardScale factor on rewards in the critic target (default 5.0, > 0)
+ * @param learnAlpha learn the entropy temperature towards the target entropy {@code −actDim} (default true)
+ * @param fixedAlpha α when {@code learnAlpha} is false, and the initial α when it is true (default 1.0, > 0)
+ * @param batchSize RL transitions per task per step (default 256)
+ * @param contextSize context transitions per task per step (default 100)
+ * @param metaBatch tasks per step (default 16)
+ * @param seed seed of the initial parameters and of the per-step noise (default 42)
+ */
+public record PearlConfig(
+        int obsDim,
+        int actDim,
+        int latentDim,
+        int[] encoderHidden,
+        int[] netHidden,
+        Activation activation,
+        double gamma,
+        double tau,
+        double policyLr,
+        double qLr,
+        double encoderLr,
+        double alphaLr,
+        double klWeight,
+        double rewardScale,
+        boolean learnAlpha,
+        double fixedAlpha,
+        int batchSize,
+        int contextSize,
+        int metaBatch,
+        long seed) {
+
+    static final int DEFAULT_LATENT_DIM = 5;
+    static final int[] DEFAULT_ENCODER_HIDDEN = {200, 200, 200};
+    static final int[] DEFAULT_NET_HIDDEN = {300, 300, 300};
+    static final Activation DEFAULT_ACTIVATION = Activation.RELU;
+    static final double DEFAULT_GAMMA = 0.99;
+    static final double DEFAULT_TAU = 0.005;
+    static final double DEFAULT_LR = 3e-4;
+    static final double DEFAULT_KL_WEIGHT = 0.1;
+    static final double DEFAULT_REWARD_SCALE = 5.0;
+    static final boolean DEFAULT_LEARN_ALPHA = true;
+    static final double DEFAULT_FIXED_ALPHA = 1.0;
+    static final int DEFAULT_BATCH_SIZE = 256;
+    static final int DEFAULT_CONTEXT_SIZE = 100;
+    static final int DEFAULT_META_BATCH = 16;
+    static final long DEFAULT_SEED = 42L;
+
+    private static final Set<String> KEYS = Set.of("obsDim", "actDim", "latentDim", "encoderHidden", "netHidden",
+            "activation", "gamma", "tau", "policyLr", "qLr", "encoderLr", "alphaLr", "klWeight", "rewardScale",
+            "learnAlpha", "fixedAlpha", "batchSize", "contextSize", "metaBatch", "seed");
+
+    /** Validates every setting; prefer {@link #builder()}. */
+    public PearlConfig {
+        require(obsDim > 0, "obsDim is " + obsDim + "; set it to the observation dimension (> 0)");
+        require(actDim > 0, "actDim is " + actDim + "; set it to the action dimension (> 0)");
+        require(latentDim > 0, "latentDim is " + latentDim + "; use a value > 0 (default 5)");
+        encoderHidden = checkHidden(encoderHidden, "encoderHidden", "200, 200, 200");
+        netHidden = checkHidden(netHidden, "netHidden", "300, 300, 300");
+        require(activation != null, "activation is null; use RELU (default) or TANH");
+        require(gamma >= 0 && gamma <= 1, "gamma is " + gamma + "; use a discount in [0, 1] (default 0.99)");
+        require(tau > 0 && tau <= 1, "tau is " + tau + "; use a Polyak factor in (0, 1] (default 0.005)");
+        requirePositive(policyLr, "policyLr", "3e-4");
+        requirePositive(qLr, "qLr", "3e-4");
+        requirePositive(encoderLr, "encoderLr", "3e-4");
+        requirePositive(alphaLr, "alphaLr", "3e-4");
+        require(klWeight >= 0 && Double.isFinite(klWeight), "klWeight is " + klWeight
+                + "; use a finite value >= 0 (default 0.1; 0 turns the information bottleneck off)");
+        requirePositive(rewardScale, "rewardScale", "5.0");
+        requirePositive(fixedAlpha, "fixedAlpha", "1.0");
+        require(batchSize > 0, "batchSize is " + batchSize + "; use a value > 0 (default 256)");
+        require(contextSize > 0, "contextSize is " + contextSize + "; use a value > 0 (default 100)");
+        require(metaBatch > 0, "metaBatch is " + metaBatch + "; use a value > 0 (default 16)");
+    }
+
+    private static int[] checkHidden(int[] hidden, String name, String example) {
+        require(hidden != null, name + " is null; pass the hidden layer sizes, e.g. {" + example + "}");
+        int[] copy = hidden.clone();
+        for (int i = 0; i < copy.length; i++) {
+            require(copy[i] > 0, name + "[" + i + "] is " + copy[i] + "; every hidden layer size must be > 0");
+        }
+        return copy;
+    }
+
+    private static void requirePositive(double v, String name, String dflt) {
+        require(v > 0 && Double.isFinite(v), name + " is " + v + "; use a finite value > 0 (default " + dflt + ")");
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException("invalid PearlConfig: " + message);
+        }
+    }
+
+    /** A copy of the encoder's hidden sizes. */
+    @Override
+    public int[] encoderHidden() {
+        return encoderHidden.clone();
+    }
+
+    /** A copy of the policy's and critics' hidden sizes. */
+    @Override
+    public int[] netHidden() {
+        return netHidden.clone();
+    }
+
+    /** Width of a context row {@code (s, a, r, s')}: {@code 2·obsDim + actDim + 1}. */
+    public int contextDim() {
+        return 2 * obsDim + actDim + 1;
+    }
+
+    /** SAC's target entropy, {@code −actDim}. */
+    public double targetEntropy() {
+        return -actDim;
+    }
+
+    /** The context encoder {@code (s, a, r, s') → (μ_n, raw variance_n)}. */
+    public ContextEncoder encoder() {
+        return new ContextEncoder(contextDim(), latentDim, encoderHidden, activation);
+    }
+
+    /** The policy network {@code [s, z] → [mean, log std]} of the pre-squash Gaussian. */
+    public Mlp policyMlp() {
+        return mlp(obsDim + latentDim, netHidden, 2 * actDim, activation);
+    }
+
+    /** One critic network {@code [s, a, z] → Q}. */
+    public Mlp qMlp() {
+        return mlp(obsDim + actDim + latentDim, netHidden, 1, activation);
+    }
+
+    static Mlp mlp(int in, int[] hidden, int out, Activation activation) {
+        int[] sizes = new int[hidden.length + 2];
+        sizes[0] = in;
+        System.arraycopy(hidden, 0, sizes, 1, hidden.length);
+        sizes[sizes.length - 1] = out;
+        return new Mlp(sizes, activation);
+    }
+
+    /**
+     * Every setting as a string in a new sorted map; {@link #fromMap} inverts it exactly. Hidden
+     * sizes are comma-separated, {@code activation} its enum name, doubles in
+     * {@link Double#toString(double)} form.
+     */
+    public Map<String, String> toMap() {
+        TreeMap<String, String> m = new TreeMap<>();
+        m.put("obsDim", Integer.toString(obsDim));
+        m.put("actDim", Integer.toString(actDim));
+        m.put("latentDim", Integer.toString(latentDim));
+        m.put("encoderHidden", joinInts(encoderHidden));
+        m.put("netHidden", joinInts(netHidden));
+        m.put("activation", activation.name());
+        m.put("gamma", Double.toString(gamma));
+        m.put("tau", Double.toString(tau));
+        m.put("policyLr", Double.toString(policyLr));
+        m.put("qLr", Double.toString(qLr));
+        m.put("encoderLr", Double.toString(encoderLr));
+        m.put("alphaLr", Double.toString(alphaLr));
+        m.put("klWeight", Double.toString(klWeight));
+        m.put("rewardScale", Double.toString(rewardScale));
+        m.put("learnAlpha", Boolean.toString(learnAlpha));
+        m.put("fixedAlpha", Double.toString(fixedAlpha));
+        m.put("batchSize", Integer.toString(batchSize));
+        m.put("contextSize", Integer.toString(contextSize));
+        m.put("metaBatch", Integer.toString(metaBatch));
+        m.put("seed", Long.toString(seed));
+        return m;
+    }
+
+    /** SHA-256 (lowercase hex) of the canonical map, as UTF-8 lines {@code key=value\n} in key order. */
+    public String configHash() {
+        StringBuilder sb = new StringBuilder();
+        toMap().forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            return HexFormat.of().formatHex(md.digest(sb.toString().getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
+        }
+    }
+
+    /**
+     * Parses the form written by {@link #toMap()}. Missing keys take their defaults; {@code obsDim}
+     * and {@code actDim} have none and are required.
+     *
+     * @throws IllegalArgumentException for an unknown key (named), an unparsable value, or an
+     *     invalid setting
+     */
+    public static PearlConfig fromMap(Map<String, String> map) {
+        if (map == null) {
+            throw new IllegalArgumentException("map is null");
+        }
+        for (String k : map.keySet()) {
+            if (!KEYS.contains(k)) {
+                throw new IllegalArgumentException("unknown PearlConfig key '" + k + "'; known keys are " + new TreeSet<>(KEYS));
+            }
+        }
+        Builder b = builder();
+        for (Map.Entry<String, String> e : map.entrySet()) {
+            String k = e.getKey();
+            String v = e.getValue() == null ? "" : e.getValue().trim();
+            try {
+                switch (k) {
+                    case "obsDim" -> b.obsDim(Integer.parseInt(v));
+                    case "actDim" -> b.actDim(Integer.parseInt(v));
+                    case "latentDim" -> b.latentDim(Integer.parseInt(v));
+                    case "encoderHidden" -> b.encoderHidden(parseInts(v));
+                    case "netHidden" -> b.netHidden(parseInts(v));
+                    case "activation" -> b.activation(Activation.fromName(v));
+                    case "gamma" -> b.gamma(Double.parseDouble(v));
+                    case "tau" -> b.tau(Double.parseDouble(v));
+                    case "policyLr" -> b.policyLr(Double.parseDouble(v));
+                    case "qLr" -> b.qLr(Double.parseDouble(v));
+                    case "encoderLr" -> b.encoderLr(Double.parseDouble(v));
+                    case "alphaLr" -> b.alphaLr(Double.parseDouble(v));
+                    case "klWeight" -> b.klWeight(Double.parseDouble(v));
+                    case "rewardScale" -> b.rewardScale(Double.parseDouble(v));
+                    case "learnAlpha" -> b.learnAlpha(parseBoolean(k, v));
+                    case "fixedAlpha" -> b.fixedAlpha(Double.parseDouble(v));
+                    case "batchSize" -> b.batchSize(Integer.parseInt(v));
+                    case "contextSize" -> b.contextSize(Integer.parseInt(v));
+                    case "metaBatch" -> b.metaBatch(Integer.parseInt(v));
+                    case "seed" -> b.seed(Long.parseLong(v));
+                    default -> throw new IllegalStateException("unhandled key " + k);
+                }
+            } catch (NumberFormatException ex) {
+                throw new IllegalArgumentException("PearlConfig key '" + k + "' has value '" + v + "' which is not a valid "
+                        + (k.endsWith("Hidden") ? "comma-separated list of integers" : "number"), ex);
+            }
+        }
+        return b.build();
+    }
+
+    private static boolean parseBoolean(String key, String v) {
+        if (v.equalsIgnoreCase("true")) {
+            return true;
+        }
+        if (v.equalsIgnoreCase("false")) {
+            return false;
+        }
+        throw new IllegalArgumentException("PearlConfig key '" + key + "' has value '" + v + "'; use true or false");
+    }
+
+    private static String joinInts(int[] values) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < values.length; i++) {
+            if (i > 0) {
+                sb.append(',');
+            }
+            sb.append(values[i]);
+        }
+        return sb.toString();
+    }
+
+    private static int[] parseInts(String v) {
+        if (v.isEmpty()) {
+            return new int[0];
+        }
+        String[] parts = v.split(",");
+        int[] out = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            out[i] = Integer.parseInt(parts[i].trim());
+        }
+        return out;
+    }
+
+    /** Arrays compare by content. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof PearlConfig c && toMap().equals(c.toMap());
+    }
+
+    @Override
+    public int hashCode() {
+        return toMap().hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return "PearlConfig" + toMap();
+    }
+
+    /** A builder holding every default; {@code obsDim} and {@code actDim} must be set. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder initialised with this configuration's settings. */
+    public Builder toBuilder() {
+        return new Builder().obsDim(obsDim).actDim(actDim).latentDim(latentDim).encoderHidden(encoderHidden)
+                .netHidden(netHidden).activation(activation).gamma(gamma).tau(tau).policyLr(policyLr).qLr(qLr)
+                .encoderLr(encoderLr).alphaLr(alphaLr).klWeight(klWeight).rewardScale(rewardScale).learnAlpha(learnAlpha)
+                .fixedAlpha(fixedAlpha).batchSize(batchSize).contextSize(contextSize).metaBatch(metaBatch).seed(seed);
+    }
+
+    /** Validating builder of {@link PearlConfig}. Not thread-safe. */
+    public static final class Builder {
+        private int obsDim = -1;
+        private int actDim = -1;
+        private int latentDim = DEFAULT_LATENT_DIM;
+        private int[] encoderHidden = DEFAULT_ENCODER_HIDDEN.clone();
+        private int[] netHidden = DEFAULT_NET_HIDDEN.clone();
+        private Activation activation = DEFAULT_ACTIVATION;
+        private double gamma = DEFAULT_GAMMA;
+        private double tau = DEFAULT_TAU;
+        private double policyLr = DEFAULT_LR;
+        private double qLr = DEFAULT_LR;
+        private double encoderLr = DEFAULT_LR;
+        private double alphaLr = DEFAULT_LR;
+        private double klWeight = DEFAULT_KL_WEIGHT;
+        private double rewardScale = DEFAULT_REWARD_SCALE;
+        private boolean learnAlpha = DEFAULT_LEARN_ALPHA;
+        private double fixedAlpha = DEFAULT_FIXED_ALPHA;
+        private int batchSize = DEFAULT_BATCH_SIZE;
+        private int contextSize = DEFAULT_CONTEXT_SIZE;
+        private int metaBatch = DEFAULT_META_BATCH;
+        private long seed = DEFAULT_SEED;
+
+        Builder() {}
+
+        public Builder obsDim(int v) {
+            obsDim = v;
+            return this;
+        }
+
+        public Builder actDim(int v) {
+            actDim = v;
+            return this;
+        }
+
+        public Builder latentDim(int v) {
+            latentDim = v;
+            return this;
+        }
+
+        public Builder encoderHidden(int... v) {
+            if (v == null) {
+                throw new IllegalArgumentException("encoderHidden is null; pass sizes such as 200, 200, 200");
+            }
+            encoderHidden = v.clone();
+            return this;
+        }
+
+        public Builder netHidden(int... v) {
+            if (v == null) {
+                throw new IllegalArgumentException("netHidden is null; pass sizes such as 300, 300, 300");
+            }
+            netHidden = v.clone();
+            return this;
+        }
+
+        public Builder activation(Activation v) {
+            if (v == null) {
+                throw new IllegalArgumentException("activation is null; use RELU (default) or TANH");
+            }
+            activation = v;
+            return this;
+        }
+
+        public Builder gamma(double v) {
+            gamma = v;
+            return this;
+        }
+
+        public Builder tau(double v) {
+            tau = v;
+            return this;
+        }
+
+        public Builder policyLr(double v) {
+            policyLr = v;
+            return this;
+        }
+
+        public Builder qLr(double v) {
+            qLr = v;
+            return this;
+        }
+
+        public Builder encoderLr(double v) {
+            encoderLr = v;
+            return this;
+        }
+
+        public Builder alphaLr(double v) {
+            alphaLr = v;
+            return this;
+        }
+
+        /** Sets all four Adam step sizes (policy, critics, encoder, α). */
+        public Builder learningRate(double v) {
+            return policyLr(v).qLr(v).encoderLr(v).alphaLr(v);
+        }
+
+        public Builder klWeight(double v) {
+            klWeight = v;
+            return this;
+        }
+
+        public Builder rewardScale(double v) {
+            rewardScale = v;
+            return this;
+        }
+
+        public Builder learnAlpha(boolean v) {
+            learnAlpha = v;
+            return this;
+        }
+
+        public Builder fixedAlpha(double v) {
+            fixedAlpha = v;
+            return this;
+        }
+
+        public Builder batchSize(int v) {
+            batchSize = v;
+            return this;
+        }
+
+        public Builder contextSize(int v) {
+            contextSize = v;
+            return this;
+        }
+
+        public Builder metaBatch(int v) {
+            metaBatch = v;
+            return this;
+        }
+
+        public Builder seed(long v) {
+            seed = v;
+            return this;
+        }
+
+        /**
+         * @throws IllegalArgumentException naming the first invalid setting and what is allowed
+         */
+        public PearlConfig build() {
+            if (obsDim == -1 || actDim == -1) {
+                throw new IllegalArgumentException("invalid PearlConfig: " + (obsDim == -1 ? "obsDim" : "actDim")
+                        + " is not set; call builder().obsDim(..).actDim(..) with the environment's dimensions");
+            }
+            return new PearlConfig(obsDim, actDim, latentDim, encoderHidden, netHidden, activation, gamma, tau, policyLr,
+                    qLr, encoderLr, alphaLr, klWeight, rewardScale, learnAlpha, fixedAlpha, batchSize, contextSize, metaBatch,
+                    seed);
+        }
+    }
+}
