@@ -49,7 +49,6 @@ class MetaLearningJobIT {
         TopicNames topics = KAFKA.freshTopics("e2e");
         String servers = KAFKA.bootstrapServers();
         Configuration conf = JobTestSupport.jobConfig(servers, topics, "it-e2e");
-        conf.setString("grbal.hidden", "32,32");
         conf.set(MetaStreamOptions.TASK_FAMILY, "point-mass");
         GrbalConfig grbal = GrbalConfig.fromMap(MetaLearningJob.grbalConfig(conf));
         TaskFamily family = TaskFamilies.byName("point-mass");
@@ -69,8 +68,8 @@ class MetaLearningJobIT {
                 fleet.start();
                 JobTestSupport.send(servers, BadRecords.oneOfEach(topics.experience(), family.trainTasks(12, 3).get(0).id(),
                         family.obsDim(), family.actDim()).values());
-                await("80 model versions", Duration.ofSeconds(240),
-                        () -> client.latestVersion().orElse(0) >= 80);
+                await("300 model versions", Duration.ofSeconds(240),
+                        () -> client.latestVersion().orElse(0) >= 300);
                 await("an adapted model for a train task", Duration.ofSeconds(30),
                         () -> client.modelFor(family.trainTasks(12, 3).get(0).id()).map(m -> m.adapted()).orElse(false));
             }
@@ -99,7 +98,7 @@ class MetaLearningJobIT {
                             grbal.innerSteps(), 200, 0, mpc, 11));
             System.out.printf("held-out one-step MSE after %d versions: adapted %.5f, unadapted %.5f%n",
                     numbers.size(), r.adaptedMse(), r.unadaptedMse());
-            assertThat(r.adaptedMse()).isLessThan(0.7 * r.unadaptedMse());
+            assertThat(r.adaptedMse()).isLessThan(0.5 * r.unadaptedMse());
         } finally {
             job.cancel().get();
         }
