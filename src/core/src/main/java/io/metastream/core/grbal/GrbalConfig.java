@@ -1,11 +1,9 @@
 package io.metastream.core.grbal;
 
+import io.metastream.core.internal.ConfigMaps;
 import io.metastream.core.nn.Activation;
 import io.metastream.core.nn.Mlp;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
+
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -134,7 +132,7 @@ public record GrbalConfig(
         TreeMap<String, String> m = new TreeMap<>();
         m.put("obsDim", Integer.toString(obsDim));
         m.put("actDim", Integer.toString(actDim));
-        m.put("hidden", joinInts(hidden));
+        m.put("hidden", ConfigMaps.joinInts(hidden));
         m.put("activation", activation.name());
         m.put("innerLr", Double.toString(innerLr));
         m.put("innerSteps", Integer.toString(innerSteps));
@@ -151,14 +149,7 @@ public record GrbalConfig(
 
     /** SHA-256 (lowercase hex) of the canonical map, as UTF-8 lines {@code key=value\n} in key order. */
     public String configHash() {
-        StringBuilder sb = new StringBuilder();
-        toMap().forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            return HexFormat.of().formatHex(md.digest(sb.toString().getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
-        }
+        return ConfigMaps.sha256(toMap());
     }
 
     /**
@@ -185,7 +176,7 @@ public record GrbalConfig(
                 switch (k) {
                     case "obsDim" -> b.obsDim(Integer.parseInt(v));
                     case "actDim" -> b.actDim(Integer.parseInt(v));
-                    case "hidden" -> b.hidden(parseInts(v));
+                    case "hidden" -> b.hidden(ConfigMaps.parseInts(v));
                     case "activation" -> b.activation(Activation.fromName(v));
                     case "innerLr" -> b.innerLr(Double.parseDouble(v));
                     case "innerSteps" -> b.innerSteps(Integer.parseInt(v));
@@ -193,7 +184,7 @@ public record GrbalConfig(
                     case "predictWindow" -> b.predictWindow(Integer.parseInt(v));
                     case "metaLr" -> b.metaLr(Double.parseDouble(v));
                     case "metaBatchSize" -> b.metaBatchSize(Integer.parseInt(v));
-                    case "firstOrder" -> b.firstOrder(parseBoolean(v));
+                    case "firstOrder" -> b.firstOrder(ConfigMaps.parseBoolean("GrbalConfig", "firstOrder", v));
                     case "seed" -> b.seed(Long.parseLong(v));
                     case "maxGradNorm" -> b.maxGradNorm(Double.parseDouble(v));
                     case "normalizerWarmupTransitions" -> b.normalizerWarmupTransitions(Long.parseLong(v));
@@ -207,38 +198,8 @@ public record GrbalConfig(
         return b.build();
     }
 
-    private static boolean parseBoolean(String v) {
-        if (v.equalsIgnoreCase("true")) {
-            return true;
-        }
-        if (v.equalsIgnoreCase("false")) {
-            return false;
-        }
-        throw new IllegalArgumentException("GrbalConfig key 'firstOrder' has value '" + v + "'; use true or false");
-    }
 
-    private static String joinInts(int[] values) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < values.length; i++) {
-            if (i > 0) {
-                sb.append(',');
-            }
-            sb.append(values[i]);
-        }
-        return sb.toString();
-    }
 
-    private static int[] parseInts(String v) {
-        if (v.isEmpty()) {
-            return new int[0];
-        }
-        String[] parts = v.split(",");
-        int[] out = new int[parts.length];
-        for (int i = 0; i < parts.length; i++) {
-            out[i] = Integer.parseInt(parts[i].trim());
-        }
-        return out;
-    }
 
     /** Arrays compare by content. */
     @Override

@@ -1,11 +1,9 @@
 package io.metastream.core.pearl;
 
+import io.metastream.core.internal.ConfigMaps;
 import io.metastream.core.nn.Activation;
 import io.metastream.core.nn.Mlp;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
+
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -182,8 +180,8 @@ public record PearlConfig(
         m.put("obsDim", Integer.toString(obsDim));
         m.put("actDim", Integer.toString(actDim));
         m.put("latentDim", Integer.toString(latentDim));
-        m.put("encoderHidden", joinInts(encoderHidden));
-        m.put("netHidden", joinInts(netHidden));
+        m.put("encoderHidden", ConfigMaps.joinInts(encoderHidden));
+        m.put("netHidden", ConfigMaps.joinInts(netHidden));
         m.put("activation", activation.name());
         m.put("gamma", Double.toString(gamma));
         m.put("tau", Double.toString(tau));
@@ -204,14 +202,7 @@ public record PearlConfig(
 
     /** SHA-256 (lowercase hex) of the canonical map, as UTF-8 lines {@code key=value\n} in key order. */
     public String configHash() {
-        StringBuilder sb = new StringBuilder();
-        toMap().forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            return HexFormat.of().formatHex(md.digest(sb.toString().getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
-        }
+        return ConfigMaps.sha256(toMap());
     }
 
     /**
@@ -239,8 +230,8 @@ public record PearlConfig(
                     case "obsDim" -> b.obsDim(Integer.parseInt(v));
                     case "actDim" -> b.actDim(Integer.parseInt(v));
                     case "latentDim" -> b.latentDim(Integer.parseInt(v));
-                    case "encoderHidden" -> b.encoderHidden(parseInts(v));
-                    case "netHidden" -> b.netHidden(parseInts(v));
+                    case "encoderHidden" -> b.encoderHidden(ConfigMaps.parseInts(v));
+                    case "netHidden" -> b.netHidden(ConfigMaps.parseInts(v));
                     case "activation" -> b.activation(Activation.fromName(v));
                     case "gamma" -> b.gamma(Double.parseDouble(v));
                     case "tau" -> b.tau(Double.parseDouble(v));
@@ -250,7 +241,7 @@ public record PearlConfig(
                     case "alphaLr" -> b.alphaLr(Double.parseDouble(v));
                     case "klWeight" -> b.klWeight(Double.parseDouble(v));
                     case "rewardScale" -> b.rewardScale(Double.parseDouble(v));
-                    case "learnAlpha" -> b.learnAlpha(parseBoolean(k, v));
+                    case "learnAlpha" -> b.learnAlpha(ConfigMaps.parseBoolean("PearlConfig", k, v));
                     case "fixedAlpha" -> b.fixedAlpha(Double.parseDouble(v));
                     case "batchSize" -> b.batchSize(Integer.parseInt(v));
                     case "contextSize" -> b.contextSize(Integer.parseInt(v));
@@ -266,38 +257,8 @@ public record PearlConfig(
         return b.build();
     }
 
-    private static boolean parseBoolean(String key, String v) {
-        if (v.equalsIgnoreCase("true")) {
-            return true;
-        }
-        if (v.equalsIgnoreCase("false")) {
-            return false;
-        }
-        throw new IllegalArgumentException("PearlConfig key '" + key + "' has value '" + v + "'; use true or false");
-    }
 
-    private static String joinInts(int[] values) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < values.length; i++) {
-            if (i > 0) {
-                sb.append(',');
-            }
-            sb.append(values[i]);
-        }
-        return sb.toString();
-    }
 
-    private static int[] parseInts(String v) {
-        if (v.isEmpty()) {
-            return new int[0];
-        }
-        String[] parts = v.split(",");
-        int[] out = new int[parts.length];
-        for (int i = 0; i < parts.length; i++) {
-            out[i] = Integer.parseInt(parts[i].trim());
-        }
-        return out;
-    }
 
     /** Arrays compare by content. */
     @Override
