@@ -23,6 +23,7 @@ import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
@@ -33,11 +34,17 @@ import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
@@ -249,8 +256,46 @@ public final class MetaLearningJob {
     public static void main(String[] args) throws Exception {
         Configuration config = parseArgs(args);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(environmentConfig(config));
+        boolean fromSavepoint = env.getConfiguration().getOptional(StateRecoveryOptions.SAVEPOINT_PATH).isPresent();
+        if (!fromSavepoint && !config.get(MetaStreamOptions.ALLOW_VERSION_RESTART)) {
+            refuseToRestartNumbering(config);
+        }
         fromKafka(config).build(env);
         env.execute("metastream " + config.get(MetaStreamOptions.MODEL_NAME));
+    }
+
+    /**
+     * Fails when the models topic already holds versions of this job's model: a job started without
+     * its state would publish version 1 again, and consumers would see two different version 1s.
+     */
+    static void refuseToRestartNumbering(Configuration config) {
+        String servers = config.get(MetaStreamOptions.BOOTSTRAP_SERVERS);
+        String topic = config.get(MetaStreamOptions.MODELS_TOPIC);
+        String modelName = config.get(MetaStreamOptions.MODEL_NAME);
+        Properties p = kafkaProperties(config);
+        p.put("bootstrap.servers", servers);
+        p.put("isolation.level", "read_committed");
+        p.put("enable.auto.commit", "false");
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                     new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> parts = new ArrayList<>();
+            consumer.partitionsFor(topic, Duration.ofSeconds(30)).forEach(i -> parts.add(new TopicPartition(topic, i.partition())));
+            consumer.assign(parts);
+            consumer.seekToBeginning(parts);
+            Map<TopicPartition, Long> end = consumer.endOffsets(parts);
+            byte[] key = modelName.getBytes(StandardCharsets.UTF_8);
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (System.nanoTime() < deadline && parts.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    if (r.value() != null && java.util.Arrays.equals(r.key(), key)) {
+                        throw new IllegalStateException("topic " + topic + " already holds versions of model '"
+                                + modelName + "' and this job starts without state, so it would publish version 1 "
+                                + "again. Restart from a savepoint (flink run -s <path> ...), choose a new "
+                                + "--metastream.model-name, or set --metastream.allow-version-restart true");
+                    }
+                }
+            }
+        }
     }
 
     /** Parses {@code --key value} pairs; a key without a value or a stray word is an error that names it. */

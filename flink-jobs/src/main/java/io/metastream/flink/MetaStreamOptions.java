@@ -108,6 +108,12 @@ public final class MetaStreamOptions {
                     .defaultValue(1000L)
                     .withDescription("Segments whose oldest transition was collected with a model more than this many versions older than the learner's are dropped and counted (staleSegments).");
 
+    public static final ConfigOption<Boolean> ALLOW_VERSION_RESTART =
+            ConfigOptions.key("metastream.allow-version-restart")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription("A job started without a savepoint refuses to run when the models topic already holds versions of its model (it would publish version 1 again); set true to allow it anyway.");
+
     public static final ConfigOption<Duration> CHECKPOINT_INTERVAL =
             ConfigOptions.key("metastream.checkpoint-interval")
                     .durationType()
