@@ -7,7 +7,6 @@ import io.metastream.core.nn.Mlp;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 
 /**
  * Every setting of GrBAL meta-training, declared once with its default. Build with
@@ -160,41 +159,26 @@ public record GrbalConfig(
      *     invalid setting
      */
     public static GrbalConfig fromMap(Map<String, String> map) {
-        if (map == null) {
-            throw new IllegalArgumentException("map is null");
-        }
-        for (String k : map.keySet()) {
-            if (!KEYS.contains(k)) {
-                throw new IllegalArgumentException("unknown GrbalConfig key '" + k + "'; known keys are " + new TreeSet<>(KEYS));
-            }
-        }
         Builder b = builder();
-        for (Map.Entry<String, String> e : map.entrySet()) {
-            String k = e.getKey();
-            String v = e.getValue() == null ? "" : e.getValue().trim();
-            try {
-                switch (k) {
-                    case "obsDim" -> b.obsDim(Integer.parseInt(v));
-                    case "actDim" -> b.actDim(Integer.parseInt(v));
-                    case "hidden" -> b.hidden(ConfigMaps.parseInts(v));
-                    case "activation" -> b.activation(Activation.fromName(v));
-                    case "innerLr" -> b.innerLr(Double.parseDouble(v));
-                    case "innerSteps" -> b.innerSteps(Integer.parseInt(v));
-                    case "adaptWindow" -> b.adaptWindow(Integer.parseInt(v));
-                    case "predictWindow" -> b.predictWindow(Integer.parseInt(v));
-                    case "metaLr" -> b.metaLr(Double.parseDouble(v));
-                    case "metaBatchSize" -> b.metaBatchSize(Integer.parseInt(v));
-                    case "firstOrder" -> b.firstOrder(ConfigMaps.parseBoolean("GrbalConfig", "firstOrder", v));
-                    case "seed" -> b.seed(Long.parseLong(v));
-                    case "maxGradNorm" -> b.maxGradNorm(Double.parseDouble(v));
-                    case "normalizerWarmupTransitions" -> b.normalizerWarmupTransitions(Long.parseLong(v));
-                    default -> throw new IllegalStateException("unhandled key " + k);
-                }
-            } catch (NumberFormatException ex) {
-                throw new IllegalArgumentException("GrbalConfig key '" + k + "' has value '" + v
-                        + "' which is not a valid " + (k.equals("hidden") ? "comma-separated list of integers" : "number"), ex);
+        ConfigMaps.apply("GrbalConfig", map, KEYS, (k, v) -> {
+            switch (k) {
+                case "obsDim" -> b.obsDim(Integer.parseInt(v));
+                case "actDim" -> b.actDim(Integer.parseInt(v));
+                case "hidden" -> b.hidden(ConfigMaps.parseInts(v));
+                case "activation" -> b.activation(Activation.fromName(v));
+                case "innerLr" -> b.innerLr(Double.parseDouble(v));
+                case "innerSteps" -> b.innerSteps(Integer.parseInt(v));
+                case "adaptWindow" -> b.adaptWindow(Integer.parseInt(v));
+                case "predictWindow" -> b.predictWindow(Integer.parseInt(v));
+                case "metaLr" -> b.metaLr(Double.parseDouble(v));
+                case "metaBatchSize" -> b.metaBatchSize(Integer.parseInt(v));
+                case "firstOrder" -> b.firstOrder(ConfigMaps.parseBoolean("GrbalConfig", "firstOrder", v));
+                case "seed" -> b.seed(Long.parseLong(v));
+                case "maxGradNorm" -> b.maxGradNorm(Double.parseDouble(v));
+                case "normalizerWarmupTransitions" -> b.normalizerWarmupTransitions(Long.parseLong(v));
+                default -> throw new IllegalStateException("unhandled key " + k);
             }
-        }
+        });
         return b.build();
     }
 

@@ -5,6 +5,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.BiConsumer;
 
 /** The canonical string form shared by the algorithm configurations (toMap / fromMap / configHash). */
 public final class ConfigMaps {
@@ -56,5 +59,33 @@ public final class ConfigMaps {
             out[i] = Integer.parseInt(parts[i].trim());
         }
         return out;
+    }
+
+    /**
+     * Hands every entry of {@code map} (values trimmed, null read as empty) to {@code setter}, after
+     * rejecting keys outside {@code keys}; a number that does not parse becomes an
+     * IllegalArgumentException naming the owner, key and value.
+     */
+    public static void apply(String owner, Map<String, String> map, Set<String> keys, BiConsumer<String, String> setter) {
+        if (map == null) {
+            throw new IllegalArgumentException("map is null");
+        }
+        for (String k : map.keySet()) {
+            if (!keys.contains(k)) {
+                throw new IllegalArgumentException("unknown " + owner + " key '" + k + "'; known keys are "
+                        + new TreeSet<>(keys));
+            }
+        }
+        for (Map.Entry<String, String> e : map.entrySet()) {
+            String k = e.getKey();
+            String v = e.getValue() == null ? "" : e.getValue().trim();
+            try {
+                setter.accept(k, v);
+            } catch (NumberFormatException ex) {
+                throw new IllegalArgumentException(owner + " key '" + k + "' has value '" + v + "' which is not a valid "
+                        + (v.contains(",") || k.toLowerCase(java.util.Locale.ROOT).endsWith("hidden")
+                                ? "comma-separated list of integers" : "number"), ex);
+            }
+        }
     }
 }

@@ -7,7 +7,6 @@ import io.metastream.core.nn.Mlp;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 
 /**
  * Every setting of PEARL meta-training, declared once with its default (the reference values of
@@ -213,47 +212,32 @@ public record PearlConfig(
      *     invalid setting
      */
     public static PearlConfig fromMap(Map<String, String> map) {
-        if (map == null) {
-            throw new IllegalArgumentException("map is null");
-        }
-        for (String k : map.keySet()) {
-            if (!KEYS.contains(k)) {
-                throw new IllegalArgumentException("unknown PearlConfig key '" + k + "'; known keys are " + new TreeSet<>(KEYS));
-            }
-        }
         Builder b = builder();
-        for (Map.Entry<String, String> e : map.entrySet()) {
-            String k = e.getKey();
-            String v = e.getValue() == null ? "" : e.getValue().trim();
-            try {
-                switch (k) {
-                    case "obsDim" -> b.obsDim(Integer.parseInt(v));
-                    case "actDim" -> b.actDim(Integer.parseInt(v));
-                    case "latentDim" -> b.latentDim(Integer.parseInt(v));
-                    case "encoderHidden" -> b.encoderHidden(ConfigMaps.parseInts(v));
-                    case "netHidden" -> b.netHidden(ConfigMaps.parseInts(v));
-                    case "activation" -> b.activation(Activation.fromName(v));
-                    case "gamma" -> b.gamma(Double.parseDouble(v));
-                    case "tau" -> b.tau(Double.parseDouble(v));
-                    case "policyLr" -> b.policyLr(Double.parseDouble(v));
-                    case "qLr" -> b.qLr(Double.parseDouble(v));
-                    case "encoderLr" -> b.encoderLr(Double.parseDouble(v));
-                    case "alphaLr" -> b.alphaLr(Double.parseDouble(v));
-                    case "klWeight" -> b.klWeight(Double.parseDouble(v));
-                    case "rewardScale" -> b.rewardScale(Double.parseDouble(v));
-                    case "learnAlpha" -> b.learnAlpha(ConfigMaps.parseBoolean("PearlConfig", k, v));
-                    case "fixedAlpha" -> b.fixedAlpha(Double.parseDouble(v));
-                    case "batchSize" -> b.batchSize(Integer.parseInt(v));
-                    case "contextSize" -> b.contextSize(Integer.parseInt(v));
-                    case "metaBatch" -> b.metaBatch(Integer.parseInt(v));
-                    case "seed" -> b.seed(Long.parseLong(v));
-                    default -> throw new IllegalStateException("unhandled key " + k);
-                }
-            } catch (NumberFormatException ex) {
-                throw new IllegalArgumentException("PearlConfig key '" + k + "' has value '" + v + "' which is not a valid "
-                        + (k.endsWith("Hidden") ? "comma-separated list of integers" : "number"), ex);
+        ConfigMaps.apply("PearlConfig", map, KEYS, (k, v) -> {
+            switch (k) {
+                case "obsDim" -> b.obsDim(Integer.parseInt(v));
+                case "actDim" -> b.actDim(Integer.parseInt(v));
+                case "latentDim" -> b.latentDim(Integer.parseInt(v));
+                case "encoderHidden" -> b.encoderHidden(ConfigMaps.parseInts(v));
+                case "netHidden" -> b.netHidden(ConfigMaps.parseInts(v));
+                case "activation" -> b.activation(Activation.fromName(v));
+                case "gamma" -> b.gamma(Double.parseDouble(v));
+                case "tau" -> b.tau(Double.parseDouble(v));
+                case "policyLr" -> b.policyLr(Double.parseDouble(v));
+                case "qLr" -> b.qLr(Double.parseDouble(v));
+                case "encoderLr" -> b.encoderLr(Double.parseDouble(v));
+                case "alphaLr" -> b.alphaLr(Double.parseDouble(v));
+                case "klWeight" -> b.klWeight(Double.parseDouble(v));
+                case "rewardScale" -> b.rewardScale(Double.parseDouble(v));
+                case "learnAlpha" -> b.learnAlpha(ConfigMaps.parseBoolean("PearlConfig", k, v));
+                case "fixedAlpha" -> b.fixedAlpha(Double.parseDouble(v));
+                case "batchSize" -> b.batchSize(Integer.parseInt(v));
+                case "contextSize" -> b.contextSize(Integer.parseInt(v));
+                case "metaBatch" -> b.metaBatch(Integer.parseInt(v));
+                case "seed" -> b.seed(Long.parseLong(v));
+                default -> throw new IllegalStateException("unhandled key " + k);
             }
-        }
+        });
         return b.build();
     }
 

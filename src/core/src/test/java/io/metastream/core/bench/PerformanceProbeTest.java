@@ -109,7 +109,10 @@ class PerformanceProbeTest {
             double[] o = {0.1, -0.2, 0.3};
             String us = micros(() -> planner.act(model::predictNext, (ob, ac, nx) -> nx.getColumn(0).neg(), o), 3);
             System.out.printf("MpcPlanner.act 200 candidates x horizon 10, cemIterations=%d, net %s: %s%n", cem, mlp, us);
+            // the timed calls must also have produced a usable action
+            double[] a = planner.act(model::predictNext, (ob, ac, nx) -> nx.getColumn(0).neg(), o);
+            assertThat(a).hasSize(1);
+            assertThat(a[0]).isBetween(-1.0, 1.0);
         }
-        assertThat(true).isTrue();
     }
 }
