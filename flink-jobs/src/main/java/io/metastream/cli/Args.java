@@ -105,4 +105,21 @@ final class Args {
                     + String.join(", --", unknown) + " (see bin/metastream help)");
         }
     }
+
+    /** Parses a comma-separated list of positive integers such as {@code 64,64,64}. */
+    static int[] ints(String csv) {
+        String[] parts = csv.split(",");
+        int[] v = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                v[i] = Integer.parseInt(parts[i].trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("expected comma-separated integers such as 64,64,64, got '" + csv + "'");
+            }
+            if (v[i] <= 0) {
+                throw new IllegalArgumentException("layer sizes must be > 0, got '" + csv + "'");
+            }
+        }
+        return v;
+    }
 }

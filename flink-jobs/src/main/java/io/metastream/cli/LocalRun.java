@@ -34,6 +34,10 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
+import io.metastream.core.pearl.PearlConfig;
+import io.metastream.core.pearl.PearlPolicy;
+import io.metastream.sim.pearl.PearlMetaTrainer;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,7 +59,7 @@ import java.util.stream.Collectors;
  */
 final class LocalRun {
 
-    record Settings(String family, int trainTasks, int heldOutTasks, int agents, Duration duration, long seed,
+    record Settings(String algorithm, String family, int trainTasks, int heldOutTasks, int agents, Duration duration, long seed,
             int parallelism, double rate, boolean badRecords, Path workDir, Path reportDir,
             Map<String, String> jobOptions, int mpcEpisodes, int switchEvery) {}
 
@@ -71,6 +75,7 @@ final class LocalRun {
         long now = System.currentTimeMillis();
         Path home = Path.of(System.getProperty("metastream.home", "."));
         Settings st = new Settings(
+                a.string("algorithm", "grbal"),
                 a.string("family", "point-mass"),
                 a.integer("tasks", 16),
                 a.integer("held-out", 8),
@@ -82,13 +87,16 @@ final class LocalRun {
                 !a.flag("no-bad-records"),
                 a.path("work", home.resolve("work").resolve("run-" + now)),
                 a.path("report", home.resolve("reports").resolve("run-" + now)),
-                merge(a.withPrefix("grbal."), a.withPrefix("metastream."), a.withPrefix("kafka.")),
+                merge(a.withPrefix("grbal."), a.withPrefix("pearl."), a.withPrefix("metastream."), a.withPrefix("kafka.")),
                 a.integer("mpc-episodes", 4),
                 a.integer("switch-every", 0));
         if (st.trainTasks() <= 0 || st.heldOutTasks() <= 0 || st.agents() <= 0) {
             throw new IllegalArgumentException("--tasks, --held-out and --agents must be positive");
         }
         TaskFamilies.byName(st.family()); // fail early on an unknown family
+        if (!st.algorithm().equals("grbal") && !st.algorithm().equals("pearl")) {
+            throw new IllegalArgumentException("--algorithm must be grbal or pearl, got '" + st.algorithm() + "'");
+        }
         return st;
     }
 
@@ -125,11 +133,19 @@ final class LocalRun {
             conf.set(MetaStreamOptions.ADAPTED_TOPIC, topics.adapted());
             conf.set(MetaStreamOptions.DEAD_LETTER_TOPIC, topics.deadLetters());
             conf.set(MetaStreamOptions.TASK_FAMILY, family.name());
-            conf.set(MetaStreamOptions.MODEL_NAME, "grbal-" + family.name());
+            boolean pearl = s.algorithm().equals("pearl");
+            conf.set(MetaStreamOptions.ALGORITHM, s.algorithm());
+            conf.set(MetaStreamOptions.MODEL_NAME, s.algorithm() + "-" + family.name());
             conf.set(MetaStreamOptions.PARALLELISM, s.parallelism());
             conf.set(MetaStreamOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(1));
-            conf.setString("grbal.seed", Long.toString(s.seed()));
+            conf.setString(s.algorithm() + ".seed", Long.toString(s.seed()));
+            if (pearl) {
+                PEARL_LOCAL_DEFAULTS.forEach((k, v) -> conf.setString("pearl." + k, v));
+            }
             s.jobOptions().forEach(conf::setString);
+            if (pearl) {
+                return runPearl(conf, family, train, heldOut, topics, broker, started);
+            }
             GrbalConfig grbal = GrbalConfig.fromMap(MetaLearningJob.grbalConfig(conf));
 
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(
@@ -240,6 +256,117 @@ final class LocalRun {
             }
         }
     }
+
+    /**
+     * PEARL settings of the local run, sized for a 2-core machine (the reference 3×300 nets take about
+     * 0.6 s per step here); every key can be overridden with {@code --pearl.<key>}. Reward scale 100
+     * with a fixed temperature 1 follows oyster's point-robot configuration.
+     */
+    static final Map<String, String> PEARL_LOCAL_DEFAULTS = Map.of(
+            "netHidden", "64,64", "encoderHidden", "64,64", "batchSize", "128", "contextSize", "64",
+            "metaBatch", "8", "rewardScale", "100", "learnAlpha", "false", "policyLr", "1e-3", "qLr", "1e-3",
+            "encoderLr", "1e-3");
+
+    /** The PEARL local run: the fleet does posterior sampling; the meta-test compares prior and posterior returns. */
+    private Report runPearl(Configuration conf, TaskFamily family, List<TaskSpec> train, List<TaskSpec> heldOut,
+            TopicNames topics, KafkaBroker broker, long started) throws Exception {
+        PearlConfig pearlCfg = PearlConfig.fromMap(MetaLearningJob.pearlConfig(conf));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(
+                s.parallelism(), MetaLearningJob.environmentConfig(conf));
+        MetaLearningJob.fromKafka(conf).build(env);
+        JobClient job = env.executeAsync("metastream-local-pearl");
+        out.printf("  Flink job %s (PEARL) running on a MiniCluster (parallelism %d)%n", job.getJobID(), s.parallelism());
+        boolean cancelled = false;
+        try (ModelClient client = ModelClient.builder()
+                .bootstrapServers(broker.bootstrapServers())
+                .modelsTopic(topics.models())
+                .adaptedTopic(topics.adapted())
+                .modelName(conf.get(MetaStreamOptions.MODEL_NAME))
+                .build()) {
+            client.start();
+            List<double[]> curve = new ArrayList<>();
+            FleetStats fleetStats;
+            try (Fleet fleet = Fleet.builder()
+                    .bootstrapServers(broker.bootstrapServers())
+                    .topic(topics.experience())
+                    .family(family)
+                    .tasks(train)
+                    .agents(s.agents())
+                    .seed(s.seed())
+                    .policySource(client::policyFor)
+                    .maxTransitionsPerSecond(s.rate())
+                    .build()) {
+                fleet.start();
+                if (s.badRecords()) {
+                    sendBadRecords(broker.bootstrapServers(), topics.experience(), train.get(0).id(), family);
+                    out.println("  sent one bad record of each kind to the experience topic");
+                }
+                long deadline = System.nanoTime() + s.duration().toNanos();
+                long nextPrint = System.nanoTime();
+                long lastVersion = 0;
+                while (System.nanoTime() < deadline) {
+                    Thread.sleep(500);
+                    if (fleet.failure().isPresent()) {
+                        throw new IllegalStateException("the simulated fleet failed; see "
+                                + s.workDir().resolve("metastream.log"), fleet.failure().get());
+                    }
+                    ModelVersion v = client.latestModelVersion().orElse(null);
+                    FleetStats f = fleet.stats();
+                    if (v != null && v.getVersion() != lastVersion) {
+                        lastVersion = v.getVersion();
+                        curve.add(new double[] {v.getVersion(), f.transitionsSent(), metric(v, "criticLoss"),
+                            f.meanEpisodeReturn()});
+                    }
+                    if (System.nanoTime() >= nextPrint) {
+                        out.printf("  [%4ds] versions %-4d transitions sent %-8d episodes %-5d mean return %8.2f"
+                                + "   critic loss %s%n", (int) ((System.nanoTime() - started) / 1_000_000_000L),
+                                lastVersion, f.transitionsSent(), f.episodesCompleted(), f.meanEpisodeReturn(),
+                                v == null ? "-" : String.format("%.3f", metric(v, "criticLoss")));
+                        nextPrint = System.nanoTime() + 10_000_000_000L;
+                    }
+                }
+                fleetStats = fleet.stats();
+            }
+            long versions = client.latestVersion().orElse(0);
+            Map<String, Object> acc = job.getAccumulators().get();
+            job.cancel().get();
+            cancelled = true;
+            out.printf("  fleet stopped, job cancelled: %d versions published%n", versions);
+            ModelVersion last = client.latestModelVersion().orElseThrow(() -> new IllegalStateException(
+                    "no model version was published in " + s.duration().toSeconds()
+                            + " s; run longer (--duration) or see the log " + s.workDir().resolve("metastream.log")));
+            PearlPolicy policy = io.metastream.client.ModelVerifier.verifyAndDecodePolicy(last);
+            out.printf("  meta-test on %d held-out tasks (%d episodes each, posterior from the earlier ones) ...%n",
+                    heldOut.size(), PEARL_EPISODES);
+            PearlMetaTrainer.Evaluation e = PearlMetaTrainer.evaluate(family, policy, heldOut, PEARL_EPISODES, 3,
+                    s.seed() + 1000, false);
+            Report r = new Report();
+            r.algorithm = "PEARL";
+            r.family = family.name();
+            r.versionsPublished = versions;
+            r.transitionsProcessed = accumulator(acc, "transitionsValid");
+            r.transitionsProduced = fleetStats.transitionsSent();
+            r.deadLetters = countRecords(broker.bootstrapServers(), topics.deadLetters());
+            r.pearl = e;
+            r.curve = curve;
+            r.wallSeconds = (System.nanoTime() - started) / 1e9;
+            r.seed = s.seed();
+            r.config = new TreeMap<>(pearlCfg.toMap());
+            r.write(s.reportDir());
+            return r;
+        } finally {
+            if (!cancelled) {
+                try {
+                    job.cancel().get();
+                } catch (Exception ex) {
+                    // the job failed or the MiniCluster is already down; the original error is what matters
+                }
+            }
+        }
+    }
+
+    /** Held-out PEARL episodes per task: the prior episode, then 2 with the posterior of the earlier ones. */
+    static final int PEARL_EPISODES = 3;
 
     static MpcConfig mpcFor(TaskFamily family) {
         return MpcConfig.builder()

@@ -22,6 +22,8 @@ public final class Main {
             "commands:",
             "  run      local run: real Kafka broker (KRaft, child JVM) + Flink MiniCluster + simulated fleet,",
             "           then a meta-test on held-out tasks written to report.json and PNG plots",
+            "           --algorithm grbal|pearl        grbal (default): dynamics model adapted by gradient steps + MPC;",
+            "                                          pearl: SAC with a context encoder, agents do posterior sampling",
             "           --family NAME                  task family: point-mass (default; crippled, rotated actuators),\n"
                     + "                                          pendulum, point-robot, sparse-point-robot, point-vel",
             "           --duration SECONDS             training time before the meta-test (default 150)",
@@ -37,12 +39,19 @@ public final class Main {
             "           --switch-every N               agents' dynamics switch to another task every N steps (GrBAL's",
             "                                          changing-task setting; 0 = off, the default)",
             "           --grbal.<key> V                algorithm settings, e.g. --grbal.innerLr 0.05",
+            "           --pearl.<key> V                PEARL settings, e.g. --pearl.netHidden 300,300,300",
             "           --metastream.<key> V           job settings, e.g. --metastream.publish-every 5",
             "  fleet    a simulated fleet producing to an existing Kafka cluster",
             "           --bootstrap-servers H:P --family F --tasks N --agents N --seed N --rate N",
             "           --duration SECONDS (0 = until killed) --model-name NAME --switch-every N",
             "  models   follow the models topic and print every version (read_committed)",
             "           --bootstrap-servers H:P --model-name NAME [--duration SECONDS]",
+            "  bench pearl    PEARL meta-training on the published point-robot train goals, meta-test on the 20",
+            "           eval goals vs oracle SAC, then sparse-point-robot; JSON + PNG (seeded, reproducible)",
+            "           --out FILE (required) --seed N --skip-sparse --skip-oracle",
+            "           --dense.<setting> V / --sparse.<setting> V   e.g. --dense.iterations 40 (see the README)",
+            "  bench learner  one PEARL learner step (3x300 nets, batch 256, meta-batch 16): ND4J vs PyTorch",
+            "           --out FILE (required) --steps N --repetitions N --python python3",
             "  help     this text",
             "",
             "Submitting the job to a cluster: flink run flink-jobs/target/metastream-flink-jobs-*-job.jar",
@@ -69,6 +78,8 @@ public final class Main {
                     return fleet(rest);
                 case "models":
                     return models(rest);
+                case "bench":
+                    return bench(rest);
                 default:
                     System.err.println("metastream: unknown command '" + command + "'\n\n" + USAGE);
                     return 2;
@@ -94,6 +105,17 @@ public final class Main {
         ctx.reconfigure();
         Report r = new LocalRun(s, System.out).run();
         System.out.println();
+        if (r.pearl != null) {
+            double[] ret = r.pearl.returnAfter();
+            System.out.println("held-out meta-test (" + r.pearl.tasks() + " tasks, family " + r.family + ", PEARL):");
+            System.out.printf("  return with z from the prior %.2f | after 1 context episode %.2f | after %d %.2f%n",
+                    ret[0], ret[1], ret.length - 1, ret[ret.length - 1]);
+            System.out.printf("versions published %d, transitions processed %d, dead letters %d, wall %.0f s%n",
+                    r.versionsPublished, r.transitionsProcessed, r.deadLetters, r.wallSeconds);
+            System.out.println("report: " + s.reportDir().resolve("report.json") + " (plots: learning-curve.png, "
+                    + "heldout-return.png)");
+            return 0;
+        }
         System.out.println("held-out meta-test (" + r.heldOut.tasks() + " tasks, family " + r.family + "):");
         System.out.printf("  one-step prediction MSE  adapted %.5f | unadapted meta-model %.5f | non-meta %.5f%n",
                 r.heldOut.adaptedMse(), r.heldOut.unadaptedMse(), r.heldOut.nonMetaMse());
@@ -105,6 +127,21 @@ public final class Main {
         System.out.println("report: " + s.reportDir().resolve("report.json") + " (plots: learning-curve.png, "
                 + "heldout-mse.png, heldout-mpc-return.png)");
         return 0;
+    }
+
+    private static int bench(String[] argv) throws Exception {
+        if (argv.length == 0) {
+            throw new IllegalArgumentException("name a benchmark: bench pearl or bench learner");
+        }
+        String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
+        switch (argv[0]) {
+            case "pearl":
+                return new PearlBench(System.out).run(new Args(rest, Set.of("skip-sparse", "skip-oracle")));
+            case "learner":
+                return io.metastream.bench.LearnerBench.run(Arrays.asList(rest), System.out, System.err);
+            default:
+                throw new IllegalArgumentException("unknown benchmark '" + argv[0] + "'; use bench pearl or bench learner");
+        }
     }
 
     private static int fleet(String[] argv) throws Exception {

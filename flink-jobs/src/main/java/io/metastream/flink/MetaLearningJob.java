@@ -3,6 +3,8 @@ package io.metastream.flink;
 import io.metastream.client.Codecs;
 import io.metastream.flink.internal.AvroRecordSerializer;
 import io.metastream.flink.internal.MetaLearnerFunction;
+import io.metastream.flink.internal.PearlLearnerFunction;
+import io.metastream.flink.internal.PearlTaskFunction;
 import io.metastream.flink.internal.ModelVersionDeserializer;
 import io.metastream.flink.internal.RawRecord;
 import io.metastream.flink.internal.RawRecordDeserializer;
@@ -17,6 +19,7 @@ import io.metastream.sim.TaskFamilies;
 import io.metastream.sim.TaskFamily;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.operators.SlotSharingGroup;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
@@ -82,12 +85,27 @@ public final class MetaLearningJob {
         this.modelSink = Objects.requireNonNull(modelSink, "modelSink");
         this.adaptedSink = Objects.requireNonNull(adaptedSink, "adaptedSink");
         this.deadLetterSink = Objects.requireNonNull(deadLetterSink, "deadLetterSink");
-        String algorithm = config.get(MetaStreamOptions.ALGORITHM);
-        if (!"grbal".equalsIgnoreCase(algorithm)) {
-            throw new IllegalArgumentException("metastream.algorithm '" + algorithm
-                    + "' is not supported; supported: grbal");
+        if (isPearl(config)) {
+            io.metastream.core.pearl.PearlConfig.fromMap(pearlConfig(config)); // unknown or invalid pearl.* keys fail here
+        } else {
+            io.metastream.core.grbal.GrbalConfig.fromMap(grbalConfig(config)); // unknown or invalid grbal.* keys fail here
         }
-        io.metastream.core.grbal.GrbalConfig.fromMap(grbalConfig(config)); // unknown or invalid grbal.* keys fail here
+    }
+
+    /**
+     * True for {@code metastream.algorithm = pearl}, false for grbal.
+     *
+     * @throws IllegalArgumentException for any other value
+     */
+    public static boolean isPearl(Configuration config) {
+        String algorithm = config.get(MetaStreamOptions.ALGORITHM);
+        if ("pearl".equalsIgnoreCase(algorithm)) {
+            return true;
+        }
+        if ("grbal".equalsIgnoreCase(algorithm)) {
+            return false;
+        }
+        throw new IllegalArgumentException("metastream.algorithm '" + algorithm + "' is not supported; supported: grbal, pearl");
     }
 
     /** The job wired to the Kafka topics named in {@code config}, exactly-once on every sink. */
@@ -178,6 +196,20 @@ public final class MetaLearningJob {
         return m;
     }
 
+    /** The PEARL configuration: {@code pearl.*} keys plus the task family's observation and action sizes. */
+    public static Map<String, String> pearlConfig(Configuration config) {
+        TaskFamily family = TaskFamilies.byName(config.get(MetaStreamOptions.TASK_FAMILY));
+        Map<String, String> m = new HashMap<>();
+        config.toMap().forEach((k, v) -> {
+            if (k.startsWith(MetaStreamOptions.PEARL_PREFIX)) {
+                m.put(k.substring(MetaStreamOptions.PEARL_PREFIX.length()), v);
+            }
+        });
+        m.put("obsDim", Integer.toString(family.obsDim()));
+        m.put("actDim", Integer.toString(family.actDim()));
+        return m;
+    }
+
     /** Environment settings the job relies on: exactly-once checkpoints, no Kryo, a restart budget. */
     public static Configuration environmentConfig(Configuration config) {
         Configuration env = new Configuration(config);
@@ -198,7 +230,6 @@ public final class MetaLearningJob {
         int parallelism = config.get(MetaStreamOptions.PARALLELISM);
         String modelName = config.get(MetaStreamOptions.MODEL_NAME);
         TaskFamily family = TaskFamilies.byName(config.get(MetaStreamOptions.TASK_FAMILY));
-        Map<String, String> grbal = grbalConfig(config);
 
         SingleOutputStreamOperator<Transition> transitions = env
                 .fromSource(experience, WatermarkStrategy.noWatermarks(), "experience")
@@ -217,6 +248,11 @@ public final class MetaLearningJob {
                 .uid("models-source")
                 .setParallelism(1)
                 .broadcast(TaskAdaptationFunction.MODELS);
+        if (isPearl(config)) {
+            buildPearl(transitions, theta, family, modelName, parallelism);
+            return;
+        }
+        Map<String, String> grbal = grbalConfig(config);
 
         SingleOutputStreamOperator<AdaptedModel> adapted = transitions
                 .keyBy(Transition::getTaskId, Types.STRING)
@@ -238,15 +274,71 @@ public final class MetaLearningJob {
         jobInfo.put("replayCapacity", Integer.toString(config.get(MetaStreamOptions.REPLAY_CAPACITY)));
         jobInfo.put("replaySegments", Integer.toString(config.get(MetaStreamOptions.REPLAY_SEGMENTS)));
         jobInfo.put("publishEvery", Integer.toString(config.get(MetaStreamOptions.PUBLISH_EVERY)));
-        segments
+        SingleOutputStreamOperator<ModelVersion> learner = segments
                 .process(new MetaLearnerFunction(modelName, grbal, jobInfo,
                         config.get(MetaStreamOptions.PUBLISH_EVERY), config.get(MetaStreamOptions.MAX_POLICY_LAG)))
                 .returns(new AvroTypeInfo<>(ModelVersion.class))
                 .name("meta-learner")
                 .uid("meta-learner")
                 .setParallelism(1)
-                .setMaxParallelism(1)
-                .sinkTo(modelSink).name("models").uid("models-sink").setParallelism(1);
+                .setMaxParallelism(1);
+        onGpu(learner).sinkTo(modelSink).name("models").uid("models-sink").setParallelism(1);
+    }
+
+    /**
+     * PEARL: the task operator keeps each task's context window and replay shard and emits posteriors;
+     * task samples go to the PEARL learner (parallelism 1). Operator uids differ from GrBAL's, so a
+     * savepoint of one algorithm is never restored into the other.
+     */
+    private void buildPearl(SingleOutputStreamOperator<Transition> transitions, BroadcastStream<ModelVersion> theta,
+            TaskFamily family, String modelName, int parallelism) {
+        Map<String, String> pearl = pearlConfig(config);
+        SingleOutputStreamOperator<AdaptedModel> posteriors = transitions
+                .keyBy(Transition::getTaskId, Types.STRING)
+                .connect(theta)
+                .process(new PearlTaskFunction(modelName, pearl, config.get(MetaStreamOptions.ADAPT_EVERY),
+                        config.get(MetaStreamOptions.SAMPLE_EVERY), config.get(MetaStreamOptions.CONTEXT_WINDOW),
+                        config.get(MetaStreamOptions.REPLAY_CAPACITY)))
+                .returns(new AvroTypeInfo<>(AdaptedModel.class))
+                .name("pearl-task-context")
+                .uid("pearl-task-context")
+                .setParallelism(parallelism);
+        posteriors.sinkTo(adaptedSink).name("adapted").uid("pearl-adapted-sink").setParallelism(parallelism);
+
+        Map<String, String> jobInfo = new HashMap<>();
+        jobInfo.put("taskFamily", family.name());
+        jobInfo.put("adaptEvery", Integer.toString(config.get(MetaStreamOptions.ADAPT_EVERY)));
+        jobInfo.put("contextWindow", Integer.toString(config.get(MetaStreamOptions.CONTEXT_WINDOW)));
+        jobInfo.put("sampleEvery", Integer.toString(config.get(MetaStreamOptions.SAMPLE_EVERY)));
+        jobInfo.put("replayCapacity", Integer.toString(config.get(MetaStreamOptions.REPLAY_CAPACITY)));
+        jobInfo.put("updatesPerSample", Integer.toString(config.get(MetaStreamOptions.UPDATES_PER_SAMPLE)));
+        jobInfo.put("publishEvery", Integer.toString(config.get(MetaStreamOptions.PUBLISH_EVERY)));
+        SingleOutputStreamOperator<ModelVersion> learner = posteriors.getSideOutput(PearlTaskFunction.SAMPLES)
+                .process(new PearlLearnerFunction(modelName, pearl, jobInfo, config.get(MetaStreamOptions.PUBLISH_EVERY),
+                        config.get(MetaStreamOptions.UPDATES_PER_SAMPLE),
+                        config.get(MetaStreamOptions.MAX_SAMPLE_AGE).toMillis()))
+                .returns(new AvroTypeInfo<>(ModelVersion.class))
+                .name("pearl-meta-learner")
+                .uid("pearl-meta-learner")
+                .setParallelism(1)
+                .setMaxParallelism(1);
+        onGpu(learner).sinkTo(modelSink).name("models").uid("pearl-models-sink").setParallelism(1);
+    }
+
+    /**
+     * With {@code metastream.learner.gpu}, the learner gets its own slot sharing group asking for one
+     * {@code gpu} external resource (Flink's GPU plugin; fine-grained resource management must be on),
+     * so the cluster places it on a TaskManager that has a GPU.
+     */
+    private SingleOutputStreamOperator<ModelVersion> onGpu(SingleOutputStreamOperator<ModelVersion> learner) {
+        if (config.get(MetaStreamOptions.LEARNER_GPU)) {
+            learner.slotSharingGroup(SlotSharingGroup.newBuilder("meta-learner-gpu")
+                    .setCpuCores(1.0)
+                    .setTaskHeapMemoryMB(1024)
+                    .setExternalResource("gpu", 1.0)
+                    .build());
+        }
+        return learner;
     }
 
     /**

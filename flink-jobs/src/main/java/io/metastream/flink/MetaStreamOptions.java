@@ -16,6 +16,7 @@ import java.time.Duration;
 public final class MetaStreamOptions {
 
     public static final String GRBAL_PREFIX = "grbal.";
+    public static final String PEARL_PREFIX = "pearl.";
     public static final String KAFKA_PREFIX = "kafka.";
 
     public static final ConfigOption<String> BOOTSTRAP_SERVERS =
@@ -70,7 +71,44 @@ public final class MetaStreamOptions {
             ConfigOptions.key("metastream.algorithm")
                     .stringType()
                     .defaultValue("grbal")
-                    .withDescription("Meta-learning algorithm. Supported: grbal.");
+                    .withDescription("Meta-learning algorithm: grbal (model-based, gradient adaptation of a dynamics model) "
+                            + "or pearl (off-policy SAC with a probabilistic context encoder; agents do posterior sampling).");
+
+    public static final ConfigOption<Integer> CONTEXT_WINDOW =
+            ConfigOptions.key("metastream.pearl.context-window")
+                    .intType()
+                    .defaultValue(200)
+                    .withDescription("PEARL: per task, the newest exploration transitions the posterior is inferred from "
+                            + "(fresh data only, never the replay).");
+
+    public static final ConfigOption<Integer> SAMPLE_EVERY =
+            ConfigOptions.key("metastream.pearl.sample-every")
+                    .intType()
+                    .defaultValue(32)
+                    .withDescription("PEARL: per task, send the meta-learner a sample (a context batch and an RL batch "
+                            + "from the task's replay shard) after this many new transitions.");
+
+    public static final ConfigOption<Integer> UPDATES_PER_SAMPLE =
+            ConfigOptions.key("metastream.pearl.updates-per-sample")
+                    .intType()
+                    .defaultValue(1)
+                    .withDescription("PEARL: learner gradient steps per received task sample.");
+
+    public static final ConfigOption<Duration> MAX_SAMPLE_AGE =
+            ConfigOptions.key("metastream.pearl.max-sample-age")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(15))
+                    .withDescription("PEARL: a sample older than this when it reaches the learner is pooled but "
+                            + "triggers no gradient step (counter lateSamples), so a learner that falls behind catches "
+                            + "up on fresh data instead of building an ever longer backlog.");
+
+    public static final ConfigOption<Boolean> LEARNER_GPU =
+            ConfigOptions.key("metastream.learner.gpu")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription("Put the meta-learner in its own slot sharing group that requests one 'gpu' "
+                            + "external resource, so a cluster with fine-grained resource management schedules it on a "
+                            + "GPU TaskManager (see the README's GPU section). Build the job jar with -Pgpu.");
 
     public static final ConfigOption<Integer> ADAPT_EVERY =
             ConfigOptions.key("metastream.adapt-every")

@@ -56,7 +56,8 @@ import java.util.Set;
  * methods are thread-safe and non-blocking except {@link #awaitVersion}.
  *
  * <p>Known limits: partitions added to the topics after {@link #start()} are not read; only
- * {@code FastWeights} adaptations can be applied (others are counted as rejected).
+ * {@code FastWeights} adaptations apply to dynamics models ({@link #modelFor}) and {@code GaussianPosterior}
+ * ones to PEARL policies ({@link #policyFor}).
  */
 public final class ModelClient implements AutoCloseable {
 
@@ -118,6 +119,16 @@ public final class ModelClient implements AutoCloseable {
             thread.setDaemon(true);
             thread.start();
         }
+    }
+
+    /**
+     * For a PEARL model: the newest policy with the task's newest posterior (the prior before the job
+     * has published one). Sample z from {@link TaskPolicy#belief()} at the start of each episode
+     * (posterior sampling) and act with {@link TaskPolicy#policy()}. Empty before the first version or
+     * when the model is not a PEARL policy.
+     */
+    public Optional<TaskPolicy> policyFor(String taskId) {
+        return state.policyFor(taskId);
     }
 
     /** Newest version held, empty before the first. */

@@ -2,7 +2,10 @@ package io.metastream.client;
 
 import io.metastream.core.grbal.DynamicsModel;
 import io.metastream.schema.AdaptedModel;
+import io.metastream.core.pearl.PearlPolicy;
+import io.metastream.core.pearl.Posterior;
 import io.metastream.schema.FastWeights;
+import io.metastream.schema.GaussianPosterior;
 import io.metastream.schema.ModelVersion;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -40,18 +43,21 @@ final class ModelState {
 
     private static final Logger LOG = LoggerFactory.getLogger(ModelState.class);
 
-    private record Held(long version, DynamicsModel model) {
+    /** A verified version: a dynamics model (GrBAL) or a PEARL policy; exactly one is non-null. */
+    private record Held(long version, DynamicsModel model, PearlPolicy policy) {
     }
 
     /** Identity matters: the combined-model cache is keyed by the adaptation object it was built from. */
     private static final class Adaptation {
         final long baseVersion;
         final FastWeights fastWeights;
+        final GaussianPosterior posterior;
         volatile boolean unusable;
 
-        Adaptation(long baseVersion, FastWeights fastWeights) {
+        Adaptation(long baseVersion, FastWeights fastWeights, GaussianPosterior posterior) {
             this.baseVersion = baseVersion;
             this.fastWeights = fastWeights;
+            this.posterior = posterior;
         }
     }
 
@@ -87,9 +93,14 @@ final class ModelState {
                 return false;
             }
         }
-        DynamicsModel model;
+        DynamicsModel model = null;
+        PearlPolicy policy = null;
         try {
-            model = ModelVerifier.verifyAndDecode(v);
+            if (ModelVerifier.isPolicy(v)) {
+                policy = ModelVerifier.verifyAndDecodePolicy(v);
+            } else {
+                model = ModelVerifier.verifyAndDecode(v);
+            }
         } catch (ModelIntegrityException e) {
             reject(e.getMessage());
             return false;
@@ -100,7 +111,7 @@ final class ModelState {
                     || (versions.size() >= keepVersions && version < versions.firstKey())) {
                 return false;
             }
-            versions.put(version, new Held(version, model));
+            versions.put(version, new Held(version, model, policy));
             while (versions.size() > keepVersions) {
                 versions.pollFirstEntry();
             }
@@ -118,19 +129,27 @@ final class ModelState {
         if (!modelName.equals(a.getModelName())) {
             return false;
         }
-        if (!(a.getAdaptation() instanceof FastWeights fw)) {
-            String kind = a.getAdaptation() == null ? "null" : a.getAdaptation().getClass().getSimpleName();
-            reject("adaptation of task " + a.getTaskId() + " on version " + a.getBaseVersion() + " is a " + kind
-                    + "; a DynamicsModel can only apply FastWeights");
+        Adaptation next;
+        if (a.getAdaptation() instanceof FastWeights fw) {
+            try {
+                ModelVerifier.checkedDelta(fw);
+            } catch (ModelIntegrityException e) {
+                reject("task " + a.getTaskId() + ", base version " + a.getBaseVersion() + ": " + e.getMessage());
+                return false;
+            }
+            next = new Adaptation(a.getBaseVersion(), fw, null);
+        } else if (a.getAdaptation() instanceof GaussianPosterior g) {
+            try {
+                ModelVerifier.verifyPosterior(g, g.getMean().size());
+            } catch (ModelIntegrityException e) {
+                reject("task " + a.getTaskId() + ", base version " + a.getBaseVersion() + ": " + e.getMessage());
+                return false;
+            }
+            next = new Adaptation(a.getBaseVersion(), null, g);
+        } else {
+            reject("adaptation of task " + a.getTaskId() + " on version " + a.getBaseVersion() + " is null");
             return false;
         }
-        try {
-            ModelVerifier.checkedDelta(fw);
-        } catch (ModelIntegrityException e) {
-            reject("task " + a.getTaskId() + ", base version " + a.getBaseVersion() + ": " + e.getMessage());
-            return false;
-        }
-        Adaptation next = new Adaptation(a.getBaseVersion(), fw);
         synchronized (lock) {
             Adaptation held = adaptations.get(a.getTaskId());
             if (held != null && held.baseVersion > next.baseVersion) {
@@ -164,15 +183,49 @@ final class ModelState {
 
     Optional<DynamicsModel> baseModel() {
         synchronized (lock) {
-            return versions.isEmpty() ? Optional.empty() : Optional.of(versions.lastEntry().getValue().model());
+            return versions.isEmpty() ? Optional.empty() : Optional.ofNullable(versions.lastEntry().getValue().model());
         }
     }
 
     Optional<DynamicsModel> model(long version) {
         synchronized (lock) {
             Held h = versions.get(version);
-            return h == null ? Optional.empty() : Optional.of(h.model());
+            return h == null ? Optional.empty() : Optional.ofNullable(h.model());
         }
+    }
+
+    Optional<PearlPolicy> basePolicy() {
+        synchronized (lock) {
+            return versions.isEmpty() ? Optional.empty() : Optional.ofNullable(versions.lastEntry().getValue().policy());
+        }
+    }
+
+    /**
+     * The newest PEARL policy with the task's belief: the task's newest posterior when one is held (it
+     * may have been inferred by the encoder of a slightly older version), else the prior. Empty before
+     * the first version or when the model is not a PEARL policy.
+     */
+    Optional<TaskPolicy> policyFor(String taskId) {
+        Held latest;
+        Adaptation adaptation;
+        synchronized (lock) {
+            if (versions.isEmpty() || versions.lastEntry().getValue().policy() == null) {
+                return Optional.empty();
+            }
+            latest = versions.lastEntry().getValue();
+            adaptation = adaptations.get(taskId);
+        }
+        PearlPolicy policy = latest.policy();
+        if (adaptation != null && adaptation.posterior != null && !adaptation.unusable) {
+            try {
+                Posterior belief = ModelVerifier.verifyPosterior(adaptation.posterior, policy.latentDim());
+                return Optional.of(new TaskPolicy(policy, latest.version(), belief, adaptation.baseVersion, true));
+            } catch (ModelIntegrityException e) {
+                adaptation.unusable = true;
+                reject("task " + taskId + ", base version " + adaptation.baseVersion + ": " + e.getMessage());
+            }
+        }
+        return Optional.of(new TaskPolicy(policy, latest.version(), policy.prior(), -1, false));
     }
 
     Optional<TaskModel> modelFor(String taskId) {
@@ -180,14 +233,15 @@ final class ModelState {
         Held base;
         Held latest;
         synchronized (lock) {
-            if (versions.isEmpty()) {
+            if (versions.isEmpty() || versions.lastEntry().getValue().model() == null) {
                 return Optional.empty();
             }
             latest = versions.lastEntry().getValue();
             adaptation = adaptations.get(taskId);
             base = adaptation == null ? null : versions.get(adaptation.baseVersion);
         }
-        if (adaptation != null && base != null && !adaptation.unusable) {
+        if (adaptation != null && adaptation.fastWeights != null && base != null && base.model() != null
+                && !adaptation.unusable) {
             Combined cached = combined.get(taskId);
             if (cached != null && cached.source() == adaptation && cached.base() == base.model()) {
                 return Optional.of(new TaskModel(cached.model(), base.version(), true));

@@ -2,7 +2,11 @@ package io.metastream.client;
 
 import io.metastream.core.grbal.DynamicsModel;
 import io.metastream.core.io.ModelBlob;
+import io.metastream.core.pearl.PearlPolicy;
+import io.metastream.core.pearl.Posterior;
 import io.metastream.schema.FastWeights;
+import io.metastream.schema.GaussianPosterior;
+import java.util.List;
 import io.metastream.schema.ModelVersion;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -30,24 +34,85 @@ public final class ModelVerifier {
      *                                 for a blob that does not decode
      */
     public static DynamicsModel verifyAndDecode(ModelVersion v) {
-        Objects.requireNonNull(v, "v");
-        String name = "model " + v.getModelName() + " version " + v.getVersion();
-        byte[] blob = bytes(v.getParameters());
-        String actual = ModelBlob.sha256Hex(blob);
-        if (!actual.equalsIgnoreCase(v.getParametersSha256())) {
-            throw new ModelIntegrityException(name + ": parameters SHA-256 is " + actual + " but the record says "
-                    + v.getParametersSha256() + "; the blob was corrupted or the record was built wrongly, refusing it");
-        }
-        if (!ModelBlob.ENCODING.equals(v.getParameterEncoding())) {
-            throw new ModelIntegrityException(name + ": parameter encoding '" + v.getParameterEncoding()
-                    + "' is not supported; this client reads only '" + ModelBlob.ENCODING + "' (upgrade the client)");
-        }
+        byte[] blob = checkedBlob(v, ModelBlob.ENCODING);
         try {
             return ModelBlob.decode(blob);
         } catch (IllegalArgumentException e) {
-            throw new ModelIntegrityException(name + ": parameters match their checksum but do not decode as "
+            throw new ModelIntegrityException(name(v) + ": parameters match their checksum but do not decode as "
                     + ModelBlob.ENCODING + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * As {@link #verifyAndDecode}, for a PEARL version (encoding {@value PearlPolicy#ENCODING}): the
+     * context encoder and the z-conditioned policy.
+     *
+     * @throws ModelIntegrityException naming the version and what failed
+     */
+    public static PearlPolicy verifyAndDecodePolicy(ModelVersion v) {
+        byte[] blob = checkedBlob(v, PearlPolicy.ENCODING);
+        try {
+            return PearlPolicy.decode(blob);
+        } catch (IllegalArgumentException e) {
+            throw new ModelIntegrityException(name(v) + ": parameters match their checksum but do not decode as "
+                    + PearlPolicy.ENCODING + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** True when the version carries a PEARL policy rather than a dynamics model. */
+    public static boolean isPolicy(ModelVersion v) {
+        return PearlPolicy.ENCODING.equals(v.getParameterEncoding());
+    }
+
+    /**
+     * Checks a published posterior: mean and stddev of equal, expected length, every value finite and
+     * every stddev positive.
+     *
+     * @return the posterior, with variance = stddev²
+     * @throws ModelIntegrityException naming what is wrong
+     */
+    public static Posterior verifyPosterior(GaussianPosterior g, int latentDim) {
+        Objects.requireNonNull(g, "g");
+        List<Float> mean = g.getMean();
+        List<Float> std = g.getStddev();
+        if (mean.size() != latentDim || std.size() != latentDim) {
+            throw new ModelIntegrityException("posterior has mean of " + mean.size() + " and stddev of " + std.size()
+                    + " values but the policy's latent dimension is " + latentDim);
+        }
+        double[] m = new double[latentDim];
+        double[] var = new double[latentDim];
+        for (int i = 0; i < latentDim; i++) {
+            float mu = mean.get(i);
+            float sd = std.get(i);
+            if (!Float.isFinite(mu) || !Float.isFinite(sd) || sd <= 0) {
+                throw new ModelIntegrityException("posterior component " + i + " has mean " + mu + " and stddev " + sd
+                        + "; the mean must be finite and the stddev finite and > 0");
+            }
+            m[i] = mu;
+            var[i] = (double) sd * sd;
+        }
+        return new Posterior(m, var);
+    }
+
+    private static String name(ModelVersion v) {
+        return "model " + v.getModelName() + " version " + v.getVersion();
+    }
+
+    /** The parameter bytes after the checksum and encoding checks. */
+    private static byte[] checkedBlob(ModelVersion v, String encoding) {
+        Objects.requireNonNull(v, "v");
+        byte[] blob = bytes(v.getParameters());
+        String actual = ModelBlob.sha256Hex(blob);
+        if (!actual.equalsIgnoreCase(v.getParametersSha256())) {
+            throw new ModelIntegrityException(name(v) + ": parameters SHA-256 is " + actual + " but the record says "
+                    + v.getParametersSha256() + "; the blob was corrupted or the record was built wrongly, refusing it");
+        }
+        if (!encoding.equals(v.getParameterEncoding())) {
+            throw new ModelIntegrityException(name(v) + ": parameter encoding '" + v.getParameterEncoding()
+                    + "' is not supported here; expected '" + encoding + "' (supported by this client: '"
+                    + ModelBlob.ENCODING + "', '" + PearlPolicy.ENCODING + "')");
+        }
+        return blob;
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.metastream.sim.fleet;
 
 import io.metastream.client.TaskModel;
+import io.metastream.client.TaskPolicy;
 import io.metastream.core.mpc.BatchReward;
 import io.metastream.core.mpc.MpcConfig;
 import io.metastream.core.mpc.MpcPlanner;
@@ -52,6 +53,11 @@ final class Agent {
     private final Environment env;
     private final ModelSource models;
     private final MpcPlanner planner;
+    /** PEARL mode when non-null: the planner and model source are then unused. */
+    private final PolicySource policies;
+    /** The episode's policy and z (PEARL mode; null before the first version). */
+    private TaskPolicy episodePolicy;
+    private double[] episodeZ;
     private final double randomActionProbability;
     private final long episodeLimit;
     private final Random rng;
@@ -68,7 +74,8 @@ final class Agent {
      * @param episodeLimit episodes after which the agent is {@link #finished()}; 0 for no limit
      */
     Agent(String agentId, TaskSpec task, List<TaskSpec> switchPool, int switchTaskEvery, TaskFamily family,
-            ModelSource models, MpcConfig mpc, double randomActionProbability, long episodeLimit, long seed) {
+            ModelSource models, MpcConfig mpc, PolicySource policies, double randomActionProbability, long episodeLimit,
+            long seed) {
         this.agentId = agentId;
         this.task = task;
         this.switchPool = List.copyOf(switchPool);
@@ -83,7 +90,9 @@ final class Agent {
         SplittableRandom seeds = new SplittableRandom(seed);
         this.env = family.create(task, seeds.nextLong());
         this.rng = new Random(seeds.nextLong());
-        this.planner = new MpcPlanner(mpc, new Random(seeds.nextLong()));
+        long plannerSeed = seeds.nextLong();
+        this.planner = mpc == null ? null : new MpcPlanner(mpc, new Random(plannerSeed));
+        this.policies = policies;
     }
 
     String agentId() {
@@ -114,6 +123,9 @@ final class Agent {
         } else if (switchTaskEvery > 0 && step % switchTaskEvery == 0) {
             switchDynamics();
         }
+        if (policies != null) {
+            return finish(pearlStep(now));
+        }
         Optional<TaskModel> model = models.modelFor(task.id());
         boolean explore = rng.nextDouble() < randomActionProbability;
         boolean planned = model.isPresent() && !explore;
@@ -136,8 +148,50 @@ final class Agent {
                 .setPolicyVersion(model.map(TaskModel::baseVersion).orElse(null))
                 .setTimestamp(now)
                 .setKind(planned && model.get().adapted() ? TransitionKind.POST_ADAPTATION : TransitionKind.EXPLORATION)
+                .setSparseReward(sparse(result))
                 .build();
+        return finish(new Pending(transition, planned, result));
+    }
 
+    private record Pending(Transition transition, boolean planned, StepResult result) {}
+
+    private static Float sparse(StepResult r) {
+        return r.sparseReward().isPresent() ? (float) r.sparseReward().getAsDouble() : null;
+    }
+
+    /**
+     * PEARL: at an episode start, take the newest policy and sample z from the task's belief (posterior
+     * sampling; the prior before any context); act with the stochastic policy for the whole episode.
+     * Every step is exploration data for the task's context.
+     */
+    private Pending pearlStep(Instant now) {
+        if (step == 0) {
+            episodePolicy = policies.policyFor(task.id()).orElse(null);
+            episodeZ = episodePolicy == null ? null : episodePolicy.belief().sample(rng);
+        }
+        double[] action = episodePolicy == null ? randomAction() : episodePolicy.policy().act(observation, episodeZ, rng, false);
+        double[] applied = env.clippedAction(action);
+        StepResult result = env.step(applied);
+        Transition transition = Transition.newBuilder()
+                .setTaskId(task.id())
+                .setAgentId(agentId)
+                .setEpisodeId(episodeId)
+                .setStep(step)
+                .setObservation(floats(observation))
+                .setAction(floats(applied))
+                .setReward((float) result.reward())
+                .setNextObservation(floats(result.observation()))
+                .setDone(result.done())
+                .setPolicyVersion(episodePolicy == null ? null : episodePolicy.baseVersion())
+                .setTimestamp(now)
+                .setKind(TransitionKind.EXPLORATION)
+                .setSparseReward(sparse(result))
+                .build();
+        return new Pending(transition, episodePolicy != null, result);
+    }
+
+    private StepOutcome finish(Pending p) {
+        StepResult result = p.result();
         episodeReturn += result.reward();
         step++;
         double finishedReturn = Double.NaN;
@@ -148,7 +202,7 @@ final class Agent {
         } else {
             observation = result.observation();
         }
-        return new StepOutcome(transition, planned, finishedReturn);
+        return new StepOutcome(p.transition(), p.planned(), finishedReturn);
     }
 
     private void startEpisode() {

@@ -92,7 +92,7 @@ public final class Fleet implements AutoCloseable {
         for (int i = 0; i < b.agents; i++) {
             TaskSpec task = b.tasks.get(i % b.tasks.size());
             list.add(new Agent("agent-" + i, task, b.tasks, b.switchTaskEvery, b.family, b.modelSource, b.mpc,
-                    b.randomActionProbability, b.episodesPerAgent, seeds.nextLong()));
+                    b.policySource, b.randomActionProbability, b.episodesPerAgent, seeds.nextLong()));
         }
         this.agents = List.copyOf(list);
     }
@@ -245,6 +245,7 @@ public final class Fleet implements AutoCloseable {
         private Long seed;
         private MpcConfig mpc;
         private ModelSource modelSource;
+        private PolicySource policySource;
         private double maxTransitionsPerSecond;
         private double randomActionProbability = DEFAULT_RANDOM_ACTION_PROBABILITY;
         private int switchTaskEvery;
@@ -293,6 +294,17 @@ public final class Fleet implements AutoCloseable {
         /** Planner settings; the action bounds must be the family's. */
         public Builder mpc(MpcConfig mpc) {
             this.mpc = Objects.requireNonNull(mpc, "mpc must not be null");
+            return this;
+        }
+
+        /**
+         * PEARL agents: where they read the policy and their task's belief ({@code ModelClient::policyFor}).
+         * Each episode samples z from the belief (posterior sampling) and acts with the stochastic
+         * policy; before a first version, actions are uniformly random. Replaces {@code mpc} and
+         * {@code modelSource}, which must then be left unset.
+         */
+        public Builder policySource(PolicySource policySource) {
+            this.policySource = Objects.requireNonNull(policySource, "policySource must not be null");
             return this;
         }
 
@@ -405,16 +417,21 @@ public final class Fleet implements AutoCloseable {
             if (seed == null) {
                 throw new IllegalArgumentException("seed is required so that a fleet run can be reproduced; call seed(long)");
             }
-            if (mpc == null) {
+            if (policySource != null) {
+                if (mpc != null || modelSource != null) {
+                    throw new IllegalArgumentException("policySource (PEARL agents) excludes mpc and modelSource "
+                            + "(model-based agents); set one or the other");
+                }
+            } else if (mpc == null) {
                 throw new IllegalArgumentException("mpc is required; build an MpcConfig with the family's action bounds");
             }
-            if (!Arrays.equals(mpc.actionLow(), family.actionLow()) || !Arrays.equals(mpc.actionHigh(), family.actionHigh())) {
+            if (mpc != null && !Arrays.equals(mpc.actionLow(), family.actionLow()) || !Arrays.equals(mpc.actionHigh(), family.actionHigh())) {
                 throw new IllegalArgumentException("the MpcConfig's action bounds " + Arrays.toString(mpc.actionLow()) + ".."
                         + Arrays.toString(mpc.actionHigh()) + " differ from family " + family.name() + "'s "
                         + Arrays.toString(family.actionLow()) + ".." + Arrays.toString(family.actionHigh())
                         + "; build the MpcConfig with family.actionLow() and family.actionHigh()");
             }
-            if (modelSource == null) {
+            if (policySource == null && modelSource == null) {
                 throw new IllegalArgumentException("modelSource is required; pass ModelClient::modelFor, or ModelSource.none() to explore only");
             }
             if (!(maxTransitionsPerSecond >= 0) || Double.isInfinite(maxTransitionsPerSecond)) {

@@ -37,7 +37,7 @@ class AgentStepBenchmarkTest {
         MpcConfig mpc = MpcConfig.builder().horizon(10).candidates(200)
                 .actionBounds(family.actionLow(), family.actionHigh()).build();
         Agent agent = new Agent("agent-0", tasks.get(0), tasks, 0, family,
-                new FakeModelSource().put(tasks.get(0).id(), new TaskModel(model, 1, false)), mpc, 0.0, 0, 0);
+                new FakeModelSource().put(tasks.get(0).id(), new TaskModel(model, 1, false)), mpc, null, 0.0, 0, 0);
 
         double stepMs = millisPerCall(() -> agent.step(Instant.EPOCH), 100, 300);
 

@@ -1,0 +1,224 @@
+package io.metastream.cli;
+
+import io.metastream.core.pearl.PearlConfig;
+import io.metastream.sim.TaskFamilies;
+import io.metastream.sim.TaskFamily;
+import io.metastream.sim.TaskSpec;
+import io.metastream.sim.pearl.PearlMetaTrainer;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code bin/metastream bench pearl}: PEARL meta-training on the published point-robot train goals and
+ * meta-test on the 20 eval goals, against oracle SAC that sees the goal, then the same for
+ * sparse-point-robot. One seeded, single-threaded loop per run ({@link PearlMetaTrainer}), so a seed
+ * reproduces every number.
+ */
+final class PearlBench {
+
+    /** The settings of one family's run. */
+    record FamilyRun(String family, PearlConfig.Builder learner, PearlMetaTrainer.Schedule schedule, int iterations,
+            int evalEvery, int contextEpisodes) {}
+
+    private final PrintStream out;
+
+    PearlBench(PrintStream out) {
+        this.out = out;
+    }
+
+    /** Defaults, scaled for a 2-core machine; every value can be overridden from the command line. */
+    static FamilyRun defaults(String family, Args a) {
+        boolean sparse = family.startsWith("sparse");
+        String p = sparse ? "sparse." : "dense.";
+        PearlConfig.Builder b = PearlConfig.builder()
+                .latentDim(a.integer(p + "latent", 5))
+                .encoderHidden(Args.ints(a.string(p + "encoder-hidden", "64,64,64")))
+                .netHidden(Args.ints(a.string(p + "net-hidden", "64,64,64")))
+                .gamma(a.decimal(p + "gamma", 0.99))
+                .learnAlpha(Boolean.parseBoolean(a.string(p + "learn-alpha", "false")))
+                .fixedAlpha(a.decimal(p + "alpha", 1.0))
+                .tau(a.decimal(p + "tau", 0.005))
+                .learningRate(a.decimal(p + "lr", 3e-4))
+                .klWeight(a.decimal(p + "kl-weight", 0.1))
+                .rewardScale(a.decimal(p + "reward-scale", 100.0))
+                .batchSize(a.integer(p + "batch", 256))
+                .contextSize(a.integer(p + "context", 64))
+                .metaBatch(a.integer(p + "meta-batch", 16));
+        PearlMetaTrainer.Schedule s = new PearlMetaTrainer.Schedule(
+                a.integer(p + "initial-steps", 200),
+                a.integer(p + "tasks-per-iteration", 5),
+                a.integer(p + "prior-steps", sparse ? 400 : 200),
+                a.integer(p + "posterior-steps", sparse ? 400 : 200),
+                a.integer(p + "extra-rl-steps", 0),
+                a.integer(p + "train-steps", 200),
+                a.integer(p + "replay-capacity", 1_000_000));
+        return new FamilyRun(family, b, s, a.integer(p + "iterations", 100), a.integer(p + "eval-every", 10),
+                a.integer(p + "context-episodes", sparse ? 5 : 2));
+    }
+
+    /** Result of one family: the learning curve and the final meta-test. */
+    record Outcome(String family, long envSteps, double seconds, PearlMetaTrainer.Evaluation finalEval,
+            PearlMetaTrainer.Evaluation oracle, long oracleEnvSteps, List<double[]> curve, int gradientSteps) {}
+
+    Outcome runFamily(FamilyRun run, long seed, boolean withOracle) {
+        TaskFamily family = TaskFamilies.byName(run.family());
+        List<TaskSpec> train = family.trainTasks(family.maxTrainTasks(), seed);
+        List<TaskSpec> eval = family.heldOutTasks(family.maxHeldOutTasks(), seed);
+        int episodes = run.contextEpisodes() + 1;
+        long t0 = System.nanoTime();
+        PearlConfig cfg = run.learner().obsDim(family.obsDim()).actDim(family.actDim()).seed(seed).build();
+        PearlMetaTrainer trainer = new PearlMetaTrainer(family, train, cfg, run.schedule(), false);
+        List<double[]> curve = new ArrayList<>();
+        for (int i = 1; i <= run.iterations(); i++) {
+            trainer.iterate();
+            if (i % run.evalEvery() == 0 || i == run.iterations()) {
+                PearlMetaTrainer.Evaluation e = trainer.evaluate(eval, episodes, 1, seed + 1000 + i);
+                double[] point = new double[2 + 2 * episodes];
+                point[0] = trainer.envSteps();
+                point[1] = (System.nanoTime() - t0) / 1e9;
+                System.arraycopy(e.returnAfter(), 0, point, 2, episodes);
+                System.arraycopy(e.successAfter(), 0, point, 2 + episodes, episodes);
+                curve.add(point);
+                out.printf("%s iter %d: env steps %d, %.0f s, return after 0..%d context episodes %s, reached %s, alpha %.3f%n",
+                        run.family(), i, trainer.envSteps(), point[1], run.contextEpisodes(), fmt(e.returnAfter()),
+                        fmt(e.successAfter()), trainer.learner().alpha());
+            }
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        PearlMetaTrainer.Evaluation fin = trainer.evaluate(eval, episodes, 5, seed + 99);
+        PearlMetaTrainer.Evaluation oracleEval = null;
+        long oracleSteps = 0;
+        if (withOracle) {
+            PearlConfig oc = run.learner().obsDim(PearlMetaTrainer.obsDim(family, train.get(0), true))
+                    .actDim(family.actDim()).seed(seed + 1).build();
+            PearlMetaTrainer oracle = new PearlMetaTrainer(family, train, oc, run.schedule(), true);
+            for (int i = 1; i <= run.iterations(); i++) {
+                oracle.iterate();
+            }
+            oracleEval = oracle.evaluate(eval, episodes, 5, seed + 99);
+            oracleSteps = oracle.envSteps();
+            out.printf("%s oracle SAC: env steps %d, return %s, reached %s%n", run.family(), oracleSteps,
+                    fmt(oracleEval.returnAfter()), fmt(oracleEval.successAfter()));
+        }
+        return new Outcome(run.family(), trainer.envSteps(), seconds, fin, oracleEval, oracleSteps, curve,
+                (int) trainer.learner().version());
+    }
+
+    static String fmt(double[] v) {
+        StringBuilder b = new StringBuilder("[");
+        for (int i = 0; i < v.length; i++) {
+            b.append(i == 0 ? "" : ", ").append(String.format("%.3f", v[i]));
+        }
+        return b.append(']').toString();
+    }
+
+    /** {@code bench pearl}: runs both families, writes FILE (JSON) and a PNG beside it. */
+    int run(Args a) throws IOException {
+        Path file = a.path("out", null);
+        if (file == null) {
+            throw new IllegalArgumentException("bench pearl needs --out FILE (the JSON report)");
+        }
+        long seed = a.longValue("seed", 1);
+        boolean skipSparse = a.flag("skip-sparse");
+        boolean skipOracle = a.flag("skip-oracle");
+        FamilyRun dense = defaults("point-robot", a);
+        FamilyRun sparse = defaults("sparse-point-robot", a);
+        a.rejectUnknown("bench pearl");
+        Outcome d = runFamily(dense, seed, !skipOracle);
+        Outcome s = skipSparse ? null : runFamily(sparse, seed, false);
+        writeJson(file, seed, dense, d, sparse, s);
+        Map<String, List<double[]>> series = new LinkedHashMap<>();
+        series.put("point-robot, after " + dense.contextEpisodes() + " context episodes",
+                column(d.curve(), 2 + dense.contextEpisodes()));
+        series.put("point-robot, prior z", column(d.curve(), 2));
+        if (d.oracle() != null) {
+            series.put("oracle SAC (final)", List.of(new double[] {0, d.oracle().returnAfter()[0]},
+                    new double[] {d.oracleEnvSteps(), d.oracle().returnAfter()[0]}));
+        }
+        Path png = pngBeside(file);
+        Plots.lines(png, "PEARL point-robot: meta-test return on the 20 eval goals", "environment steps", "return",
+                series);
+        out.println("wrote " + file + " and " + png);
+        return 0;
+    }
+
+    private static Path pngBeside(Path file) {
+        String name = file.getFileName().toString();
+        String base = name.endsWith(".json") ? name.substring(0, name.length() - 5) : name;
+        Path dir = file.toAbsolutePath().getParent();
+        return dir.resolve(base + "-return-vs-steps.png");
+    }
+
+    private static List<double[]> column(List<double[]> curve, int col) {
+        List<double[]> pts = new ArrayList<>();
+        for (double[] p : curve) {
+            pts.add(new double[] {p[0], p[col]});
+        }
+        return pts;
+    }
+
+    private static void writeJson(Path file, long seed, FamilyRun dense, Outcome d, FamilyRun sparse, Outcome s)
+            throws IOException {
+        StringBuilder b = new StringBuilder("{\n");
+        b.append("  \"seed\": ").append(seed).append(",\n");
+        b.append("  \"pointRobot\": {\n");
+        int k = dense.contextEpisodes();
+        b.append("    \"metaTestReturn\": ").append(Report.num(d.finalEval().returnAfter()[k])).append(",\n");
+        b.append("    \"priorReturn\": ").append(Report.num(d.finalEval().returnAfter()[0])).append(",\n");
+        b.append("    \"oracleReturn\": ").append(d.oracle() == null ? "null" : Report.num(d.oracle().returnAfter()[0]))
+                .append(",\n");
+        b.append("    \"envSteps\": ").append(d.envSteps()).append(",\n");
+        b.append("    \"oracleEnvSteps\": ").append(d.oracleEnvSteps()).append(",\n");
+        b.append("    \"contextEpisodes\": ").append(k).append(",\n");
+        b.append("    \"returnAfterContextEpisodes\": ").append(array(d.finalEval().returnAfter())).append(",\n");
+        appendRun(b, dense, d);
+        b.append("  }");
+        if (s != null) {
+            int ks = sparse.contextEpisodes();
+            b.append(",\n  \"sparsePointRobot\": {\n");
+            b.append("    \"successRate\": ").append(Report.num(s.finalEval().successAfter()[ks])).append(",\n");
+            b.append("    \"envSteps\": ").append(s.envSteps()).append(",\n");
+            b.append("    \"contextEpisodes\": ").append(ks).append(",\n");
+            b.append("    \"successRateAfterContextEpisodes\": ").append(array(s.finalEval().successAfter())).append(",\n");
+            b.append("    \"returnAfterContextEpisodes\": ").append(array(s.finalEval().returnAfter())).append(",\n");
+            appendRun(b, sparse, s);
+            b.append("  }");
+        }
+        b.append("\n}\n");
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        Files.writeString(file, b.toString());
+    }
+
+    private static void appendRun(StringBuilder b, FamilyRun run, Outcome o) {
+        PearlConfig cfg = run.learner().obsDim(1).actDim(1).build();
+        b.append("    \"gradientSteps\": ").append(o.gradientSteps()).append(",\n");
+        b.append("    \"seconds\": ").append(Report.num(o.seconds())).append(",\n");
+        b.append("    \"iterations\": ").append(run.iterations()).append(",\n");
+        b.append("    \"schedule\": ").append(Report.str(run.schedule().toString())).append(",\n");
+        b.append("    \"learner\": ").append(Report.str(cfg.toMap().toString())).append(",\n");
+        b.append("    \"curve\": [");
+        for (int i = 0; i < o.curve().size(); i++) {
+            b.append(i == 0 ? "" : ", ").append(array(o.curve().get(i)));
+        }
+        b.append("]\n");
+    }
+
+    private static String array(double[] v) {
+        return Report.array(v);
+    }
+
+    /** Entry point for experiments: {@code java ... io.metastream.cli.PearlBench --out FILE ...}. */
+    public static void main(String[] argv) throws IOException {
+        System.exit(new PearlBench(System.out).run(new Args(argv, java.util.Set.of("skip-sparse", "skip-oracle"))));
+    }
+}

@@ -1,0 +1,256 @@
+package io.metastream.flink.internal;
+
+import io.metastream.core.pearl.PearlConfig;
+import io.metastream.core.pearl.PearlLearner;
+import io.metastream.core.pearl.PearlPolicy;
+import io.metastream.core.pearl.TaskBatch;
+import io.metastream.schema.ModelVersion;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+import java.util.TreeMap;
+
+/**
+ * PEARL's outer loop, parallelism 1 (the GPU-capable operator). Pools the newest {@value #POOL_PER_TASK}
+ * {@link PearlTaskSample}s of every task; each arriving sample triggers {@code updatesPerSample}
+ * gradient steps of {@link PearlLearner} (SAC critics + encoder with the KL term, actor, temperature)
+ * on a meta-batch of {@code metaBatch} distinct pooled tasks (fewer while fewer tasks have reported),
+ * one pooled sample per task. A sample that reached the learner later than {@code maxSampleAgeMillis}
+ * after it was drawn is pooled without a step (counter {@code lateSamples}): a learner slower than the
+ * fleet then trains on fresh data rather than on an ever longer backlog. A {@link ModelVersion}
+ * (encoding {@value PearlPolicy#ENCODING}: the encoder and the actor) is published after every
+ * {@code publishEvery} accepted steps; versions start at 1, are consecutive and name their parent.
+ *
+ * <p>Checkpointed state: the learner snapshot (all networks, targets, Adam moments, temperature,
+ * counters) and the last published version. The pool is not checkpointed: after a restore the learner
+ * waits until samples of its first task arrive again (seconds at fleet rates), which loses no data
+ * the replay shards do not still hold.
+ */
+public final class PearlLearnerFunction extends ProcessFunction<PearlTaskSample, ModelVersion>
+        implements CheckpointedFunction {
+    private static final long serialVersionUID = 1L;
+    private static final int STATE_FORMAT = 1;
+    static final int POOL_PER_TASK = 4;
+
+    private final String modelName;
+    private final HashMap<String, String> pearlConfig;
+    private final HashMap<String, String> jobConfig;
+    private final int publishEvery;
+    private final int updatesPerSample;
+    private final long maxSampleAgeMillis;
+
+    private transient PearlLearner learner;
+    private transient long version;
+    private transient ListState<byte[]> checkpointed;
+    private transient Map<String, ArrayDeque<TaskBatch>> pool;
+    private transient List<String> poolTasks;
+    private transient Random rng;
+    private transient double[] sums;
+    private transient int sumCount;
+    private transient Counter lateSamples;
+    private transient Counter badSamples;
+    private transient Counter rejectedSteps;
+    private transient Counter outerSteps;
+
+    public PearlLearnerFunction(String modelName, Map<String, String> pearlConfig, Map<String, String> jobConfig,
+            int publishEvery, int updatesPerSample, long maxSampleAgeMillis) {
+        this.modelName = Objects.requireNonNull(modelName, "modelName");
+        this.pearlConfig = new HashMap<>(pearlConfig);
+        this.jobConfig = new HashMap<>(jobConfig);
+        if (publishEvery <= 0 || updatesPerSample <= 0 || maxSampleAgeMillis <= 0) {
+            throw new IllegalArgumentException("publish-every, pearl.updates-per-sample and pearl.max-sample-age must be "
+                    + "positive, got " + publishEvery + ", " + updatesPerSample + ", " + maxSampleAgeMillis + " ms");
+        }
+        this.publishEvery = publishEvery;
+        this.updatesPerSample = updatesPerSample;
+        this.maxSampleAgeMillis = maxSampleAgeMillis;
+        PearlConfig.fromMap(pearlConfig);
+    }
+
+    @Override
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        Nd4jSupport.load();
+        checkpointed = context.getOperatorStateStore().getListState(
+                new ListStateDescriptor<>("pearl-learner", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        PearlConfig cfg = PearlConfig.fromMap(pearlConfig);
+        learner = null;
+        version = 0;
+        if (context.isRestored()) {
+            Iterator<byte[]> it = checkpointed.get().iterator();
+            if (it.hasNext()) {
+                restore(cfg, it.next());
+            }
+        }
+        if (learner == null) {
+            learner = new PearlLearner(cfg);
+        }
+        pool = new HashMap<>();
+        poolTasks = new ArrayList<>();
+        rng = new Random(cfg.seed() * 104_729 + version);
+        sums = new double[4];
+        sumCount = 0;
+    }
+
+    private void restore(PearlConfig cfg, byte[] bytes) throws IOException {
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
+        int format = in.readInt();
+        if (format != STATE_FORMAT) {
+            throw new IOException("PEARL learner state format " + format + " is not supported (this code reads "
+                    + STATE_FORMAT + "); restore from a savepoint taken by a matching metastream version");
+        }
+        version = in.readLong();
+        byte[] snapshot = new byte[in.readInt()];
+        in.readFully(snapshot);
+        learner = PearlLearner.restore(cfg, snapshot);
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        byte[] snapshot = learner.snapshot();
+        out.writeInt(STATE_FORMAT);
+        out.writeLong(version);
+        out.writeInt(snapshot.length);
+        out.write(snapshot);
+        out.flush();
+        checkpointed.update(List.of(bytes.toByteArray()));
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        lateSamples = getRuntimeContext().getMetricGroup().counter("lateSamples");
+        badSamples = getRuntimeContext().getMetricGroup().counter("badSamples");
+        rejectedSteps = getRuntimeContext().getMetricGroup().counter("rejectedSteps");
+        outerSteps = getRuntimeContext().getMetricGroup().counter("outerSteps");
+        getRuntimeContext().getMetricGroup().gauge("modelVersion", () -> version);
+    }
+
+    @Override
+    public void processElement(PearlTaskSample s, Context ctx, Collector<ModelVersion> out) {
+        PearlConfig cfg = learner.config();
+        TaskBatch batch;
+        try {
+            if (s.obsDim != cfg.obsDim() || s.actDim != cfg.actDim()) {
+                throw new IllegalArgumentException("sample dimensions obs " + s.obsDim + ", act " + s.actDim
+                        + " differ from the learner's " + cfg.obsDim() + ", " + cfg.actDim());
+            }
+            batch = s.toTaskBatch();
+        } catch (IllegalArgumentException e) {
+            badSamples.inc();
+            return;
+        }
+        ArrayDeque<TaskBatch> q = pool.computeIfAbsent(s.taskId, k -> {
+            poolTasks.add(k);
+            return new ArrayDeque<>();
+        });
+        q.addLast(batch);
+        if (q.size() > POOL_PER_TASK) {
+            q.removeFirst();
+        }
+        if (System.currentTimeMillis() - s.createdAtMillis > maxSampleAgeMillis) {
+            lateSamples.inc();
+            return;
+        }
+        for (int u = 0; u < updatesPerSample; u++) {
+            PearlLearner.StepResult step = learner.step(metaBatch(cfg.metaBatch()));
+            if (!step.accepted()) {
+                rejectedSteps.inc();
+                continue;
+            }
+            outerSteps.inc();
+            sums[0] += step.criticLoss();
+            sums[1] += step.actorLoss();
+            sums[2] += step.klDivergence();
+            sums[3] += step.alpha();
+            sumCount++;
+            if (learner.version() % publishEvery == 0) {
+                out.collect(nextVersion());
+            }
+        }
+    }
+
+    /** Up to {@code size} distinct pooled tasks, one random pooled sample each. */
+    private List<TaskBatch> metaBatch(int size) {
+        List<String> tasks = new ArrayList<>(poolTasks);
+        Collections.shuffle(tasks, rng);
+        List<TaskBatch> batch = new ArrayList<>(Math.min(size, tasks.size()));
+        for (String t : tasks.subList(0, Math.min(size, tasks.size()))) {
+            ArrayDeque<TaskBatch> q = pool.get(t);
+            int pick = rng.nextInt(q.size());
+            Iterator<TaskBatch> it = q.iterator();
+            TaskBatch b = it.next();
+            for (int i = 0; i < pick; i++) {
+                b = it.next();
+            }
+            batch.add(b);
+        }
+        return batch;
+    }
+
+    private ModelVersion nextVersion() {
+        PearlConfig cfg = learner.config();
+        byte[] blob = learner.currentPolicy().encode();
+        Map<String, String> config = new TreeMap<>(cfg.toMap());
+        jobConfig.forEach((k, v) -> config.put("job." + k, v));
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        if (sumCount > 0) {
+            metrics.put("criticLoss", sums[0] / sumCount);
+            metrics.put("actorLoss", sums[1] / sumCount);
+            metrics.put("klDivergence", sums[2] / sumCount);
+            metrics.put("alpha", sums[3] / sumCount);
+        }
+        metrics.put("rejectedSteps", (double) learner.rejectedSteps());
+        metrics.put("lateSamples", (double) lateSamples.getCount());
+        metrics.put("pooledTasks", (double) poolTasks.size());
+        sums = new double[4];
+        sumCount = 0;
+        long parent = version;
+        version++;
+        return ModelVersion.newBuilder()
+                .setModelName(modelName)
+                .setVersion(version)
+                .setParentVersion(parent == 0 ? null : parent)
+                .setAlgorithm("PEARL")
+                .setConfigHash(cfg.configHash())
+                .setConfig(new HashMap<>(config))
+                .setSeed(cfg.seed())
+                .setParameterEncoding(PearlPolicy.ENCODING)
+                .setParameters(ByteBuffer.wrap(blob))
+                .setParametersSha256(io.metastream.core.io.ModelBlob.sha256Hex(blob))
+                .setTasksSeen(poolTasks.size())
+                .setTransitionsSeen(learner.version() * (long) cfg.batchSize() * Math.min(cfg.metaBatch(), poolTasks.size()))
+                .setOuterSteps(learner.version())
+                .setMetrics(new HashMap<>(metrics))
+                .setCreatedAt(Instant.now())
+                .setCodeVersion(CodeVersion.get())
+                .setPlatform(Nd4jSupport.platform())
+                .build();
+    }
+}

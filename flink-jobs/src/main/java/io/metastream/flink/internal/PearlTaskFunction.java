@@ -1,0 +1,270 @@
+package io.metastream.flink.internal;
+
+import io.metastream.client.ModelVerifier;
+import io.metastream.core.pearl.PearlConfig;
+import io.metastream.core.pearl.PearlPolicy;
+import io.metastream.core.pearl.Posterior;
+import io.metastream.core.pearl.TaskSampler;
+import io.metastream.schema.AdaptedModel;
+import io.metastream.schema.GaussianPosterior;
+import io.metastream.schema.ModelVersion;
+import io.metastream.schema.Transition;
+import io.metastream.schema.TransitionKind;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.BroadcastState;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.typeutils.TypeExtractor;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+
+/**
+ * PEARL's per-task side, one key per task. Keyed state: the task's <b>context window</b> (its newest
+ * {@code contextWindow} exploration transitions as context rows {@code (s, a, r, s')}, r the sparse
+ * reward where the family has one) and its <b>replay shard</b> (its newest {@code replayCapacity}
+ * transitions as replay rows {@code (s, a, r, s', done)}, r the dense reward). Broadcast state: the
+ * newest PEARL {@link ModelVersion}.
+ *
+ * <p>Per transition: append it (to the context only when it is exploration data: kind null or
+ * EXPLORATION); after {@code adaptEvery} new transitions, with a model present, run the encoder of the
+ * newest version on the context window and emit the task's posterior q(z | c) as an
+ * {@link AdaptedModel} with a {@code GaussianPosterior}; after {@code sampleEvery} new transitions send
+ * the meta-learner a {@link PearlTaskSample} (side output {@link #SAMPLES}): {@code contextSize} rows
+ * from the context window and {@code batchSize} rows from the replay shard. The replay never feeds the
+ * context (garage issue #1365). When the first model arrives, every task that already has context gets
+ * its posterior at once.
+ */
+public final class PearlTaskFunction
+        extends KeyedBroadcastProcessFunction<String, Transition, ModelVersion, AdaptedModel> {
+    private static final long serialVersionUID = 1L;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PearlTaskFunction.class);
+
+    public static final OutputTag<PearlTaskSample> SAMPLES =
+            new OutputTag<>("pearl-task-samples", TypeExtractor.createTypeInfo(PearlTaskSample.class));
+
+    static final ListStateDescriptor<double[]> CONTEXT =
+            new ListStateDescriptor<>("pearl-context", PrimitiveArrayTypeInfo.DOUBLE_PRIMITIVE_ARRAY_TYPE_INFO);
+    static final ListStateDescriptor<double[]> REPLAY =
+            new ListStateDescriptor<>("pearl-replay", PrimitiveArrayTypeInfo.DOUBLE_PRIMITIVE_ARRAY_TYPE_INFO);
+    static final ValueStateDescriptor<Integer> CONTEXT_SIZE = new ValueStateDescriptor<>("context-size", Types.INT);
+    static final ValueStateDescriptor<Integer> REPLAY_SIZE = new ValueStateDescriptor<>("replay-size", Types.INT);
+    static final ValueStateDescriptor<Integer> SINCE_ADAPT = new ValueStateDescriptor<>("since-adapt", Types.INT);
+    static final ValueStateDescriptor<Integer> SINCE_SAMPLE = new ValueStateDescriptor<>("since-sample", Types.INT);
+
+    private final String modelName;
+    private final HashMap<String, String> pearlConfig;
+    private final int adaptEvery;
+    private final int sampleEvery;
+    private final int contextWindow;
+    private final int replayCapacity;
+
+    private transient PearlConfig config;
+    private transient long cachedVersion;
+    private transient PearlPolicy cachedPolicy;
+    private transient Random rng;
+    private transient Counter posteriors;
+    private transient Counter samples;
+    private transient Counter rejectedModels;
+    private transient ListState<double[]> context;
+    private transient ListState<double[]> replay;
+    private transient ValueState<Integer> contextSize;
+    private transient ValueState<Integer> replaySize;
+    private transient ValueState<Integer> sinceAdapt;
+    private transient ValueState<Integer> sinceSample;
+
+    public PearlTaskFunction(String modelName, Map<String, String> pearlConfig, int adaptEvery, int sampleEvery,
+            int contextWindow, int replayCapacity) {
+        this.modelName = Objects.requireNonNull(modelName, "modelName");
+        this.pearlConfig = new HashMap<>(pearlConfig);
+        PearlConfig.fromMap(pearlConfig); // fail at graph construction, not at run time
+        if (adaptEvery <= 0 || sampleEvery <= 0 || contextWindow <= 0 || replayCapacity <= 0) {
+            throw new IllegalArgumentException("adapt-every, pearl.sample-every, pearl.context-window and replay-capacity "
+                    + "must be positive, got " + adaptEvery + ", " + sampleEvery + ", " + contextWindow + ", "
+                    + replayCapacity);
+        }
+        this.adaptEvery = adaptEvery;
+        this.sampleEvery = sampleEvery;
+        this.contextWindow = contextWindow;
+        this.replayCapacity = replayCapacity;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        Nd4jSupport.load();
+        config = PearlConfig.fromMap(pearlConfig);
+        cachedVersion = -1;
+        rng = new Random(config.seed() * 7_919 + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
+        posteriors = getRuntimeContext().getMetricGroup().counter("posteriors");
+        samples = getRuntimeContext().getMetricGroup().counter("taskSamples");
+        rejectedModels = getRuntimeContext().getMetricGroup().counter("rejectedModels");
+        context = getRuntimeContext().getListState(CONTEXT);
+        replay = getRuntimeContext().getListState(REPLAY);
+        contextSize = getRuntimeContext().getState(CONTEXT_SIZE);
+        replaySize = getRuntimeContext().getState(REPLAY_SIZE);
+        sinceAdapt = getRuntimeContext().getState(SINCE_ADAPT);
+        sinceSample = getRuntimeContext().getState(SINCE_SAMPLE);
+    }
+
+    @Override
+    public void processElement(Transition t, ReadOnlyContext ctx, Collector<AdaptedModel> out) throws Exception {
+        double[] s = doubles(t.getObservation());
+        double[] a = doubles(t.getAction());
+        double[] next = doubles(t.getNextObservation());
+        replay.add(TaskSampler.replayRow(s, a, t.getReward(), next, false));
+        int rSize = increment(replaySize);
+        boolean exploration = t.getKind() == null || t.getKind() == TransitionKind.EXPLORATION;
+        int cSize = contextSize.value() == null ? 0 : contextSize.value();
+        if (exploration) {
+            double r = t.getSparseReward() != null ? t.getSparseReward() : t.getReward();
+            context.add(TaskSampler.contextRow(s, a, r, next));
+            cSize = increment(contextSize);
+        }
+        if (rSize >= replayCapacity + replayCapacity / 4) {
+            trim(replay, replaySize, replayCapacity); // amortised: once per capacity/4 appends
+        }
+        if (cSize >= contextWindow + contextWindow / 4) {
+            trim(context, contextSize, contextWindow);
+            cSize = contextWindow;
+        }
+        int newForAdapt = exploration ? increment(sinceAdapt) : 0;
+        int newForSample = increment(sinceSample);
+        ModelVersion latest = ctx.getBroadcastState(TaskAdaptationFunction.MODELS).get(modelName);
+        if (latest != null && cSize > 0 && newForAdapt >= adaptEvery) {
+            AdaptedModel posterior = posterior(ctx.getCurrentKey(), newest(context, contextWindow), latest);
+            if (posterior != null) {
+                out.collect(posterior);
+            }
+            sinceAdapt.update(0);
+        }
+        if (cSize > 0 && newForSample >= sampleEvery) {
+            List<double[]> ctxRows = newest(context, contextWindow);
+            List<double[]> rlRows = newest(replay, replayCapacity);
+            ctx.output(SAMPLES, PearlTaskSample.of(ctx.getCurrentKey(), latest == null ? 0 : latest.getVersion(),
+                    System.currentTimeMillis(), config.obsDim(), config.actDim(),
+                    TaskSampler.pick(ctxRows, config.contextSize(), rng), TaskSampler.pick(rlRows, config.batchSize(), rng)));
+            samples.inc();
+            sinceSample.update(0);
+        }
+    }
+
+    private static List<double[]> newest(ListState<double[]> state, int n) throws Exception {
+        List<double[]> all = new ArrayList<>();
+        for (double[] row : state.get()) {
+            all.add(row);
+        }
+        return all.size() <= n ? all : all.subList(all.size() - n, all.size());
+    }
+
+    private static void trim(ListState<double[]> state, ValueState<Integer> size, int keep) throws Exception {
+        List<double[]> kept = new ArrayList<>(newest(state, keep));
+        state.update(kept);
+        size.update(kept.size());
+    }
+
+    private static int increment(ValueState<Integer> counter) throws IOException {
+        Integer v = counter.value();
+        int n = (v == null ? 0 : v) + 1;
+        counter.update(n);
+        return n;
+    }
+
+    private static double[] doubles(List<Float> values) {
+        double[] d = new double[values.size()];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = values.get(i);
+        }
+        return d;
+    }
+
+    @Override
+    public void processBroadcastElement(ModelVersion model, Context ctx, Collector<AdaptedModel> out) throws Exception {
+        if (!modelName.equals(model.getModelName())) {
+            return;
+        }
+        BroadcastState<String, ModelVersion> state = ctx.getBroadcastState(TaskAdaptationFunction.MODELS);
+        ModelVersion held = state.get(modelName);
+        if (held != null && held.getVersion() >= model.getVersion()) {
+            return; // replay after a restart, or out of order
+        }
+        if (decode(model) == null) {
+            return;
+        }
+        state.put(modelName, model);
+        if (held == null) {
+            // First model: every task with context gets its posterior now (its data was kept, not dropped).
+            ctx.applyToKeyedState(CONTEXT, (String taskId, ListState<double[]> rows) -> {
+                List<double[]> w = newest(rows, contextWindow);
+                if (!w.isEmpty()) {
+                    AdaptedModel posterior = posterior(taskId, w, model);
+                    if (posterior != null) {
+                        out.collect(posterior);
+                    }
+                }
+            });
+        }
+    }
+
+    /** Decodes (and caches) the policy; a blob that fails its checks is counted and ignored. */
+    private PearlPolicy decode(ModelVersion model) {
+        if (model.getVersion() == cachedVersion) {
+            return cachedPolicy;
+        }
+        try {
+            PearlPolicy p = ModelVerifier.verifyAndDecodePolicy(model);
+            if (p.obsDim() != config.obsDim() || p.actDim() != config.actDim() || p.latentDim() != config.latentDim()) {
+                throw new IllegalArgumentException("policy dimensions obs " + p.obsDim() + ", act " + p.actDim()
+                        + ", latent " + p.latentDim() + " differ from the job's " + config.obsDim() + ", "
+                        + config.actDim() + ", " + config.latentDim());
+            }
+            cachedPolicy = p;
+            cachedVersion = model.getVersion();
+            return p;
+        } catch (RuntimeException e) {
+            rejectedModels.inc();
+            LOG.warn("Ignoring model {} v{}: {}", model.getModelName(), model.getVersion(), e.toString());
+            return null;
+        }
+    }
+
+    private AdaptedModel posterior(String taskId, List<double[]> rows, ModelVersion latest) {
+        PearlPolicy policy = decode(latest);
+        if (policy == null) {
+            return null;
+        }
+        Posterior q = policy.posterior(rows.toArray(new double[0][]));
+        double[] std = q.std();
+        List<Float> mean = new ArrayList<>(q.latentDim());
+        List<Float> sd = new ArrayList<>(q.latentDim());
+        for (int i = 0; i < q.latentDim(); i++) {
+            mean.add((float) q.mean()[i]);
+            sd.add((float) Math.max(std[i], Float.MIN_NORMAL));
+        }
+        posteriors.inc();
+        return AdaptedModel.newBuilder()
+                .setTaskId(taskId)
+                .setModelName(modelName)
+                .setBaseVersion(latest.getVersion())
+                .setAlgorithm(latest.getAlgorithm())
+                .setAdaptation(GaussianPosterior.newBuilder().setMean(mean).setStddev(sd).build())
+                .setContextTransitions(rows.size())
+                .setInnerSteps(0)
+                .setCreatedAt(Instant.now())
+                .build();
+    }
+}

@@ -1,0 +1,79 @@
+package io.metastream.flink.internal;
+
+import io.metastream.core.pearl.TaskBatch;
+
+/**
+ * What the PEARL task operator sends the meta-learner for one task: a context batch (rows
+ * {@code (s, a, r, s')} from the task's fresh exploration window) and an RL batch (rows
+ * {@code (s, a, r, s', done)} from the task's replay shard), both flattened row-major. A Flink POJO.
+ * {@code createdAtMillis} lets the learner skip gradient steps on samples that waited too long.
+ */
+public class PearlTaskSample {
+    public String taskId;
+    public long createdAtMillis;
+    public long modelVersion;
+    public int obsDim;
+    public int actDim;
+    public int contextRows;
+    public int batchRows;
+    public double[] context;
+    public double[] batch;
+
+    public PearlTaskSample() {}
+
+    /** Flattens a task batch drawn by {@code TaskSampler}. */
+    static PearlTaskSample of(String taskId, long modelVersion, long createdAtMillis, int obsDim, int actDim,
+            double[][] contextRows, double[][] replayRows) {
+        PearlTaskSample s = new PearlTaskSample();
+        s.taskId = taskId;
+        s.modelVersion = modelVersion;
+        s.createdAtMillis = createdAtMillis;
+        s.obsDim = obsDim;
+        s.actDim = actDim;
+        s.contextRows = contextRows.length;
+        s.batchRows = replayRows.length;
+        s.context = flatten(contextRows);
+        s.batch = flatten(replayRows);
+        return s;
+    }
+
+    private static double[] flatten(double[][] rows) {
+        int w = rows.length == 0 ? 0 : rows[0].length;
+        double[] flat = new double[rows.length * w];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(rows[i], 0, flat, i * w, w);
+        }
+        return flat;
+    }
+
+    /**
+     * The learner's view.
+     *
+     * @throws IllegalArgumentException when the arrays do not match the declared sizes
+     */
+    public TaskBatch toTaskBatch() {
+        int cw = 2 * obsDim + actDim + 1;
+        int rw = cw + 1;
+        double[][] ctx = TaskSegment.rows(context, contextRows, cw);
+        double[][] rows = TaskSegment.rows(batch, batchRows, rw);
+        double[][] obs = new double[batchRows][obsDim];
+        double[][] act = new double[batchRows][actDim];
+        double[] rew = new double[batchRows];
+        double[][] next = new double[batchRows][obsDim];
+        double[] done = new double[batchRows];
+        for (int i = 0; i < batchRows; i++) {
+            double[] r = rows[i];
+            System.arraycopy(r, 0, obs[i], 0, obsDim);
+            System.arraycopy(r, obsDim, act[i], 0, actDim);
+            rew[i] = r[obsDim + actDim];
+            System.arraycopy(r, obsDim + actDim + 1, next[i], 0, obsDim);
+            done[i] = r[rw - 1];
+        }
+        return TaskBatch.of(ctx, obs, act, rew, next, done);
+    }
+
+    @Override
+    public String toString() {
+        return "PearlTaskSample{" + taskId + ", v" + modelVersion + ", " + contextRows + " context, " + batchRows + " RL rows}";
+    }
+}

@@ -1,0 +1,107 @@
+package io.metastream.core.pearl;
+
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Row layouts of one task's PEARL data and the sampling of a {@link TaskBatch} from them. The same code
+ * serves the streaming task operator (whose keyed state holds the rows) and the offline benchmark loop,
+ * so both feed the learner identically.
+ *
+ * <ul>
+ *   <li>A <b>replay row</b> is {@code (s, a, r, s', done)}, width {@code 2·obsDim + actDim + 2}; r is the
+ *       reward the critic learns from (the dense one where a family has two).</li>
+ *   <li>A <b>context row</b> is {@code (s, a, r, s')}, width {@code 2·obsDim + actDim + 1}; r is the reward
+ *       the encoder infers the task from (the sparse one where a family has two). Context rows come only
+ *       from fresh exploration of the task (garage issue #1365: a context drawn from the whole replay
+ *       mixes data of old policies and breaks the posterior at test time).</li>
+ * </ul>
+ */
+public final class TaskSampler {
+
+    private TaskSampler() {}
+
+    /** Width of a replay row. */
+    public static int replayWidth(int obsDim, int actDim) {
+        return 2 * obsDim + actDim + 2;
+    }
+
+    /** A replay row {@code (s, a, r, s', done)}. */
+    public static double[] replayRow(double[] s, double[] a, double r, double[] next, boolean done) {
+        double[] row = new double[2 * s.length + a.length + 2];
+        System.arraycopy(s, 0, row, 0, s.length);
+        System.arraycopy(a, 0, row, s.length, a.length);
+        row[s.length + a.length] = r;
+        System.arraycopy(next, 0, row, s.length + a.length + 1, next.length);
+        row[row.length - 1] = done ? 1.0 : 0.0;
+        return row;
+    }
+
+    /** A context row {@code (s, a, r, s')}. */
+    public static double[] contextRow(double[] s, double[] a, double r, double[] next) {
+        double[] row = new double[2 * s.length + a.length + 1];
+        System.arraycopy(s, 0, row, 0, s.length);
+        System.arraycopy(a, 0, row, s.length, a.length);
+        row[s.length + a.length] = r;
+        System.arraycopy(next, 0, row, s.length + a.length + 1, next.length);
+        return row;
+    }
+
+    /**
+     * Samples one task's batch: {@code contextSize} context rows and {@code batchSize} replay rows, each
+     * uniformly with replacement (as oyster's samplers do).
+     *
+     * @throws IllegalArgumentException when either list is empty or a row has the wrong width
+     */
+    public static TaskBatch sample(List<double[]> replay, List<double[]> context, int obsDim, int actDim,
+            int batchSize, int contextSize, Random rng) {
+        if (replay == null || replay.isEmpty()) {
+            throw new IllegalArgumentException("the task's replay is empty; collect transitions before sampling");
+        }
+        if (context == null || context.isEmpty()) {
+            throw new IllegalArgumentException("the task's context is empty; collect exploration transitions before sampling");
+        }
+        int rw = replayWidth(obsDim, actDim);
+        int cw = rw - 1;
+        double[][] ctx = new double[contextSize][];
+        for (int i = 0; i < contextSize; i++) {
+            double[] row = context.get(rng.nextInt(context.size()));
+            checkWidth(row, cw, "context");
+            ctx[i] = row;
+        }
+        double[][] obs = new double[batchSize][obsDim];
+        double[][] act = new double[batchSize][actDim];
+        double[] rew = new double[batchSize];
+        double[][] next = new double[batchSize][obsDim];
+        double[] done = new double[batchSize];
+        for (int i = 0; i < batchSize; i++) {
+            double[] row = replay.get(rng.nextInt(replay.size()));
+            checkWidth(row, rw, "replay");
+            System.arraycopy(row, 0, obs[i], 0, obsDim);
+            System.arraycopy(row, obsDim, act[i], 0, actDim);
+            rew[i] = row[obsDim + actDim];
+            System.arraycopy(row, obsDim + actDim + 1, next[i], 0, obsDim);
+            done[i] = row[rw - 1];
+        }
+        return TaskBatch.of(ctx, obs, act, rew, next, done);
+    }
+
+    /** {@code n} rows drawn uniformly with replacement (shared, not copied). */
+    public static double[][] pick(List<double[]> rows, int n, Random rng) {
+        if (rows.isEmpty()) {
+            throw new IllegalArgumentException("cannot sample from no rows");
+        }
+        double[][] out = new double[n][];
+        for (int i = 0; i < n; i++) {
+            out[i] = rows.get(rng.nextInt(rows.size()));
+        }
+        return out;
+    }
+
+    private static void checkWidth(double[] row, int width, String what) {
+        if (row == null || row.length != width) {
+            throw new IllegalArgumentException(what + " row has " + (row == null ? "no" : row.length) + " values but "
+                    + width + " are required");
+        }
+    }
+}

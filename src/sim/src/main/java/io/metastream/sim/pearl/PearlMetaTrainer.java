@@ -1,0 +1,269 @@
+package io.metastream.sim.pearl;
+
+import io.metastream.core.pearl.PearlConfig;
+import io.metastream.core.pearl.PearlLearner;
+import io.metastream.core.pearl.PearlPolicy;
+import io.metastream.core.pearl.Posterior;
+import io.metastream.core.pearl.TaskBatch;
+import io.metastream.core.pearl.TaskSampler;
+import io.metastream.sim.Environment;
+import io.metastream.sim.StepResult;
+import io.metastream.sim.TaskFamily;
+import io.metastream.sim.TaskSpec;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.Random;
+
+/**
+ * PEARL meta-training in one deterministic loop, without Kafka or Flink: the protocol of
+ * katerakelly/oyster's {@code PEARLSoftActorCritic} (initial prior-z data for every training task, then
+ * iterations that refresh the context of a few tasks with prior-z and posterior-z exploration and run
+ * gradient steps on meta-batches of tasks), driving the same {@link PearlLearner} and the same
+ * {@link TaskSampler} the streaming operators use. The benchmark uses it because a seeded loop
+ * reproduces its numbers exactly; the stream runs the same pieces concurrently.
+ *
+ * <p>Oracle mode trains plain SAC that sees the task: the task's parameters (a goal, a target
+ * velocity) are appended to every observation, and the context is a single constant row, so z carries
+ * no information.
+ *
+ * <p>Context rows use the family's sparse reward where it has one (sparse-point-robot), replay rows the
+ * dense reward, as in the paper. Not thread-safe.
+ */
+public final class PearlMetaTrainer {
+
+    /**
+     * The collection schedule.
+     *
+     * @param initialSteps prior-z steps collected for every training task before the first gradient step
+     * @param tasksPerIteration tasks whose data is refreshed per iteration
+     * @param priorSteps per refreshed task: steps with z from the prior (context cleared first)
+     * @param posteriorSteps per refreshed task: steps with z from the posterior of the new context (also context)
+     * @param extraRlSteps per refreshed task: posterior-z steps that go to the replay only
+     * @param trainSteps gradient steps per iteration
+     * @param replayCapacity replay rows kept per task (oldest dropped)
+     */
+    public record Schedule(int initialSteps, int tasksPerIteration, int priorSteps, int posteriorSteps,
+            int extraRlSteps, int trainSteps, int replayCapacity) {
+        public Schedule {
+            if (initialSteps < 1 || tasksPerIteration < 1 || priorSteps < 0 || posteriorSteps < 0 || extraRlSteps < 0
+                    || trainSteps < 0 || replayCapacity < 1 || priorSteps + posteriorSteps < 1) {
+                throw new IllegalArgumentException("schedule needs initialSteps, tasksPerIteration, replayCapacity and "
+                        + "priorSteps + posteriorSteps >= 1 and no negative count: " + thisToString(initialSteps,
+                        tasksPerIteration, priorSteps, posteriorSteps, extraRlSteps, trainSteps, replayCapacity));
+            }
+        }
+
+        private static String thisToString(int... v) {
+            return Arrays.toString(v);
+        }
+    }
+
+    /** Mean over tasks and repetitions of the return of episode k (k context episodes before it), and the goal-reached rate. */
+    public record Evaluation(double[] returnAfter, double[] successAfter, int tasks, int repetitions) {}
+
+    private final TaskFamily family;
+    private final List<TaskSpec> tasks;
+    private final PearlConfig cfg;
+    private final Schedule schedule;
+    private final boolean oracle;
+    private final PearlLearner learner;
+    private final Random rng;
+    private final List<Environment> envs = new ArrayList<>();
+    private final List<ArrayDeque<double[]>> replay = new ArrayList<>();
+    private final List<List<double[]>> context = new ArrayList<>();
+    private long envSteps;
+    private int iterations;
+
+    /**
+     * @param cfg learner configuration; its obsDim must be the family's (plus the task parameter count
+     *     in oracle mode) and actDim the family's
+     */
+    public PearlMetaTrainer(TaskFamily family, List<TaskSpec> trainTasks, PearlConfig cfg, Schedule schedule,
+            boolean oracle) {
+        this.family = Objects.requireNonNull(family, "family");
+        this.tasks = List.copyOf(trainTasks);
+        this.cfg = Objects.requireNonNull(cfg, "cfg");
+        this.schedule = Objects.requireNonNull(schedule, "schedule");
+        this.oracle = oracle;
+        if (tasks.isEmpty()) {
+            throw new IllegalArgumentException("no training tasks");
+        }
+        int expectedObs = family.obsDim() + (oracle ? tasks.get(0).params().size() : 0);
+        if (cfg.obsDim() != expectedObs || cfg.actDim() != family.actDim()) {
+            throw new IllegalArgumentException("config has obsDim " + cfg.obsDim() + ", actDim " + cfg.actDim() + " but "
+                    + family.name() + (oracle ? " (oracle: observation + task parameters)" : "") + " needs obsDim "
+                    + expectedObs + ", actDim " + family.actDim());
+        }
+        this.learner = new PearlLearner(cfg);
+        this.rng = new Random(cfg.seed() * 31 + 17);
+        for (int i = 0; i < tasks.size(); i++) {
+            envs.add(family.create(tasks.get(i), cfg.seed() * 1000 + i));
+            replay.add(new ArrayDeque<>());
+            context.add(new ArrayList<>());
+        }
+    }
+
+    /** Observation dimension a learner needs for this family (oracle: plus the task's parameters). */
+    public static int obsDim(TaskFamily family, TaskSpec anyTask, boolean oracle) {
+        return family.obsDim() + (oracle ? anyTask.params().size() : 0);
+    }
+
+    public PearlLearner learner() {
+        return learner;
+    }
+
+    public long envSteps() {
+        return envSteps;
+    }
+
+    public int iterations() {
+        return iterations;
+    }
+
+    /** Collects the initial prior-z data of every task (once), then one iteration of collection and training. */
+    public void iterate() {
+        PearlPolicy policy = learner.currentPolicy();
+        if (iterations == 0) {
+            for (int t = 0; t < tasks.size(); t++) {
+                collect(policy, t, schedule.initialSteps(), false, true);
+            }
+        }
+        for (int i = 0; i < schedule.tasksPerIteration(); i++) {
+            int t = rng.nextInt(tasks.size());
+            context.get(t).clear();
+            collect(policy, t, schedule.priorSteps(), false, true);
+            collect(policy, t, schedule.posteriorSteps(), true, true);
+            collect(policy, t, schedule.extraRlSteps(), true, false);
+        }
+        for (int s = 0; s < schedule.trainSteps(); s++) {
+            learner.step(sampleMetaBatch());
+        }
+        iterations++;
+    }
+
+    private List<TaskBatch> sampleMetaBatch() {
+        List<TaskBatch> batch = new ArrayList<>(cfg.metaBatch());
+        for (int i = 0; i < cfg.metaBatch(); i++) {
+            int t = rng.nextInt(tasks.size());
+            batch.add(TaskSampler.sample(List.copyOf(replay.get(t)), context.get(t), cfg.obsDim(), cfg.actDim(),
+                    cfg.batchSize(), cfg.contextSize(), rng));
+        }
+        return batch;
+    }
+
+    /** Collects whole episodes totalling at least {@code steps} steps in task t; z drawn per episode. */
+    private void collect(PearlPolicy policy, int t, int steps, boolean posterior, boolean addToContext) {
+        Environment env = envs.get(t);
+        TaskSpec task = tasks.get(t);
+        int done = 0;
+        while (done < steps) {
+            Posterior belief = posterior && !context.get(t).isEmpty()
+                    ? policy.posterior(contextRows(context.get(t))) : policy.prior();
+            double[] z = belief.sample(rng);
+            double[] o = env.reset();
+            boolean end = false;
+            while (!end) {
+                double[] obs = observe(o, task);
+                double[] a = policy.act(obs, z, rng, false);
+                StepResult r = env.step(a);
+                double[] next = observe(r.observation(), task);
+                double[] applied = env.clippedAction(a);
+                ArrayDeque<double[]> rb = replay.get(t);
+                rb.addLast(TaskSampler.replayRow(obs, applied, r.reward(), next, false));
+                if (rb.size() > schedule.replayCapacity()) {
+                    rb.removeFirst();
+                }
+                if (addToContext) {
+                    context.get(t).add(contextRow(obs, applied, r, next));
+                }
+                envSteps++;
+                done++;
+                o = r.observation();
+                end = r.done();
+            }
+        }
+    }
+
+    private double[] contextRow(double[] obs, double[] a, StepResult r, double[] next) {
+        if (oracle) {
+            return new double[cfg.contextDim()];
+        }
+        return TaskSampler.contextRow(obs, a, r.sparseReward().orElse(r.reward()), next);
+    }
+
+    private double[] observe(double[] o, TaskSpec task) {
+        return oracle ? withTask(o, task) : o;
+    }
+
+    /** The observation followed by the task's parameters in key order (the oracle's input). */
+    static double[] withTask(double[] o, TaskSpec task) {
+        double[] x = Arrays.copyOf(o, o.length + task.params().size());
+        int i = o.length;
+        for (double v : task.params().values()) {
+            x[i++] = v;
+        }
+        return x;
+    }
+
+    private static double[][] contextRows(List<double[]> rows) {
+        return rows.toArray(new double[0][]);
+    }
+
+    /** {@link #evaluate(TaskFamily, PearlPolicy, List, int, int, long, boolean)} of the current policy. */
+    public Evaluation evaluate(List<TaskSpec> evalTasks, int episodes, int repetitions, long seed) {
+        return evaluate(family, learner.currentPolicy(), evalTasks, episodes, repetitions, seed, oracle);
+    }
+
+    /**
+     * Meta-test of a policy: for every task and repetition, starting from an empty context, runs
+     * {@code episodes} episodes in a row; episode k acts deterministically (the policy's mean action)
+     * with z sampled from the posterior of the k previous episodes' transitions (the prior for k = 0),
+     * and its transitions join the context (with the sparse reward where the family has one). In oracle
+     * mode the observation carries the task's parameters and z is irrelevant.
+     */
+    public static Evaluation evaluate(TaskFamily family, PearlPolicy policy, List<TaskSpec> evalTasks, int episodes,
+            int repetitions, long seed, boolean oracle) {
+        double[] ret = new double[episodes];
+        double[] success = new double[episodes];
+        Random r = new Random(seed);
+        for (int ti = 0; ti < evalTasks.size(); ti++) {
+            TaskSpec task = evalTasks.get(ti);
+            for (int rep = 0; rep < repetitions; rep++) {
+                Environment env = family.create(task, seed * 7919 + ti * 131L + rep);
+                List<double[]> ctx = new ArrayList<>();
+                for (int k = 0; k < episodes; k++) {
+                    Posterior belief = ctx.isEmpty() ? policy.prior() : policy.posterior(contextRows(ctx));
+                    double[] z = belief.sample(r);
+                    double[] o = env.reset();
+                    double total = 0;
+                    boolean reached = false;
+                    boolean end = false;
+                    while (!end) {
+                        double[] obs = oracle ? withTask(o, task) : o;
+                        double[] a = policy.act(obs, z, null, true);
+                        StepResult s = env.step(a);
+                        double[] next = oracle ? withTask(s.observation(), task) : s.observation();
+                        ctx.add(oracle ? new double[policy.contextDim()]
+                                : TaskSampler.contextRow(obs, env.clippedAction(a), s.sparseReward().orElse(s.reward()), next));
+                        total += s.reward();
+                        reached |= s.goalReached();
+                        o = s.observation();
+                        end = s.done();
+                    }
+                    ret[k] += total;
+                    success[k] += reached ? 1 : 0;
+                }
+            }
+        }
+        int n = evalTasks.size() * repetitions;
+        for (int k = 0; k < episodes; k++) {
+            ret[k] /= n;
+            success[k] /= n;
+        }
+        return new Evaluation(ret, success, evalTasks.size(), repetitions);
+    }
+}
