@@ -140,7 +140,7 @@ final class LocalRun {
             conf.set(MetaStreamOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(1));
             conf.setString(s.algorithm() + ".seed", Long.toString(s.seed()));
             if (pearl) {
-                PEARL_LOCAL_DEFAULTS.forEach((k, v) -> conf.setString("pearl." + k, v));
+                MetaLearningJob.PEARL_CPU_SETTINGS.forEach((k, v) -> conf.setString("pearl." + k, v));
             }
             s.jobOptions().forEach(conf::setString);
             if (pearl) {
@@ -257,16 +257,6 @@ final class LocalRun {
         }
     }
 
-    /**
-     * PEARL settings of the local run, sized for a 2-core machine (the reference 3×300 nets take about
-     * 0.6 s per step here); every key can be overridden with {@code --pearl.<key>}. Reward scale 100
-     * with a fixed temperature 1 follows oyster's point-robot configuration.
-     */
-    static final Map<String, String> PEARL_LOCAL_DEFAULTS = Map.of(
-            "netHidden", "64,64", "encoderHidden", "64,64", "batchSize", "128", "contextSize", "64",
-            "metaBatch", "8", "rewardScale", "100", "learnAlpha", "false", "policyLr", "1e-3", "qLr", "1e-3",
-            "encoderLr", "1e-3");
-
     /** The PEARL local run: the fleet does posterior sampling; the meta-test compares prior and posterior returns. */
     private Report runPearl(Configuration conf, TaskFamily family, List<TaskSpec> train, List<TaskSpec> heldOut,
             TopicNames topics, KafkaBroker broker, long started) throws Exception {
@@ -339,7 +329,7 @@ final class LocalRun {
             out.printf("  meta-test on %d held-out tasks (%d episodes each, posterior from the earlier ones) ...%n",
                     heldOut.size(), PEARL_EPISODES);
             PearlMetaTrainer.Evaluation e = PearlMetaTrainer.evaluate(family, policy, heldOut, PEARL_EPISODES, 3,
-                    s.seed() + 1000, false);
+                    s.seed() + 1000, false, false);
             Report r = new Report();
             r.algorithm = "PEARL";
             r.family = family.name();

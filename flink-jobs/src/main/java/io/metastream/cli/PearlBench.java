@@ -86,9 +86,12 @@ final class PearlBench {
                 System.arraycopy(e.returnAfter(), 0, point, 2, episodes);
                 System.arraycopy(e.successAfter(), 0, point, 2 + episodes, episodes);
                 curve.add(point);
-                out.printf("%s iter %d: env steps %d, %.0f s, return after 0..%d context episodes %s, reached %s, alpha %.3f%n",
+                PearlMetaTrainer.Evaluation em = trainer.evaluateWithPosteriorMean(eval, episodes, 1, seed + 1000 + i);
+                out.printf("%s iter %d: env steps %d, %.0f s, return after 0..%d context episodes %s (posterior mean %s),"
+                        + " reached %s (mean %s), alpha %.3f; after 40/200 stochastic context steps %.3f / %.3f%n",
                         run.family(), i, trainer.envSteps(), point[1], run.contextEpisodes(), fmt(e.returnAfter()),
-                        fmt(e.successAfter()), trainer.learner().alpha());
+                        fmt(em.returnAfter()), fmt(e.successAfter()), fmt(em.successAfter()), trainer.learner().alpha(),
+                        trainer.returnAfterStochasticContext(eval, 40, seed + i), trainer.returnAfterStochasticContext(eval, 200, seed + i));
             }
         }
         double seconds = (System.nanoTime() - t0) / 1e9;

@@ -425,7 +425,7 @@ public final class Fleet implements AutoCloseable {
             } else if (mpc == null) {
                 throw new IllegalArgumentException("mpc is required; build an MpcConfig with the family's action bounds");
             }
-            if (mpc != null && !Arrays.equals(mpc.actionLow(), family.actionLow()) || !Arrays.equals(mpc.actionHigh(), family.actionHigh())) {
+            if (mpc != null && (!Arrays.equals(mpc.actionLow(), family.actionLow()) || !Arrays.equals(mpc.actionHigh(), family.actionHigh()))) {
                 throw new IllegalArgumentException("the MpcConfig's action bounds " + Arrays.toString(mpc.actionLow()) + ".."
                         + Arrays.toString(mpc.actionHigh()) + " differ from family " + family.name() + "'s "
                         + Arrays.toString(family.actionLow()) + ".." + Arrays.toString(family.actionHigh())

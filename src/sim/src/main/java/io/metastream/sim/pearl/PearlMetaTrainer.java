@@ -215,18 +215,65 @@ public final class PearlMetaTrainer {
 
     /** {@link #evaluate(TaskFamily, PearlPolicy, List, int, int, long, boolean)} of the current policy. */
     public Evaluation evaluate(List<TaskSpec> evalTasks, int episodes, int repetitions, long seed) {
-        return evaluate(family, learner.currentPolicy(), evalTasks, episodes, repetitions, seed, oracle);
+        return evaluate(family, learner.currentPolicy(), evalTasks, episodes, repetitions, seed, oracle, false);
+    }
+
+    /** As {@link #evaluate(List, int, int, long)}, acting with the posterior mean after the first episode. */
+    public Evaluation evaluateWithPosteriorMean(List<TaskSpec> evalTasks, int episodes, int repetitions, long seed) {
+        return evaluate(family, learner.currentPolicy(), evalTasks, episodes, repetitions, seed, oracle, true);
+    }
+
+    /** Diagnostic: return of one deterministic episode with z from the posterior of {@code contextSteps} stochastic steps. */
+    public double returnAfterStochasticContext(List<TaskSpec> evalTasks, int contextSteps, long seed) {
+        PearlPolicy policy = learner.currentPolicy();
+        Random r = new Random(seed);
+        double total = 0;
+        for (int ti = 0; ti < evalTasks.size(); ti++) {
+            TaskSpec task = evalTasks.get(ti);
+            Environment env = family.create(task, seed * 31 + ti);
+            List<double[]> ctx = new ArrayList<>();
+            double[] z = policy.prior().sample(r);
+            double[] o = env.reset();
+            while (ctx.size() < contextSteps) {
+                double[] a = policy.act(observe(o, task), z, r, false);
+                StepResult s = env.step(a);
+                ctx.add(contextRow(observe(o, task), env.clippedAction(a), s, observe(s.observation(), task)));
+                o = s.done() ? env.reset() : s.observation();
+                if (s.done()) {
+                    z = policy.posterior(contextRows(ctx)).sample(r);
+                }
+            }
+            z = policy.posterior(contextRows(ctx)).sample(r);
+            o = env.reset();
+            boolean end = false;
+            while (!end) {
+                StepResult s = env.step(policy.act(observe(o, task), z, null, true));
+                total += s.reward();
+                o = s.observation();
+                end = s.done();
+            }
+        }
+        return total / evalTasks.size();
     }
 
     /**
-     * Meta-test of a policy: for every task and repetition, starting from an empty context, runs
-     * {@code episodes} episodes in a row; episode k acts deterministically (the policy's mean action)
-     * with z sampled from the posterior of the k previous episodes' transitions (the prior for k = 0),
-     * and its transitions join the context (with the sparse reward where the family has one). In oracle
-     * mode the observation carries the task's parameters and z is irrelevant.
+     * Meta-test of a policy, PEARL's test-time protocol: explore with posterior sampling, then exploit.
+     * For every task and repetition, starting from an empty context, for k = 0 … episodes − 1:
+     * <ol>
+     *   <li>an <b>evaluated episode</b> acts deterministically (the policy's mean action) with z sampled
+     *       from the posterior of the context so far (the prior N(0, I) for k = 0, which is the
+     *       {@code priorReturn}); its return and whether it reached the goal are recorded as
+     *       {@code returnAfter[k]} / {@code successAfter[k]}; it does not join the context;</li>
+     *   <li>then, unless k is the last, a <b>context episode</b> acts stochastically with z sampled from
+     *       the same posterior, and its transitions (with the sparse reward where the family has one)
+     *       join the context.</li>
+     * </ol>
+     * So {@code returnAfter[k]} is the return after k context episodes. In oracle mode the observation
+     * carries the task's parameters and z is irrelevant. With {@code posteriorMean} the evaluated
+     * episodes for k ≥ 1 act with the posterior mean instead of a sample.
      */
     public static Evaluation evaluate(TaskFamily family, PearlPolicy policy, List<TaskSpec> evalTasks, int episodes,
-            int repetitions, long seed, boolean oracle) {
+            int repetitions, long seed, boolean oracle, boolean posteriorMean) {
         double[] ret = new double[episodes];
         double[] success = new double[episodes];
         Random r = new Random(seed);
@@ -237,25 +284,13 @@ public final class PearlMetaTrainer {
                 List<double[]> ctx = new ArrayList<>();
                 for (int k = 0; k < episodes; k++) {
                     Posterior belief = ctx.isEmpty() ? policy.prior() : policy.posterior(contextRows(ctx));
-                    double[] z = belief.sample(r);
-                    double[] o = env.reset();
-                    double total = 0;
-                    boolean reached = false;
-                    boolean end = false;
-                    while (!end) {
-                        double[] obs = oracle ? withTask(o, task) : o;
-                        double[] a = policy.act(obs, z, null, true);
-                        StepResult s = env.step(a);
-                        double[] next = oracle ? withTask(s.observation(), task) : s.observation();
-                        ctx.add(oracle ? new double[policy.contextDim()]
-                                : TaskSampler.contextRow(obs, env.clippedAction(a), s.sparseReward().orElse(s.reward()), next));
-                        total += s.reward();
-                        reached |= s.goalReached();
-                        o = s.observation();
-                        end = s.done();
+                    double[] z = posteriorMean && k > 0 ? belief.mean() : belief.sample(r);
+                    double[] outcome = episode(family, env, task, policy, z, null, oracle, null);
+                    ret[k] += outcome[0];
+                    success[k] += outcome[1];
+                    if (k < episodes - 1) {
+                        episode(family, env, task, policy, belief.sample(r), r, oracle, ctx);
                     }
-                    ret[k] += total;
-                    success[k] += reached ? 1 : 0;
                 }
             }
         }
@@ -265,5 +300,32 @@ public final class PearlMetaTrainer {
             success[k] /= n;
         }
         return new Evaluation(ret, success, evalTasks.size(), repetitions);
+    }
+
+    /**
+     * One episode with a fixed z: deterministic when {@code rng} is null; transitions are appended to
+     * {@code context} when it is non-null. Returns {return, 1 if the goal was reached else 0}.
+     */
+    private static double[] episode(TaskFamily family, Environment env, TaskSpec task, PearlPolicy policy, double[] z,
+            Random rng, boolean oracle, List<double[]> context) {
+        double[] o = env.reset();
+        double total = 0;
+        boolean reached = false;
+        boolean end = false;
+        while (!end) {
+            double[] obs = oracle ? withTask(o, task) : o;
+            double[] a = policy.act(obs, z, rng, rng == null);
+            StepResult s = env.step(a);
+            if (context != null) {
+                double[] next = oracle ? withTask(s.observation(), task) : s.observation();
+                context.add(oracle ? new double[policy.contextDim()]
+                        : TaskSampler.contextRow(obs, env.clippedAction(a), s.sparseReward().orElse(s.reward()), next));
+            }
+            total += s.reward();
+            reached |= s.goalReached();
+            o = s.observation();
+            end = s.done();
+        }
+        return new double[] {total, reached ? 1 : 0};
     }
 }
