@@ -132,7 +132,35 @@ class AvroCodecTest {
         assertThat(t.getPolicyVersion()).isNull();
         assertThat(t.getTimestamp()).isEqualTo(Instant.ofEpochMilli(1_600_000_000_000L));
         assertThat(t.getKind()).isNull();
-        assertThat(codec.knownWriterSchemas()).hasSize(2);
+        assertThat(t.getSparseReward()).isNull();
+        assertThat(codec.knownWriterSchemas()).hasSize(3);
+    }
+
+    @Test
+    void decodesTransitionsWrittenWithTheSchemaBeforeSparseRewardExisted() throws Exception {
+        Schema v1 = historySchema("Transition-v1.avsc");
+        assertThat(v1.getField("kind")).isNotNull();
+        assertThat(v1.getField("sparseReward")).isNull();
+        GenericRecord old = new GenericData.Record(v1);
+        old.put("taskId", "task-3");
+        old.put("agentId", "a");
+        old.put("episodeId", 0L);
+        old.put("step", 0);
+        old.put("observation", List.of(1f, 2f));
+        old.put("action", List.of(0.5f, 0.5f));
+        old.put("reward", -1f);
+        old.put("nextObservation", List.of(1.1f, 2.1f));
+        old.put("done", false);
+        old.put("policyVersion", 4L);
+        old.put("timestamp", 1_600_000_000_000L);
+        old.put("kind", new GenericData.EnumSymbol(v1.getField("kind").schema().getTypes().get(1), "EVALUATION"));
+        byte[] bytes = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v1).encode(old).array();
+
+        Transition t = codec.decode(bytes);
+
+        assertThat(t.getPolicyVersion()).isEqualTo(4L);
+        assertThat(t.getKind()).isEqualTo(io.metastream.schema.TransitionKind.EVALUATION);
+        assertThat(t.getSparseReward()).isNull();
     }
 
     /** What a producer in another language does: parse the .avsc, write the body, prepend the header by hand. */

@@ -56,6 +56,23 @@ final class ModelFixtures {
                 .build();
     }
 
+    /** A small untrained PEARL policy (obs 2, act 2, latent 2). */
+    static io.metastream.core.pearl.PearlPolicy policy(long seed) {
+        io.metastream.core.pearl.PearlConfig cfg = io.metastream.core.pearl.PearlConfig.builder().obsDim(2).actDim(2)
+                .latentDim(2).encoderHidden(8).netHidden(8).seed(seed).build();
+        return new io.metastream.core.pearl.PearlLearner(cfg).currentPolicy();
+    }
+
+    static ModelVersion policyVersion(long version, io.metastream.core.pearl.PearlPolicy policy) {
+        byte[] blob = policy.encode();
+        ModelVersion v = version(version, model(version));
+        v.setAlgorithm("PEARL");
+        v.setParameterEncoding(io.metastream.core.pearl.PearlPolicy.ENCODING);
+        v.setParameters(ByteBuffer.wrap(blob));
+        v.setParametersSha256(ModelBlob.sha256Hex(blob));
+        return v;
+    }
+
     /** A delta of the right length for {@link #model}, all entries {@code value}. */
     static INDArray delta(DynamicsModel base, double value) {
         return Nd4j.valueArrayOf(new long[] {1, base.mlp().numParams()}, value, DataType.DOUBLE);

@@ -1,6 +1,7 @@
 package io.metastream.client;
 
 import io.metastream.core.grbal.DynamicsModel;
+import io.metastream.core.pearl.PearlPolicy;
 import io.metastream.schema.AdaptedModel;
 import io.metastream.schema.FastWeights;
 import io.metastream.schema.GaussianPosterior;
@@ -198,13 +199,76 @@ class ModelStateTest {
     }
 
     @Test
-    void aPosteriorAdaptationCannotBeAppliedAndIsCounted() {
+    void aPosteriorDoesNotChangeADynamicsModel() {
         state.onModelVersion(version(1, model(1)));
-        AdaptedModel a = adaptation("task-A", 1, delta(model(1), 0.5));
-        a.setAdaptation(GaussianPosterior.newBuilder().setMean(List.of(0f)).setStddev(List.of(1f)).build());
+        AdaptedModel a = posterior("task-A", 1, new float[] {0f}, new float[] {1f});
 
-        assertThat(state.onAdaptedModel(a)).isFalse();
+        assertThat(state.onAdaptedModel(a)).isTrue();
+        TaskModel m = state.modelFor("task-A").orElseThrow();
+        assertThat(m.adapted()).isFalse();
+        assertThat(m.model().params()).isEqualTo(model(1).params());
+        assertThat(state.policyFor("task-A")).isEmpty();
+    }
+
+    @Test
+    void servesThePearlPolicyWithTheTasksPosteriorOrThePrior() {
+        PearlPolicy policy = ModelFixtures.policy(3);
+        assertThat(state.onModelVersion(ModelFixtures.policyVersion(1, policy))).isTrue();
+        assertThat(state.modelFor("task-A")).isEmpty();
+        assertThat(state.baseModel()).isEmpty();
+
+        TaskPolicy prior = state.policyFor("task-A").orElseThrow();
+        assertThat(prior.adapted()).isFalse();
+        assertThat(prior.belief()).isEqualTo(policy.prior());
+        assertThat(prior.policy().encode()).isEqualTo(policy.encode());
+
+        assertThat(state.onAdaptedModel(posterior("task-A", 1, new float[] {0.5f, -1f}, new float[] {0.1f, 2f}))).isTrue();
+        TaskPolicy adapted = state.policyFor("task-A").orElseThrow();
+        assertThat(adapted.adapted()).isTrue();
+        assertThat(adapted.beliefVersion()).isEqualTo(1);
+        assertThat(adapted.belief().mean()).containsExactly(0.5, -1.0);
+        assertThat(adapted.belief().variance()[0]).isCloseTo(0.01, org.assertj.core.data.Offset.offset(1e-7));
+        assertThat(adapted.belief().variance()[1]).isCloseTo(4.0, org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(state.policyFor("task-B").orElseThrow().adapted()).isFalse();
+    }
+
+    @Test
+    void rejectsPosteriorsWithBadValuesOrTheWrongLatentSize() {
+        state.onModelVersion(ModelFixtures.policyVersion(1, ModelFixtures.policy(3)));
+
+        assertThat(state.onAdaptedModel(posterior("task-A", 1, new float[] {0f, Float.NaN}, new float[] {1f, 1f}))).isFalse();
+        assertThat(state.onAdaptedModel(posterior("task-A", 1, new float[] {0f, 0f}, new float[] {1f, 0f}))).isFalse();
+        assertThat(state.onAdaptedModel(posterior("task-A", 1, new float[] {0f, 0f}, new float[] {1f}))).isFalse();
+        assertThat(state.rejectedRecords()).isEqualTo(3);
+        // well-formed but of another latent size than the policy's: kept, then refused (and counted) when served
+        assertThat(state.onAdaptedModel(posterior("task-A", 1, new float[] {0f, 0f, 0f}, new float[] {1f, 1f, 1f}))).isTrue();
+        assertThat(state.policyFor("task-A").orElseThrow().adapted()).isFalse();
+        assertThat(state.rejectedRecords()).isEqualTo(4);
+    }
+
+    @Test
+    void aCorruptedPolicyIsRejected() {
+        ModelVersion v = ModelFixtures.policyVersion(1, ModelFixtures.policy(3));
+        v.setParametersSha256("0".repeat(64));
+
+        assertThat(state.onModelVersion(v)).isFalse();
         assertThat(state.rejectedRecords()).isEqualTo(1);
+        assertThat(state.policyFor("task-A")).isEmpty();
+    }
+
+    private static AdaptedModel posterior(String taskId, long baseVersion, float[] mean, float[] std) {
+        AdaptedModel a = adaptation(taskId, baseVersion, delta(model(1), 0.5));
+        List<Float> m = new java.util.ArrayList<>();
+        List<Float> sd = new java.util.ArrayList<>();
+        for (float f : mean) {
+            m.add(f);
+        }
+        for (float f : std) {
+            sd.add(f);
+        }
+        a.setAlgorithm("PEARL");
+        a.setAdaptation(GaussianPosterior.newBuilder().setMean(m).setStddev(sd).build());
+        return a;
     }
 
     @Test

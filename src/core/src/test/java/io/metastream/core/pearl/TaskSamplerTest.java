@@ -1,0 +1,57 @@
+package io.metastream.core.pearl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class TaskSamplerTest {
+
+    @Test
+    void rowsHaveTheDocumentedLayout() {
+        double[] s = {1, 2};
+        double[] a = {0.5};
+        double[] n = {3, 4};
+        assertThat(TaskSampler.replayRow(s, a, -7, n, true)).containsExactly(1, 2, 0.5, -7, 3, 4, 1);
+        assertThat(TaskSampler.replayRow(s, a, -7, n, false)).containsExactly(1, 2, 0.5, -7, 3, 4, 0);
+        assertThat(TaskSampler.contextRow(s, a, 0.25, n)).containsExactly(1, 2, 0.5, 0.25, 3, 4);
+        assertThat(TaskSampler.replayWidth(2, 1)).isEqualTo(7);
+    }
+
+    @Test
+    void samplesTheRequestedSizesFromTheRightLists() {
+        List<double[]> replay = new ArrayList<>();
+        List<double[]> context = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            replay.add(TaskSampler.replayRow(new double[] {i, i}, new double[] {0.1 * i}, -i, new double[] {i + 1, i + 1}, false));
+            context.add(TaskSampler.contextRow(new double[] {100 + i, 0}, new double[] {0}, i, new double[] {0, 0}));
+        }
+        TaskBatch b = TaskSampler.sample(replay, context, 2, 1, 32, 5, new Random(1));
+        assertThat(b.size()).isEqualTo(32);
+        assertThat(b.contextRows()).isEqualTo(5);
+        for (int r = 0; r < 32; r++) {
+            double s0 = b.obsData()[2 * r];
+            assertThat(s0).isBetween(0.0, 9.0);
+            assertThat(b.actData()[r]).isCloseTo(0.1 * s0, org.assertj.core.data.Offset.offset(1e-12));
+            assertThat(b.rewardData()[r]).isEqualTo(-s0);
+            assertThat(b.nextObsData()[2 * r]).isEqualTo(s0 + 1);
+        }
+        for (int r = 0; r < 5; r++) {
+            assertThat(b.contextData()[6 * r]).isGreaterThanOrEqualTo(100.0); // context rows, never replay rows
+        }
+    }
+
+    @Test
+    void refusesEmptyListsAndWrongWidths() {
+        List<double[]> rows = List.of(new double[7]);
+        assertThatThrownBy(() -> TaskSampler.sample(List.of(), rows, 2, 1, 1, 1, new Random(1)))
+                .hasMessageContaining("replay is empty");
+        assertThatThrownBy(() -> TaskSampler.sample(rows, List.of(), 2, 1, 1, 1, new Random(1)))
+                .hasMessageContaining("context is empty");
+        assertThatThrownBy(() -> TaskSampler.sample(rows, rows, 2, 1, 1, 1, new Random(1)))
+                .hasMessageContaining("context row has 7 values but 6 are required");
+    }
+}
