@@ -42,7 +42,7 @@ public final class Main {
             "           --pearl.<key> V                PEARL settings, e.g. --pearl.netHidden 300,300,300",
             "           --metastream.<key> V           job settings, e.g. --metastream.publish-every 5",
             "  fleet    a simulated fleet producing to an existing Kafka cluster",
-            "           --bootstrap-servers H:P --family F --tasks N --agents N --seed N --rate N",
+            "           --bootstrap-servers H:P --family F --tasks N --agents N --seed N --rate N --algorithm grbal|pearl",
             "           --duration SECONDS (0 = until killed) --model-name NAME --switch-every N",
             "  models   follow the models topic and print every version (read_committed)",
             "           --bootstrap-servers H:P --model-name NAME [--duration SECONDS]",
@@ -144,6 +144,12 @@ public final class Main {
         }
     }
 
+    /** GrBAL agents plan with MPC on the adapted model; PEARL agents do posterior sampling with the policy. */
+    private static Fleet.Builder fleetBuilder(String algorithm, TaskFamily family, ModelClient client) {
+        return algorithm.equals("pearl") ? Fleet.builder().policySource(client::policyFor)
+                : Fleet.builder().mpc(LocalRun.mpcFor(family)).modelSource(client::modelFor);
+    }
+
     private static int fleet(String[] argv) throws Exception {
         Args a = new Args(argv, Set.of());
         String servers = a.string("bootstrap-servers", null);
@@ -154,7 +160,11 @@ public final class Main {
         double rate = a.decimal("rate", 0);
         long duration = a.longValue("duration", 0);
         int switchEvery = a.integer("switch-every", 0);
-        String modelName = a.string("model-name", "grbal-" + family.name());
+        String algorithm = a.string("algorithm", "grbal");
+        if (!algorithm.equals("grbal") && !algorithm.equals("pearl")) {
+            throw new IllegalArgumentException("--algorithm must be grbal or pearl, got '" + algorithm + "'");
+        }
+        String modelName = a.string("model-name", algorithm + "-" + family.name());
         TopicNames topics = TopicNames.defaults();
         String experience = a.string("topic-experience", topics.experience());
         String modelsTopic = a.string("topic-models", topics.models());
@@ -165,9 +175,8 @@ public final class Main {
         }
         try (ModelClient client = ModelClient.builder().bootstrapServers(servers).modelsTopic(modelsTopic)
                 .adaptedTopic(adapted).modelName(modelName).build();
-             Fleet fleet = Fleet.builder().bootstrapServers(servers).topic(experience).family(family)
-                     .tasks(family.trainTasks(tasks, seed)).agents(agents).seed(seed)
-                     .mpc(LocalRun.mpcFor(family)).modelSource(client::modelFor).maxTransitionsPerSecond(rate)
+             Fleet fleet = fleetBuilder(algorithm, family, client).bootstrapServers(servers).topic(experience).family(family)
+                     .tasks(family.trainTasks(tasks, seed)).agents(agents).seed(seed).maxTransitionsPerSecond(rate)
                      .switchTaskEvery(switchEvery).build()) {
             client.start();
             fleet.start();

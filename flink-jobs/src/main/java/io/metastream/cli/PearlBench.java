@@ -25,7 +25,7 @@ final class PearlBench {
 
     /** The settings of one family's run. */
     record FamilyRun(String family, PearlConfig.Builder learner, PearlMetaTrainer.Schedule schedule, int iterations,
-            int evalEvery, int contextEpisodes) {}
+            int evalEvery, int contextEpisodes, int oracleIterations) {}
 
     private final PrintStream out;
 
@@ -59,8 +59,9 @@ final class PearlBench {
                 a.integer(p + "extra-rl-steps", 0),
                 a.integer(p + "train-steps", 200),
                 a.integer(p + "replay-capacity", 1_000_000));
-        return new FamilyRun(family, b, s, a.integer(p + "iterations", 100), a.integer(p + "eval-every", 10),
-                a.integer(p + "context-episodes", sparse ? 5 : 2));
+        int iterations = a.integer(p + "iterations", 100);
+        return new FamilyRun(family, b, s, iterations, a.integer(p + "eval-every", 10),
+                a.integer(p + "context-episodes", sparse ? 5 : 2), a.integer(p + "oracle-iterations", iterations));
     }
 
     /** Result of one family: the learning curve and the final meta-test. */
@@ -99,11 +100,16 @@ final class PearlBench {
         PearlMetaTrainer.Evaluation oracleEval = null;
         long oracleSteps = 0;
         if (withOracle) {
+            t0 = System.nanoTime();
             PearlConfig oc = run.learner().obsDim(PearlMetaTrainer.obsDim(family, train.get(0), true))
                     .actDim(family.actDim()).seed(seed + 1).build();
             PearlMetaTrainer oracle = new PearlMetaTrainer(family, train, oc, run.schedule(), true);
-            for (int i = 1; i <= run.iterations(); i++) {
+            for (int i = 1; i <= run.oracleIterations(); i++) {
                 oracle.iterate();
+                if (i % run.evalEvery() == 0) {
+                    out.printf("%s oracle iter %d: env steps %d, %.0f s, return %.3f%n", run.family(), i, oracle.envSteps(),
+                            (System.nanoTime() - t0) / 1e9, oracle.evaluate(eval, 1, 1, seed + 1000 + i).returnAfter()[0]);
+                }
             }
             oracleEval = oracle.evaluate(eval, episodes, 5, seed + 99);
             oracleSteps = oracle.envSteps();

@@ -52,6 +52,9 @@ public class PearlTaskSample {
      * @throws IllegalArgumentException when the arrays do not match the declared sizes
      */
     public TaskBatch toTaskBatch() {
+        if (context == null || batch == null || taskId == null) {
+            throw new IllegalArgumentException("sample of task " + taskId + " lacks its task id, context or batch array");
+        }
         int cw = 2 * obsDim + actDim + 1;
         int rw = cw + 1;
         double[][] ctx = TaskSegment.rows(context, contextRows, cw);
