@@ -27,7 +27,11 @@ What one step computes (the same as PearlLearner.step at PearlConfig.builder().o
 The noise (eps, xi', xi) is drawn fresh every step with torch.randn.
 
 Prints one JSON line to stdout: {"stepsPerSecond", "medianStepMs", "dtype", "threads", "torch", ...}.
-stepsPerSecond = timed steps / wall time of the timed loop (after --warmup untimed steps).
+stepsPerSecond = timed steps / wall time of the timed loop (after --warmup untimed steps); with
+--repetitions R, the median over R such loops. With --serve (used by LearnerBench, which interleaves
+its ND4J repetitions with these), it warms up, prints {"ready": true, ...}, then times --steps steps
+for every line "run" read from stdin and prints one JSON line per repetition.
+Standalone: /usr/bin/python3 bench/learner/pearl_step.py --dtype float64 --threads 1 --repetitions 3
 The BLAS that torch really loaded (libblas.so.3 is a Debian alternative; the reference BLAS is
 ~7x slower than OpenBLAS for DGEMM) is reported as "blas", read from /proc/self/maps.
 """
@@ -240,14 +244,16 @@ def loaded_blas():
 
 
 def time_steps(learner, tasks, steps, guard):
-    """Times `steps` steps: (steps per second over the loop's wall time, per-step milliseconds)."""
+    """Times `steps` steps: (steps per second over the loop's wall time, per-step ms, process CPU / wall)."""
     ms = []
+    c0 = time.process_time()
     t0 = time.perf_counter()
     for _ in range(steps):
         s0 = time.perf_counter()
         learner.step(tasks, guard)
         ms.append((time.perf_counter() - s0) * 1e3)
-    return steps / (time.perf_counter() - t0), ms
+    wall = time.perf_counter() - t0
+    return steps / wall, ms, (time.process_time() - c0) / wall
 
 
 def main(argv):
@@ -275,17 +281,18 @@ def main(argv):
         for line in sys.stdin:
             if line.strip() != "run":
                 break
-            sps, ms = time_steps(learner, tasks, a.steps, guard)
+            sps, ms, cpu = time_steps(learner, tasks, a.steps, guard)
             print(json.dumps(dict(info, stepsPerSecond=sps, medianStepMs=statistics.median(ms), stepMs=ms,
-                                  rejectedSteps=learner.rejected)), flush=True)
+                                  cpuPerWall=cpu, rejectedSteps=learner.rejected)), flush=True)
         return 0
-    reps, all_ms = [], []
+    reps, all_ms, cpus = [], [], []
     for _ in range(a.repetitions):
-        sps, ms = time_steps(learner, tasks, a.steps, guard)
+        sps, ms, cpu = time_steps(learner, tasks, a.steps, guard)
         reps.append(sps)
         all_ms.extend(ms)
+        cpus.append(cpu)
     print(json.dumps(dict(info, stepsPerSecond=statistics.median(reps), medianStepMs=statistics.median(all_ms),
-                          perRepetitionStepsPerSecond=reps, repetitions=a.repetitions,
+                          perRepetitionStepsPerSecond=reps, perRepetitionCpuPerWall=cpus, repetitions=a.repetitions,
                           rejectedSteps=learner.rejected)))
     return 0
 

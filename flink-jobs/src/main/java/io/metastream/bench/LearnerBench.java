@@ -34,6 +34,7 @@ import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.nativeblas.NativeOpsHolder;
 
 /**
  * Times one PEARL learner step ({@link PearlLearner#step}) at the reference sizes against the same
@@ -70,8 +71,8 @@ public final class LearnerBench {
             "                        others are extra data points (default float64; e.g. float64,float32)",
             "  --torch-blas MODE     nd4j (default: the OpenBLAS ND4J loaded), system (libblas.so.3 as installed),",
             "                        or a folder prepended to the child's LD_LIBRARY_PATH",
-            "  --no-guard            both sides without the finiteness checks / backups (PyTorch side only; ND4J",
-            "                        always guards, so this is for measuring the guard's cost in PyTorch)");
+            "  --no-guard            PyTorch without the finiteness checks and backups PearlLearner.step always does",
+            "                        (to measure their cost; the default mirrors PearlLearner.step)");
 
     static final String APT_HINT = "install PyTorch for Debian's Python with: sudo apt-get install -y python3-torch "
             + "(it installs into /usr/bin/python3; pass --python /usr/bin/python3 when another python3 comes first on PATH)";
@@ -259,7 +260,8 @@ public final class LearnerBench {
     // one benchmark run
 
     /** One repetition of one side. */
-    record Rep(double stepsPerSecond, double medianStepMs, double[] stepMs) {}
+    /** One repetition of one side; {@code cpuPerWall} is process CPU time over wall time (NaN when unknown). */
+    record Rep(double stepsPerSecond, double medianStepMs, double[] stepMs, double cpuPerWall) {}
 
     private static final class Session {
         private final Options o;
@@ -300,13 +302,14 @@ public final class LearnerBench {
                 for (int r = 0; r < o.repetitions(); r++) {
                     Rep n = nd4j.time(o.steps());
                     nd4jReps.add(n);
-                    out.printf(Locale.ROOT, "learner-bench: rep %d/%d  ND4J float64 %.3f steps/s (median step %.1f ms)%n",
-                            r + 1, o.repetitions(), n.stepsPerSecond(), n.medianStepMs());
+                    out.printf(Locale.ROOT, "learner-bench: rep %d/%d  ND4J float64 %.3f steps/s (median step %.1f ms, "
+                            + "CPU/wall %.2f)%n", r + 1, o.repetitions(), n.stepsPerSecond(), n.medianStepMs(), n.cpuPerWall());
                     for (PythonSide t : torchSides) {
                         Rep p = t.time();
                         torchReps.get(t.dtype).add(p);
-                        out.printf(Locale.ROOT, "learner-bench: rep %d/%d  PyTorch %s %.3f steps/s (median step %.1f ms)%n",
-                                r + 1, o.repetitions(), t.dtype, p.stepsPerSecond(), p.medianStepMs());
+                        out.printf(Locale.ROOT, "learner-bench: rep %d/%d  PyTorch %s %.3f steps/s (median step %.1f ms, "
+                                + "CPU/wall %.2f)%n", r + 1, o.repetitions(), t.dtype, p.stepsPerSecond(), p.medianStepMs(),
+                                p.cpuPerWall());
                     }
                 }
                 Map<String, JsonNode> torchInfo = new LinkedHashMap<>();
@@ -374,6 +377,9 @@ public final class LearnerBench {
 
         Nd4jSide(PearlConfig cfg, int threads) {
             Nd4jSupport.load(); // as the job's operators do: the backend through this class loader
+            // OMP_NUM_THREADS sized ND4J's OpenMP pool at start-up (bin/metastream and the tests use 1);
+            // --threads resizes it, and OpenBLAS (an OpenMP build) follows omp_set_num_threads
+            NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(threads);
             Nd4j.getEnvironment().setMaxMasterThreads(threads);
             Nd4j.getEnvironment().setMaxThreads(threads);
             Nd4j.factory().blas().setMaxThreads(threads);
@@ -424,10 +430,7 @@ public final class LearnerBench {
             }
             double wall = (System.nanoTime() - t0) / 1e9;
             long cpu = processCpuNanos() - cpu0;
-            if (cpu >= 0) {
-                info.put("lastRepProcessCpuPerWall", cpu / 1e9 / wall);
-            }
-            return new Rep(steps / wall, median(ms), ms);
+            return new Rep(steps / wall, median(ms), ms, cpu0 >= 0 && cpu >= 0 ? cpu / 1e9 / wall : Double.NaN);
         }
 
         private static long processCpuNanos() {
@@ -658,7 +661,7 @@ public final class LearnerBench {
         for (int i = 0; i < stepMs.length; i++) {
             stepMs[i] = ms.get(i).asDouble();
         }
-        return new Rep(sps.asDouble(), med.asDouble(), stepMs);
+        return new Rep(sps.asDouble(), med.asDouble(), stepMs, line.path("cpuPerWall").asDouble(Double.NaN));
     }
 
     /** Drains a child's stderr (so it never blocks) and keeps the last 8 KB. */
@@ -762,6 +765,8 @@ public final class LearnerBench {
         n.put("stepsPerSecond", nd4j);
         n.set("perRepetitionStepsPerSecond", spsArray(nd4jReps));
         n.set("perRepetitionMedianStepMs", msArray(nd4jReps));
+        n.set("perRepetitionStepMs", stepMsArrays(nd4jReps));
+        n.set("perRepetitionCpuPerWall", cpuArray(nd4jReps));
 
         ObjectNode t = root.putObject("pytorch");
         for (Map.Entry<String, JsonNode> e : torchInfo.entrySet()) {
@@ -775,6 +780,8 @@ public final class LearnerBench {
             d.put("stepsPerSecond", medianSps(reps));
             d.set("perRepetitionStepsPerSecond", spsArray(reps));
             d.set("perRepetitionMedianStepMs", msArray(reps));
+            d.set("perRepetitionStepMs", stepMsArrays(reps));
+            d.set("perRepetitionCpuPerWall", cpuArray(reps));
         }
         root.set("machine", machine);
         return root;
@@ -839,6 +846,29 @@ public final class LearnerBench {
     private static ArrayNode msArray(List<Rep> reps) {
         ArrayNode a = JSON.createArrayNode();
         reps.forEach(r -> a.add(r.medianStepMs()));
+        return a;
+    }
+
+    private static ArrayNode cpuArray(List<Rep> reps) {
+        ArrayNode a = JSON.createArrayNode();
+        for (Rep r : reps) {
+            if (Double.isFinite(r.cpuPerWall())) {
+                a.add(Math.round(r.cpuPerWall() * 1000) / 1000.0);
+            } else {
+                a.addNull();
+            }
+        }
+        return a;
+    }
+
+    private static ArrayNode stepMsArrays(List<Rep> reps) {
+        ArrayNode a = JSON.createArrayNode();
+        for (Rep r : reps) {
+            ArrayNode steps = a.addArray();
+            for (double ms : r.stepMs()) {
+                steps.add(Math.round(ms * 10) / 10.0);
+            }
+        }
         return a;
     }
 

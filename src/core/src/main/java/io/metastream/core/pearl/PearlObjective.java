@@ -3,7 +3,9 @@ package io.metastream.core.pearl;
 import io.metastream.core.internal.NdArrays;
 import io.metastream.core.nn.Mlp;
 import io.metastream.core.nn.MlpPass;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The SAC losses (Haarnoja et al. 2018, v2: twin critics, no value network) of PEARL conditioned on
@@ -58,6 +60,10 @@ final class PearlObjective {
     private double[] dA;
     private double[] dPolicyOut;
     private double[] zRows;
+    /** Rows whose smaller critic is Q1 (ties included), then Q2, in the actor loss. */
+    private int[] rows1;
+    private int[] rows2;
+    private INDArray onesColumn;
 
     private INDArray obs;
     private INDArray act;
@@ -126,6 +132,9 @@ final class PearlObjective {
         dA = new double[m * actDim];
         dPolicyOut = new double[m * 2 * actDim];
         zRows = new double[m * latent];
+        rows1 = new int[m];
+        rows2 = new int[m];
+        onesColumn = Nd4j.ones(DataType.DOUBLE, m, 1);
     }
 
     private INDArray zRowMatrix(double[] z) {
@@ -235,27 +244,40 @@ final class PearlObjective {
         double[] v2 = NdArrays.toFlatArray(q2.forward(q2p));
         double loss = 0;
         double logPiSum = 0;
+        // d min(Q1, Q2) / dã flows through one critic per row (Q1 on ties): each critic back-propagates
+        // only its own rows, half the rows of two full backward passes
+        int n1 = 0;
+        int n2 = 0;
         for (int r = 0; r < rows; r++) {
             boolean first = v1[r] <= v2[r];
             loss += alpha * pi.logPi[r] - (first ? v1[r] : v2[r]);
             logPiSum += pi.logPi[r];
-            d1[r] = first ? 1.0 : 0.0; // d min(Q1, Q2) / d Q_i
-            d2[r] = first ? 0.0 : 1.0;
+            if (first) {
+                rows1[n1++] = r;
+            } else {
+                rows2[n2++] = r;
+            }
         }
         java.util.Arrays.fill(dA, 0.0);
-        addActionGradient(q1.backward(NdArrays.matrix(d1, rows, 1), null, false, true), -1.0 / rows);
-        addActionGradient(q2.backward(NdArrays.matrix(d2, rows, 1), null, false, true), -1.0 / rows);
+        addActionGradient(q1, rows1, n1, -1.0 / rows);
+        addActionGradient(q2, rows2, n2, -1.0 / rows);
         pi.backward(alpha / rows, dA, dPolicyOut);
         pol.backward(NdArrays.matrix(dPolicyOut, rows, 2 * actDim), gPolicy, false, false);
         return new Actor(loss / rows, logPiSum / rows);
     }
 
-    private void addActionGradient(INDArray dx, double scale) {
-        double[] g = NdArrays.toFlatArray(dx);
+    /** Adds {@code scale · dQ/dã} of {@code q} (its last forward pass) at the given rows to {@link #dA}. */
+    private void addActionGradient(MlpPass q, int[] rowIndex, int count, double scale) {
+        if (count == 0) {
+            return;
+        }
+        INDArray dOut = count == rows ? onesColumn : NdArrays.view(onesColumn, 0, count, 1);
+        double[] g = NdArrays.toFlatArray(q.inputGradientOfRows(rowIndex, count, dOut));
         int in = obsDim + actDim + latent;
-        for (int r = 0; r < rows; r++) {
+        for (int i = 0; i < count; i++) {
+            int r = rowIndex[i];
             for (int j = 0; j < actDim; j++) {
-                dA[r * actDim + j] += scale * g[r * in + obsDim + j];
+                dA[r * actDim + j] += scale * g[i * in + obsDim + j];
             }
         }
     }

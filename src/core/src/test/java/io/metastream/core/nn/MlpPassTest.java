@@ -40,6 +40,44 @@ class MlpPassTest {
     }
 
     @Test
+    void inputGradientOfSomeRowsEqualsThoseRowsOfTheFullBackward() {
+        for (Activation act : Activation.values()) {
+            Mlp mlp = new Mlp(new int[] {4, 7, 5, 3}, act);
+            Random rng = new Random(5);
+            INDArray p = mlp.initParams(rng).addi(randn(rng, 1, mlp.numParams()).muli(0.1));
+            INDArray x = randn(rng, 10, 4);
+            MlpPass pass = mlp.pass(10);
+            pass.forward(p, x);
+            int[] rows = {7, 0, 3, 9, -1}; // the first 4 are used, in this order
+            INDArray dOutRows = randn(rng, 4, 3);
+            INDArray dOutAll = Nd4j.zeros(DataType.DOUBLE, 10, 3);
+            for (int i = 0; i < 4; i++) {
+                dOutAll.putRow(rows[i], dOutRows.getRow(i));
+            }
+            INDArray some = pass.inputGradientOfRows(rows, 4, dOutRows).dup();
+            INDArray all = pass.backward(dOutAll, null, false, true);
+            for (int i = 0; i < 4; i++) {
+                assertThat(some.getRow(i).toDoubleVector()).as(act + " row " + rows[i])
+                        .containsExactly(all.getRow(rows[i]).toDoubleVector());
+            }
+            assertThat(pass.inputGradientOfRows(new int[] {2}, 1, dOutRows.getRow(0).reshape(1, 3)).shape())
+                    .containsExactly(1, 4);
+        }
+    }
+
+    @Test
+    void inputGradientOfRowsRejectsBadRowsAndNeedsAForwardPass() {
+        Mlp mlp = new Mlp(new int[] {2, 3, 1}, Activation.RELU);
+        MlpPass pass = mlp.pass(4);
+        INDArray one = Nd4j.ones(DataType.DOUBLE, 1, 1);
+        assertThatThrownBy(() -> pass.inputGradientOfRows(new int[] {0}, 1, one)).isInstanceOf(IllegalStateException.class);
+        pass.forward(mlp.initParams(new Random(1)));
+        assertThatThrownBy(() -> pass.inputGradientOfRows(new int[] {4}, 1, one)).hasMessageContaining("row index 4");
+        assertThatThrownBy(() -> pass.inputGradientOfRows(new int[] {0}, 0, one)).hasMessageContaining("count is 0");
+        assertThatThrownBy(() -> pass.inputGradientOfRows(new int[] {0}, 2, one)).hasMessageContaining("count is 2");
+    }
+
+    @Test
     void inputAndParameterGradientsOfALinearFunctionalMatchFiniteDifferences() {
         Mlp mlp = new Mlp(new int[] {3, 6, 4, 2}, Activation.TANH);
         Random rng = new Random(3);

@@ -27,8 +27,8 @@ import java.util.Random;
  * reproduces its numbers exactly; the stream runs the same pieces concurrently.
  *
  * <p>Oracle mode trains plain SAC that sees the task: the task's parameters (a goal, a target
- * velocity) are appended to every observation, and the context is a single constant row, so z carries
- * no information.
+ * velocity) are appended to every observation, and the context is constant (zero rows), so z carries
+ * no information; z is drawn from the posterior of that constant context everywhere.
  *
  * <p>Context rows use the family's sparse reward where it has one (sparse-point-robot), replay rows the
  * dense reward, as in the paper. Not thread-safe.
@@ -161,8 +161,8 @@ public final class PearlMetaTrainer {
         TaskSpec task = tasks.get(t);
         int done = 0;
         while (done < steps) {
-            Posterior belief = posterior && !context.get(t).isEmpty()
-                    ? policy.posterior(contextRows(context.get(t))) : policy.prior();
+            Posterior belief = oracle ? oracleBelief(policy)
+                    : posterior && !context.get(t).isEmpty() ? policy.posterior(contextRows(context.get(t))) : policy.prior();
             double[] z = belief.sample(rng);
             double[] o = env.reset();
             boolean end = false;
@@ -207,6 +207,15 @@ public final class PearlMetaTrainer {
             x[i++] = v;
         }
         return x;
+    }
+
+    /**
+     * The oracle's z: always from the posterior of its constant context (one zero row), in training
+     * batches, when acting and at test time alike, so z carries nothing and the goal comes from the
+     * observation.
+     */
+    private static Posterior oracleBelief(PearlPolicy policy) {
+        return policy.posterior(new double[][] {new double[policy.contextDim()]});
     }
 
     private static double[][] contextRows(List<double[]> rows) {
@@ -283,7 +292,8 @@ public final class PearlMetaTrainer {
                 Environment env = family.create(task, seed * 7919 + ti * 131L + rep);
                 List<double[]> ctx = new ArrayList<>();
                 for (int k = 0; k < episodes; k++) {
-                    Posterior belief = ctx.isEmpty() ? policy.prior() : policy.posterior(contextRows(ctx));
+                    Posterior belief = oracle ? oracleBelief(policy)
+                            : ctx.isEmpty() ? policy.prior() : policy.posterior(contextRows(ctx));
                     double[] z = posteriorMean && k > 0 ? belief.mean() : belief.sample(r);
                     double[] outcome = episode(family, env, task, policy, z, null, oracle, null);
                     ret[k] += outcome[0];
