@@ -41,7 +41,37 @@ class MetaLearningJobConfigTest {
         assertThatThrownBy(() -> MetaLearningJob.fromKafka(conf)).hasMessageContaining("innerLR");
         Configuration other = new Configuration();
         other.setString("metastream.bootstrap-servers", "b:9092");
-        other.setString("metastream.algorithm", "pearl");
-        assertThatThrownBy(() -> MetaLearningJob.fromKafka(other)).hasMessageContaining("supported: grbal");
+        other.setString("metastream.algorithm", "maml");
+        assertThatThrownBy(() -> MetaLearningJob.fromKafka(other)).hasMessageContaining("supported: grbal, pearl");
+        Configuration pearl = new Configuration();
+        pearl.setString("metastream.bootstrap-servers", "b:9092");
+        pearl.setString("metastream.algorithm", "pearl");
+        pearl.setString("metastream.task-family", "point-robot");
+        MetaLearningJob.fromKafka(pearl); // the reference defaults are valid
+        pearl.setString("pearl.klweight", "0.1");
+        assertThatThrownBy(() -> MetaLearningJob.fromKafka(pearl)).hasMessageContaining("klweight");
+    }
+
+    @Test
+    void buildsThePearlGraphWithItsOwnOperatorsAndTheGpuSlotSharingGroupOnRequest() {
+        Configuration conf = new Configuration();
+        conf.setString("metastream.bootstrap-servers", "b:9092");
+        conf.setString("metastream.algorithm", "pearl");
+        conf.setString("metastream.task-family", "point-robot");
+        conf.setString("metastream.learner.gpu", "true");
+        org.apache.flink.streaming.api.environment.StreamExecutionEnvironment env =
+                org.apache.flink.streaming.api.environment.StreamExecutionEnvironment.getExecutionEnvironment();
+        MetaLearningJob.fromKafka(conf).build(env);
+        org.apache.flink.streaming.api.graph.StreamGraph graph = env.getStreamGraph(false);
+        java.util.Map<String, org.apache.flink.streaming.api.graph.StreamNode> byName = new java.util.HashMap<>();
+        graph.getStreamNodes().forEach(n -> byName.put(n.getOperatorName(), n));
+        org.assertj.core.api.Assertions.assertThat(byName).containsKeys("pearl-task-context", "pearl-meta-learner");
+        org.assertj.core.api.Assertions.assertThat(byName).doesNotContainKeys("task-adaptation", "meta-learner");
+        org.apache.flink.streaming.api.graph.StreamNode learner = byName.get("pearl-meta-learner");
+        org.assertj.core.api.Assertions.assertThat(learner.getParallelism()).isEqualTo(1);
+        org.assertj.core.api.Assertions.assertThat(learner.getSlotSharingGroup()).isEqualTo("meta-learner-gpu");
+        org.assertj.core.api.Assertions.assertThat(graph.getSlotSharingGroupResource("meta-learner-gpu")).hasValueSatisfying(
+                r -> org.assertj.core.api.Assertions.assertThat(r.getExtendedResources()).containsKey("gpu"));
+        org.assertj.core.api.Assertions.assertThat(byName.get("pearl-task-context").getSlotSharingGroup()).isNotEqualTo("meta-learner-gpu");
     }
 }
