@@ -217,6 +217,8 @@ public final class PearlTaskFunction
                     }
                 }
             });
+            // those posteriors are fresh: the next one comes after adaptEvery new transitions
+            ctx.applyToKeyedState(SINCE_ADAPT, (String taskId, ValueState<Integer> since) -> since.update(0));
         }
     }
 

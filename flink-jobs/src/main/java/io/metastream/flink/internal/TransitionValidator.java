@@ -134,6 +134,9 @@ public final class TransitionValidator extends ProcessFunction<RawRecord, Transi
         if (!Float.isFinite(t.getReward())) {
             return "reward is " + t.getReward();
         }
+        if (t.getSparseReward() != null && !Float.isFinite(t.getSparseReward())) {
+            return "sparseReward is " + t.getSparseReward();
+        }
         String p = firstNonFinite("observation", t.getObservation());
         if (p == null) {
             p = firstNonFinite("action", t.getAction());

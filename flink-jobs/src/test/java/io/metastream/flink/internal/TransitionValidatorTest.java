@@ -57,4 +57,22 @@ class TransitionValidatorTest {
         assertThat(first.getMessage()).isNotBlank();
         h.close();
     }
+
+    @Test
+    void aNonFiniteSparseRewardIsDeadLetteredAndAFiniteOnePasses() throws Exception {
+        OneInputStreamOperatorTestHarness<RawRecord, Transition> h =
+                ProcessFunctionTestHarnesses.forProcessFunction(new TransitionValidator(3, 1));
+        Transition sparse = transition("task-1", 1f, 0f, 0.5f);
+        sparse.setSparseReward(0.75f);
+        Transition broken = transition("task-1", 1f, 0f, 0.5f);
+        broken.setSparseReward(Float.NaN);
+        h.processElement(new StreamRecord<>(new RawRecord("exp", 0, 0, null, Codecs.transition().encode(sparse))));
+        h.processElement(new StreamRecord<>(new RawRecord("exp", 0, 1, null, Codecs.transition().encode(broken))));
+
+        assertThat(h.extractOutputValues()).containsExactly(sparse);
+        DeadLetter d = h.getSideOutput(TransitionValidator.DEAD_LETTERS).peek().getValue();
+        assertThat(d.getReason()).isEqualTo(DeadLetterReason.NON_FINITE);
+        assertThat(d.getMessage()).contains("sparseReward is NaN");
+        h.close();
+    }
 }
