@@ -49,4 +49,24 @@ class MainTest {
         assertThat(rc[0]).isEqualTo(2);
         assertThat(err).contains("unknown command 'train'");
     }
+
+    @Test
+    void benchAndPearlUsageErrorsNameTheProblem() {
+        int[] rc = new int[1];
+        String err = stderrOf(() -> rc[0] = Main.run(new String[] {"bench"}));
+        assertThat(rc[0]).isEqualTo(2);
+        assertThat(err).contains("bench pearl or bench learner");
+        err = stderrOf(() -> rc[0] = Main.run(new String[] {"bench", "maml"}));
+        assertThat(rc[0]).isEqualTo(2);
+        assertThat(err).contains("unknown benchmark 'maml'");
+        err = stderrOf(() -> rc[0] = Main.run(new String[] {"bench", "pearl", "--seed", "1"}));
+        assertThat(rc[0]).isEqualTo(2);
+        assertThat(err).contains("needs --out FILE");
+        err = stderrOf(() -> rc[0] = Main.run(new String[] {"bench", "pearl", "--out", "x.json", "--dense.iteratons", "3"}));
+        assertThat(rc[0]).isEqualTo(2);
+        assertThat(err).contains("dense.iteratons");
+        err = stderrOf(() -> rc[0] = Main.run(new String[] {"run", "--algorithm", "maml"}));
+        assertThat(rc[0]).isEqualTo(2);
+        assertThat(err).contains("--algorithm must be grbal or pearl");
+    }
 }

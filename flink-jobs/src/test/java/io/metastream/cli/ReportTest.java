@@ -50,4 +50,29 @@ class ReportTest {
         assertThat(dir.resolve("heldout-mse.png")).isNotEmptyFile();
         assertThat(dir.resolve("heldout-mpc-return.png")).isNotEmptyFile();
     }
+
+    @Test
+    void aPearlReportHasThePriorAndAdaptedReturnsAndItsPlots(@TempDir Path dir) throws Exception {
+        Report r = new Report();
+        r.algorithm = "PEARL";
+        r.family = "point-robot";
+        r.versionsPublished = 3;
+        r.seed = 7;
+        r.config = Map.of("latentDim", "5");
+        r.curve = List.of(new double[] {1, 1000, 50.0, -20.0}, new double[] {2, 2000, 40.0, -12.5});
+        r.pearl = new io.metastream.sim.pearl.PearlMetaTrainer.Evaluation(new double[] {-15, -12, -10},
+                new double[] {0, 0.5, 1}, 8, 3);
+        r.write(dir);
+
+        JsonNode json = new ObjectMapper().readTree(Files.readString(dir.resolve("report.json")));
+        assertThat(json.get("algorithm").asText()).isEqualTo("PEARL");
+        JsonNode heldOut = json.get("heldOut");
+        assertThat(heldOut.get("priorReturn").asDouble()).isEqualTo(-15.0);
+        assertThat(heldOut.get("adaptedReturn").asDouble()).isEqualTo(-10.0);
+        assertThat(heldOut.get("returnAfterContextEpisodes").size()).isEqualTo(3);
+        assertThat(heldOut.get("goalReachedAfterContextEpisodes").get(2).asDouble()).isEqualTo(1.0);
+        assertThat(json.get("learningCurve").get(1).get("fleetMeanReturn").asDouble()).isEqualTo(-12.5);
+        assertThat(dir.resolve("learning-curve.png")).isNotEmptyFile();
+        assertThat(dir.resolve("heldout-return.png")).isNotEmptyFile();
+    }
 }
