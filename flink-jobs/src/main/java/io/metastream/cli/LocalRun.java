@@ -178,38 +178,11 @@ final class LocalRun {
                         .maxTransitionsPerSecond(s.rate())
                         .switchTaskEvery(s.switchEvery())
                         .build()) {
-                    fleet.start();
-                    if (s.badRecords()) {
-                        sendBadRecords(broker.bootstrapServers(), topics.experience(), train.get(0).id(), family);
-                        out.println("  sent one bad record of each kind to the experience topic");
-                    }
-                    long deadline = System.nanoTime() + s.duration().toNanos();
-                    long nextPrint = System.nanoTime();
-                    long lastVersion = 0;
-                    while (System.nanoTime() < deadline) {
-                        Thread.sleep(500);
-                        if (fleet.failure().isPresent()) {
-                            throw new IllegalStateException("the simulated fleet failed; see "
-                                    + s.workDir().resolve("metastream.log"), fleet.failure().get());
-                        }
-                        ModelVersion v = client.latestModelVersion().orElse(null);
-                        if (v != null && v.getVersion() != lastVersion) {
-                            lastVersion = v.getVersion();
-                            curve.add(new double[] {v.getVersion(), v.getTransitionsSeen(),
-                                metric(v, "preAdaptLoss"), metric(v, "postAdaptLoss")});
-                        }
-                        if (System.nanoTime() >= nextPrint) {
-                            FleetStats f = fleet.stats();
-                            out.printf("  [%4ds] versions %-4d transitions sent %-8d episodes %-5d mean return %9.1f"
-                                    + "   meta-loss pre/post adapt %s%n",
-                                    (int) ((System.nanoTime() - started) / 1_000_000_000L), lastVersion,
-                                    f.transitionsSent(), f.episodesCompleted(), f.meanEpisodeReturn(),
-                                    v == null ? "-" : String.format("%.4f / %.4f", metric(v, "preAdaptLoss"),
-                                            metric(v, "postAdaptLoss")));
-                            nextPrint = System.nanoTime() + 10_000_000_000L;
-                        }
-                    }
-                    fleetStats = fleet.stats();
+                    fleetStats = driveFleet(fleet, client, family, train, topics, broker, started, curve,
+                            (v, f) -> new double[] {v.getVersion(), v.getTransitionsSeen(), metric(v, "preAdaptLoss"),
+                                metric(v, "postAdaptLoss")},
+                            v -> String.format("meta-loss pre/post adapt %.4f / %.4f", metric(v, "preAdaptLoss"),
+                                    metric(v, "postAdaptLoss")));
                 }
                 versions = client.latestVersion().orElse(0);
                 Map<String, Object> acc = job.getAccumulators().get();
@@ -286,36 +259,10 @@ final class LocalRun {
                     .policySource(client::policyFor)
                     .maxTransitionsPerSecond(s.rate())
                     .build()) {
-                fleet.start();
-                if (s.badRecords()) {
-                    sendBadRecords(broker.bootstrapServers(), topics.experience(), train.get(0).id(), family);
-                    out.println("  sent one bad record of each kind to the experience topic");
-                }
-                long deadline = System.nanoTime() + s.duration().toNanos();
-                long nextPrint = System.nanoTime();
-                long lastVersion = 0;
-                while (System.nanoTime() < deadline) {
-                    Thread.sleep(500);
-                    if (fleet.failure().isPresent()) {
-                        throw new IllegalStateException("the simulated fleet failed; see "
-                                + s.workDir().resolve("metastream.log"), fleet.failure().get());
-                    }
-                    ModelVersion v = client.latestModelVersion().orElse(null);
-                    FleetStats f = fleet.stats();
-                    if (v != null && v.getVersion() != lastVersion) {
-                        lastVersion = v.getVersion();
-                        curve.add(new double[] {v.getVersion(), f.transitionsSent(), metric(v, "criticLoss"),
-                            f.meanEpisodeReturn()});
-                    }
-                    if (System.nanoTime() >= nextPrint) {
-                        out.printf("  [%4ds] versions %-4d transitions sent %-8d episodes %-5d mean return %8.2f"
-                                + "   critic loss %s%n", (int) ((System.nanoTime() - started) / 1_000_000_000L),
-                                lastVersion, f.transitionsSent(), f.episodesCompleted(), f.meanEpisodeReturn(),
-                                v == null ? "-" : String.format("%.3f", metric(v, "criticLoss")));
-                        nextPrint = System.nanoTime() + 10_000_000_000L;
-                    }
-                }
-                fleetStats = fleet.stats();
+                fleetStats = driveFleet(fleet, client, family, train, topics, broker, started, curve,
+                        (v, f) -> new double[] {v.getVersion(), f.transitionsSent(), metric(v, "criticLoss"),
+                            f.meanEpisodeReturn()},
+                        v -> String.format("critic loss %.3f", metric(v, "criticLoss")));
             }
             long versions = client.latestVersion().orElse(0);
             Map<String, Object> acc = job.getAccumulators().get();
@@ -353,6 +300,44 @@ final class LocalRun {
                 }
             }
         }
+    }
+
+    /**
+     * Starts the fleet (and the demo bad records), then watches it for the run's duration: a curve point
+     * per new version and a progress line every 10 s. Returns the fleet's final statistics.
+     */
+    private FleetStats driveFleet(Fleet fleet, ModelClient client, TaskFamily family, List<TaskSpec> train,
+            TopicNames topics, KafkaBroker broker, long started, List<double[]> curve,
+            java.util.function.BiFunction<ModelVersion, FleetStats, double[]> curvePoint,
+            java.util.function.Function<ModelVersion, String> progress) throws InterruptedException {
+        fleet.start();
+        if (s.badRecords()) {
+            sendBadRecords(broker.bootstrapServers(), topics.experience(), train.get(0).id(), family);
+            out.println("  sent one bad record of each kind to the experience topic");
+        }
+        long deadline = System.nanoTime() + s.duration().toNanos();
+        long nextPrint = System.nanoTime();
+        long lastVersion = 0;
+        while (System.nanoTime() < deadline) {
+            Thread.sleep(500);
+            if (fleet.failure().isPresent()) {
+                throw new IllegalStateException("the simulated fleet failed; see "
+                        + s.workDir().resolve("metastream.log"), fleet.failure().get());
+            }
+            ModelVersion v = client.latestModelVersion().orElse(null);
+            FleetStats f = fleet.stats();
+            if (v != null && v.getVersion() != lastVersion) {
+                lastVersion = v.getVersion();
+                curve.add(curvePoint.apply(v, f));
+            }
+            if (System.nanoTime() >= nextPrint) {
+                out.printf("  [%4ds] versions %-4d transitions sent %-8d episodes %-5d mean return %9.2f   %s%n",
+                        (int) ((System.nanoTime() - started) / 1_000_000_000L), lastVersion, f.transitionsSent(),
+                        f.episodesCompleted(), f.meanEpisodeReturn(), v == null ? "-" : progress.apply(v));
+                nextPrint = System.nanoTime() + 10_000_000_000L;
+            }
+        }
+        return fleet.stats();
     }
 
     /** Held-out PEARL episodes per task: the prior episode, then 2 with the posterior of the earlier ones. */

@@ -17,10 +17,6 @@ import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
@@ -55,7 +51,6 @@ import java.util.TreeMap;
 public final class PearlLearnerFunction extends ProcessFunction<PearlTaskSample, ModelVersion>
         implements CheckpointedFunction {
     private static final long serialVersionUID = 1L;
-    private static final int STATE_FORMAT = 1;
     static final int POOL_PER_TASK = 4;
 
     private final String modelName;
@@ -118,29 +113,14 @@ public final class PearlLearnerFunction extends ProcessFunction<PearlTaskSample,
     }
 
     private void restore(PearlConfig cfg, byte[] bytes) throws IOException {
-        DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
-        int format = in.readInt();
-        if (format != STATE_FORMAT) {
-            throw new IOException("PEARL learner state format " + format + " is not supported (this code reads "
-                    + STATE_FORMAT + "); restore from a savepoint taken by a matching metastream version");
-        }
-        version = in.readLong();
-        byte[] snapshot = new byte[in.readInt()];
-        in.readFully(snapshot);
-        learner = PearlLearner.restore(cfg, snapshot);
+        LearnerCheckpoint c = LearnerCheckpoint.decode(bytes, "PEARL learner");
+        version = c.version();
+        learner = PearlLearner.restore(cfg, c.snapshot());
     }
 
     @Override
     public void snapshotState(FunctionSnapshotContext context) throws Exception {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        DataOutputStream out = new DataOutputStream(bytes);
-        byte[] snapshot = learner.snapshot();
-        out.writeInt(STATE_FORMAT);
-        out.writeLong(version);
-        out.writeInt(snapshot.length);
-        out.write(snapshot);
-        out.flush();
-        checkpointed.update(List.of(bytes.toByteArray()));
+        checkpointed.update(List.of(new LearnerCheckpoint(version, learner.snapshot()).encode()));
     }
 
     @Override

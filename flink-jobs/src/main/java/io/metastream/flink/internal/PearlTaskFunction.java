@@ -25,7 +25,6 @@ import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
-import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -127,13 +126,13 @@ public final class PearlTaskFunction
         double[] a = doubles(t.getAction());
         double[] next = doubles(t.getNextObservation());
         replay.add(TaskSampler.replayRow(s, a, t.getReward(), next, false));
-        int rSize = increment(replaySize);
+        int rSize = TaskAdaptationFunction.increment(replaySize);
         boolean exploration = t.getKind() == null || t.getKind() == TransitionKind.EXPLORATION;
         int cSize = contextSize.value() == null ? 0 : contextSize.value();
         if (exploration) {
             double r = t.getSparseReward() != null ? t.getSparseReward() : t.getReward();
             context.add(TaskSampler.contextRow(s, a, r, next));
-            cSize = increment(contextSize);
+            cSize = TaskAdaptationFunction.increment(contextSize);
         }
         if (rSize >= replayCapacity + replayCapacity / 4) {
             trim(replay, replaySize, replayCapacity); // amortised: once per capacity/4 appends
@@ -142,8 +141,8 @@ public final class PearlTaskFunction
             trim(context, contextSize, contextWindow);
             cSize = contextWindow;
         }
-        int newForAdapt = exploration ? increment(sinceAdapt) : 0;
-        int newForSample = increment(sinceSample);
+        int newForAdapt = exploration ? TaskAdaptationFunction.increment(sinceAdapt) : 0;
+        int newForSample = TaskAdaptationFunction.increment(sinceSample);
         ModelVersion latest = ctx.getBroadcastState(TaskAdaptationFunction.MODELS).get(modelName);
         if (latest != null && cSize > 0 && newForAdapt >= adaptEvery) {
             AdaptedModel posterior = posterior(ctx.getCurrentKey(), newest(context, contextWindow), latest);
@@ -175,13 +174,6 @@ public final class PearlTaskFunction
         List<double[]> kept = new ArrayList<>(newest(state, keep));
         state.update(kept);
         size.update(kept.size());
-    }
-
-    private static int increment(ValueState<Integer> counter) throws IOException {
-        Integer v = counter.value();
-        int n = (v == null ? 0 : v) + 1;
-        counter.update(n);
-        return n;
     }
 
     private static double[] doubles(List<Float> values) {

@@ -1,6 +1,7 @@
 package io.metastream.flink.internal;
 
 import io.metastream.core.pearl.TaskBatch;
+import io.metastream.core.pearl.TaskSampler;
 
 /**
  * What the PEARL task operator sends the meta-learner for one task: a context batch (rows
@@ -56,23 +57,8 @@ public class PearlTaskSample {
             throw new IllegalArgumentException("sample of task " + taskId + " lacks its task id, context or batch array");
         }
         int cw = 2 * obsDim + actDim + 1;
-        int rw = cw + 1;
-        double[][] ctx = TaskSegment.rows(context, contextRows, cw);
-        double[][] rows = TaskSegment.rows(batch, batchRows, rw);
-        double[][] obs = new double[batchRows][obsDim];
-        double[][] act = new double[batchRows][actDim];
-        double[] rew = new double[batchRows];
-        double[][] next = new double[batchRows][obsDim];
-        double[] done = new double[batchRows];
-        for (int i = 0; i < batchRows; i++) {
-            double[] r = rows[i];
-            System.arraycopy(r, 0, obs[i], 0, obsDim);
-            System.arraycopy(r, obsDim, act[i], 0, actDim);
-            rew[i] = r[obsDim + actDim];
-            System.arraycopy(r, obsDim + actDim + 1, next[i], 0, obsDim);
-            done[i] = r[rw - 1];
-        }
-        return TaskBatch.of(ctx, obs, act, rew, next, done);
+        return TaskSampler.batch(TaskSegment.rows(context, contextRows, cw), TaskSegment.rows(batch, batchRows, cw + 1),
+                obsDim, actDim);
     }
 
     @Override

@@ -175,7 +175,8 @@ public final class TaskAdaptationFunction
         }
     }
 
-    private static int increment(ValueState<Integer> counter) throws java.io.IOException {
+    /** Adds one to a keyed counter (absent = 0) and returns the new count; shared with {@link PearlTaskFunction}. */
+    static int increment(ValueState<Integer> counter) throws java.io.IOException {
         Integer v = counter.value();
         int n = (v == null ? 0 : v) + 1;
         counter.update(n);

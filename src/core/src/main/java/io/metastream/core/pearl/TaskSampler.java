@@ -61,21 +61,27 @@ public final class TaskSampler {
         if (context == null || context.isEmpty()) {
             throw new IllegalArgumentException("the task's context is empty; collect exploration transitions before sampling");
         }
+        return batch(pick(context, contextSize, rng), pick(replay, batchSize, rng), obsDim, actDim);
+    }
+
+    /**
+     * The task batch of given context rows and replay rows (the layouts above).
+     *
+     * @throws IllegalArgumentException when a row is null or has the wrong width, or a value is not finite
+     */
+    public static TaskBatch batch(double[][] contextRows, double[][] replayRows, int obsDim, int actDim) {
         int rw = replayWidth(obsDim, actDim);
-        int cw = rw - 1;
-        double[][] ctx = new double[contextSize][];
-        for (int i = 0; i < contextSize; i++) {
-            double[] row = context.get(rng.nextInt(context.size()));
-            checkWidth(row, cw, "context");
-            ctx[i] = row;
+        for (double[] row : contextRows) {
+            checkWidth(row, rw - 1, "context");
         }
-        double[][] obs = new double[batchSize][obsDim];
-        double[][] act = new double[batchSize][actDim];
-        double[] rew = new double[batchSize];
-        double[][] next = new double[batchSize][obsDim];
-        double[] done = new double[batchSize];
-        for (int i = 0; i < batchSize; i++) {
-            double[] row = replay.get(rng.nextInt(replay.size()));
+        int n = replayRows.length;
+        double[][] obs = new double[n][obsDim];
+        double[][] act = new double[n][actDim];
+        double[] rew = new double[n];
+        double[][] next = new double[n][obsDim];
+        double[] done = new double[n];
+        for (int i = 0; i < n; i++) {
+            double[] row = replayRows[i];
             checkWidth(row, rw, "replay");
             System.arraycopy(row, 0, obs[i], 0, obsDim);
             System.arraycopy(row, obsDim, act[i], 0, actDim);
@@ -83,7 +89,7 @@ public final class TaskSampler {
             System.arraycopy(row, obsDim + actDim + 1, next[i], 0, obsDim);
             done[i] = row[rw - 1];
         }
-        return TaskBatch.of(ctx, obs, act, rew, next, done);
+        return TaskBatch.of(contextRows, obs, act, rew, next, done);
     }
 
     /** {@code n} rows drawn uniformly with replacement (shared, not copied). */

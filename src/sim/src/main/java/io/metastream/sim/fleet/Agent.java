@@ -123,18 +123,9 @@ final class Agent {
         } else if (switchTaskEvery > 0 && step % switchTaskEvery == 0) {
             switchDynamics();
         }
-        if (policies != null) {
-            return finish(pearlStep(now));
-        }
-        Optional<TaskModel> model = models.modelFor(task.id());
-        boolean explore = rng.nextDouble() < randomActionProbability;
-        boolean planned = model.isPresent() && !explore;
-        double[] action = planned
-                ? planner.act(model.get().model()::predictNext, reward, observation)
-                : randomAction();
-        double[] applied = env.clippedAction(action);
+        Choice c = policies != null ? pearlChoice() : mpcChoice();
+        double[] applied = env.clippedAction(c.action());
         StepResult result = env.step(applied);
-
         Transition transition = Transition.newBuilder()
                 .setTaskId(task.id())
                 .setAgentId(agentId)
@@ -145,18 +136,27 @@ final class Agent {
                 .setReward((float) result.reward())
                 .setNextObservation(floats(result.observation()))
                 .setDone(result.done())
-                .setPolicyVersion(model.map(TaskModel::baseVersion).orElse(null))
+                .setPolicyVersion(c.version())
                 .setTimestamp(now)
-                .setKind(planned && model.get().adapted() ? TransitionKind.POST_ADAPTATION : TransitionKind.EXPLORATION)
-                .setSparseReward(sparse(result))
+                .setKind(c.kind())
+                .setSparseReward(result.sparseReward().isPresent() ? (float) result.sparseReward().getAsDouble() : null)
                 .build();
-        return finish(new Pending(transition, planned, result));
+        return finish(transition, c.planned(), result);
     }
 
-    private record Pending(Transition transition, boolean planned, StepResult result) {}
+    /** An action and how it was chosen: by a model (planned) or at random, with which version, and why. */
+    private record Choice(double[] action, boolean planned, Long version, TransitionKind kind) {}
 
-    private static Float sparse(StepResult r) {
-        return r.sparseReward().isPresent() ? (float) r.sparseReward().getAsDouble() : null;
+    /** GrBAL: MPC on the task's model (adapted when the job has adapted it), ε-random otherwise. */
+    private Choice mpcChoice() {
+        Optional<TaskModel> model = models.modelFor(task.id());
+        boolean explore = rng.nextDouble() < randomActionProbability;
+        boolean planned = model.isPresent() && !explore;
+        double[] action = planned
+                ? planner.act(model.get().model()::predictNext, reward, observation)
+                : randomAction();
+        return new Choice(action, planned, model.map(TaskModel::baseVersion).orElse(null),
+                planned && model.get().adapted() ? TransitionKind.POST_ADAPTATION : TransitionKind.EXPLORATION);
     }
 
     /**
@@ -164,34 +164,19 @@ final class Agent {
      * sampling; the prior before any context); act with the stochastic policy for the whole episode.
      * Every step is exploration data for the task's context.
      */
-    private Pending pearlStep(Instant now) {
+    private Choice pearlChoice() {
         if (step == 0) {
             episodePolicy = policies.policyFor(task.id()).orElse(null);
             episodeZ = episodePolicy == null ? null : episodePolicy.belief().sample(rng);
         }
-        double[] action = episodePolicy == null ? randomAction() : episodePolicy.policy().act(observation, episodeZ, rng, false);
-        double[] applied = env.clippedAction(action);
-        StepResult result = env.step(applied);
-        Transition transition = Transition.newBuilder()
-                .setTaskId(task.id())
-                .setAgentId(agentId)
-                .setEpisodeId(episodeId)
-                .setStep(step)
-                .setObservation(floats(observation))
-                .setAction(floats(applied))
-                .setReward((float) result.reward())
-                .setNextObservation(floats(result.observation()))
-                .setDone(result.done())
-                .setPolicyVersion(episodePolicy == null ? null : episodePolicy.baseVersion())
-                .setTimestamp(now)
-                .setKind(TransitionKind.EXPLORATION)
-                .setSparseReward(sparse(result))
-                .build();
-        return new Pending(transition, episodePolicy != null, result);
+        if (episodePolicy == null) {
+            return new Choice(randomAction(), false, null, TransitionKind.EXPLORATION);
+        }
+        return new Choice(episodePolicy.policy().act(observation, episodeZ, rng, false), true,
+                episodePolicy.baseVersion(), TransitionKind.EXPLORATION);
     }
 
-    private StepOutcome finish(Pending p) {
-        StepResult result = p.result();
+    private StepOutcome finish(Transition transition, boolean planned, StepResult result) {
         episodeReturn += result.reward();
         step++;
         double finishedReturn = Double.NaN;
@@ -202,7 +187,7 @@ final class Agent {
         } else {
             observation = result.observation();
         }
-        return new StepOutcome(p.transition(), p.planned(), finishedReturn);
+        return new StepOutcome(transition, planned, finishedReturn);
     }
 
     private void startEpisode() {
