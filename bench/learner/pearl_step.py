@@ -52,6 +52,9 @@ def parse_args(argv):
     p.add_argument("--repetitions", type=int, default=1)
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--device", default="cpu",
+                   help="torch device for the networks and the batch: cpu (default, what LearnerBench compares) or "
+                        "cuda (the GPU reference figure; the timed loop ends with torch.cuda.synchronize)")
     p.add_argument("--no-guard", action="store_true", help="skip the finiteness checks, backups and rollback")
     p.add_argument("--serve", action="store_true",
                    help="for LearnerBench: warm up, print a JSON line with \"ready\", then time --steps steps for "
@@ -107,19 +110,20 @@ def squashed(out, xi):
 
 
 class Learner:
-    def __init__(self, dtype):
+    def __init__(self, dtype, device="cpu"):
         self.dtype = dtype
-        self.enc = mlp((CTX_DIM,) + ENC_HIDDEN + (2 * LATENT,)).to(dtype)
-        self.policy = mlp((OBS + LATENT,) + NET_HIDDEN + (2 * ACT,)).to(dtype)
-        self.q1 = mlp((OBS + ACT + LATENT,) + NET_HIDDEN + (1,)).to(dtype)
-        self.q2 = mlp((OBS + ACT + LATENT,) + NET_HIDDEN + (1,)).to(dtype)
-        self.q1t = mlp((OBS + ACT + LATENT,) + NET_HIDDEN + (1,)).to(dtype)
-        self.q2t = mlp((OBS + ACT + LATENT,) + NET_HIDDEN + (1,)).to(dtype)
+        self.device = device
+        self.enc = mlp((CTX_DIM,) + ENC_HIDDEN + (2 * LATENT,)).to(device, dtype)
+        self.policy = mlp((OBS + LATENT,) + NET_HIDDEN + (2 * ACT,)).to(device, dtype)
+        self.q1 = mlp((OBS + ACT + LATENT,) + NET_HIDDEN + (1,)).to(device, dtype)
+        self.q2 = mlp((OBS + ACT + LATENT,) + NET_HIDDEN + (1,)).to(device, dtype)
+        self.q1t = mlp((OBS + ACT + LATENT,) + NET_HIDDEN + (1,)).to(device, dtype)
+        self.q2t = mlp((OBS + ACT + LATENT,) + NET_HIDDEN + (1,)).to(device, dtype)
         self.q1t.load_state_dict(self.q1.state_dict())
         self.q2t.load_state_dict(self.q2.state_dict())
         for p in list(self.q1t.parameters()) + list(self.q2t.parameters()):
             p.requires_grad_(False)
-        self.log_alpha = torch.zeros(1, dtype=dtype, requires_grad=True)  # fixedAlpha 1.0 -> log alpha 0
+        self.log_alpha = torch.zeros(1, dtype=dtype, device=device, requires_grad=True)  # fixedAlpha 1.0 -> log alpha 0
         self.enc_p = list(self.enc.parameters())
         self.pol_p = list(self.policy.parameters())
         self.q1_p = list(self.q1.parameters())
@@ -138,9 +142,9 @@ class Learner:
         nxt = torch.cat([t[4] for t in tasks])
         done = torch.cat([t[5] for t in tasks])
         n_tasks, m = len(tasks), obs.shape[0]
-        eps = torch.randn(n_tasks, LATENT, dtype=self.dtype)
-        next_noise = torch.randn(m, ACT, dtype=self.dtype)
-        noise = torch.randn(m, ACT, dtype=self.dtype)
+        eps = torch.randn(n_tasks, LATENT, dtype=self.dtype, device=self.device)
+        next_noise = torch.randn(m, ACT, dtype=self.dtype, device=self.device)
+        noise = torch.randn(m, ACT, dtype=self.dtype, device=self.device)
         alpha = math.exp(self.log_alpha.item())
 
         # encoder: product of Gaussian factors per task, reparameterised sample, KL to the prior
@@ -219,7 +223,7 @@ class Learner:
                 i += 1
 
 
-def meta_batch(dtype, gen):
+def meta_batch(dtype, gen, device="cpu"):
     """Random tasks like PearlLearnerTest.metaBatch: gaussian context/obs/reward, actions in [-1, 1], 10% done."""
     def g(*shape):
         return torch.randn(*shape, generator=gen, dtype=dtype)
@@ -227,7 +231,8 @@ def meta_batch(dtype, gen):
     for _ in range(META_BATCH):
         act = 2.0 * torch.rand(BATCH, ACT, generator=gen, dtype=dtype) - 1.0
         done = (torch.randint(0, 10, (BATCH,), generator=gen) == 0).to(dtype)
-        tasks.append((g(CONTEXT, CTX_DIM), g(BATCH, OBS), act, g(BATCH), g(BATCH, OBS), done))
+        tasks.append(tuple(t.to(device) for t in (g(CONTEXT, CTX_DIM), g(BATCH, OBS), act, g(BATCH), g(BATCH, OBS),
+                                                   done)))
     return tasks
 
 
@@ -251,6 +256,8 @@ def time_steps(learner, tasks, steps, guard):
     for _ in range(steps):
         s0 = time.perf_counter()
         learner.step(tasks, guard)
+        if learner.device != "cpu":
+            torch.cuda.synchronize()
         ms.append((time.perf_counter() - s0) * 1e3)
     wall = time.perf_counter() - t0
     return steps / wall, ms, (time.process_time() - c0) / wall
@@ -261,13 +268,17 @@ def main(argv):
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     dtype = torch.float64 if a.dtype == "float64" else torch.float32
-    learner = Learner(dtype)
-    tasks = meta_batch(dtype, torch.Generator().manual_seed(a.seed + 1))
+    if a.device != "cpu" and not torch.cuda.is_available():
+        print("pearl_step.py: --device %s asked for, but torch sees no CUDA device" % a.device, file=sys.stderr)
+        return 2
+    learner = Learner(dtype, a.device)
+    tasks = meta_batch(dtype, torch.Generator().manual_seed(a.seed + 1), a.device)
     guard = not a.no_guard
     for _ in range(a.warmup):
         learner.step(tasks, guard)
     info = {
         "dtype": a.dtype,
+        "device": a.device if a.device == "cpu" else "%s (%s)" % (a.device, torch.cuda.get_device_name()),
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "python": sys.version.split()[0],
