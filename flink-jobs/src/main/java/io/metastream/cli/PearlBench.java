@@ -38,7 +38,10 @@ final class PearlBench {
      * step here); every value can be overridden from the command line as {@code --dense.<name>} or
      * {@code --sparse.<name>}. The sparse schedule follows oyster's sparse-point-robot configuration in
      * shape (10 tasks per iteration, mostly posterior-sampling data, discount 0.9, KL weight 1, a large
-     * context batch, 5 exploration episodes at test time) at a smaller scale.
+     * context batch, 5 exploration episodes at test time) at a smaller scale. Dense point-robot departs
+     * from oyster's KL weight 0.1 (10 here: at reward scale 100 the weaker bottleneck lets the posterior
+     * of one episode collapse far outside the prior) and trains the encoder on contiguous runs of 10 to
+     * 64 context rows ({@code min-context}; 0 restores oyster's uniform rows).
      */
     static FamilyRun defaults(String family, Args a) {
         boolean sparse = family.startsWith("sparse");
@@ -50,12 +53,13 @@ final class PearlBench {
                 .gamma(a.decimal(p + "gamma", sparse ? 0.9 : 0.99))
                 .tau(a.decimal(p + "tau", 0.005))
                 .learningRate(a.decimal(p + "lr", 1e-3))
-                .klWeight(a.decimal(p + "kl-weight", sparse ? 1.0 : 0.1))
+                .klWeight(a.decimal(p + "kl-weight", sparse ? 1.0 : 10.0))
                 .rewardScale(a.decimal(p + "reward-scale", 100.0))
                 .learnAlpha(Boolean.parseBoolean(a.string(p + "learn-alpha", "false")))
                 .fixedAlpha(a.decimal(p + "alpha", 1.0))
                 .batchSize(a.integer(p + "batch", 128))
                 .contextSize(a.integer(p + "context", sparse ? 256 : 64))
+                .minContextSize(a.integer(p + "min-context", sparse ? 0 : 10))
                 .metaBatch(a.integer(p + "meta-batch", 8));
         PearlMetaTrainer.Schedule s = new PearlMetaTrainer.Schedule(
                 a.integer(p + "initial-steps", 200),

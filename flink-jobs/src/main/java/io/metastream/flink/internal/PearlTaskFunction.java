@@ -156,7 +156,7 @@ public final class PearlTaskFunction
             List<double[]> rlRows = newest(replay, replayCapacity);
             ctx.output(SAMPLES, PearlTaskSample.of(ctx.getCurrentKey(), latest == null ? 0 : latest.getVersion(),
                     System.currentTimeMillis(), config.obsDim(), config.actDim(),
-                    TaskSampler.pick(ctxRows, config.contextSize(), rng), TaskSampler.pick(rlRows, config.batchSize(), rng)));
+                    TaskSampler.contextBatch(ctxRows, config, rng), TaskSampler.pick(rlRows, config.batchSize(), rng)));
             samples.inc();
             sinceSample.update(0);
         }

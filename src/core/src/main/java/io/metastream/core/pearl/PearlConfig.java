@@ -37,6 +37,11 @@ import java.util.TreeMap;
  * @param fixedAlpha α when {@code learnAlpha} is false, and the initial α when it is true (default 1.0, > 0)
  * @param batchSize RL transitions per task per step (default 256)
  * @param contextSize context transitions per task per step (default 100)
+ * @param minContextSize how a task's context batch is drawn from its context rows (kept in arrival
+ *     order). 0 (default): {@code contextSize} rows uniformly with replacement, as oyster does.
+ *     {@code n} in {@code [1, contextSize]}: a contiguous run of rows whose length is uniform in
+ *     {@code [n, contextSize]} (capped by the rows there are), so the encoder also trains on contexts
+ *     like those at test time: the transitions of the first one or two episodes of a task
  * @param metaBatch tasks per step (default 16)
  * @param seed seed of the initial parameters and of the per-step noise (default 42)
  */
@@ -59,6 +64,7 @@ public record PearlConfig(
         double fixedAlpha,
         int batchSize,
         int contextSize,
+        int minContextSize,
         int metaBatch,
         long seed) {
 
@@ -80,7 +86,8 @@ public record PearlConfig(
 
     private static final Set<String> KEYS = Set.of("obsDim", "actDim", "latentDim", "encoderHidden", "netHidden",
             "activation", "gamma", "tau", "policyLr", "qLr", "encoderLr", "alphaLr", "klWeight", "rewardScale",
-            "learnAlpha", "fixedAlpha", "batchSize", "contextSize", "metaBatch", "seed");
+            "learnAlpha", "fixedAlpha", "batchSize", "contextSize", "minContextSize", "metaBatch",
+            "seed");
 
     /** Validates every setting; prefer {@link #builder()}. */
     public PearlConfig {
@@ -102,6 +109,8 @@ public record PearlConfig(
         requirePositive(fixedAlpha, "fixedAlpha", "1.0");
         require(batchSize > 0, "batchSize is " + batchSize + "; use a value > 0 (default 256)");
         require(contextSize > 0, "contextSize is " + contextSize + "; use a value > 0 (default 100)");
+        require(minContextSize >= 0 && minContextSize <= contextSize, "minContextSize is " + minContextSize
+                + "; use 0 (uniform rows, default) or a run length in [1, contextSize = " + contextSize + "]");
         require(metaBatch > 0, "metaBatch is " + metaBatch + "; use a value > 0 (default 16)");
     }
 
@@ -194,6 +203,7 @@ public record PearlConfig(
         m.put("fixedAlpha", Double.toString(fixedAlpha));
         m.put("batchSize", Integer.toString(batchSize));
         m.put("contextSize", Integer.toString(contextSize));
+        m.put("minContextSize", Integer.toString(minContextSize));
         m.put("metaBatch", Integer.toString(metaBatch));
         m.put("seed", Long.toString(seed));
         return m;
@@ -233,6 +243,7 @@ public record PearlConfig(
                 case "fixedAlpha" -> b.fixedAlpha(Double.parseDouble(v));
                 case "batchSize" -> b.batchSize(Integer.parseInt(v));
                 case "contextSize" -> b.contextSize(Integer.parseInt(v));
+                case "minContextSize" -> b.minContextSize(Integer.parseInt(v));
                 case "metaBatch" -> b.metaBatch(Integer.parseInt(v));
                 case "seed" -> b.seed(Long.parseLong(v));
                 default -> throw new IllegalStateException("unhandled key " + k);
@@ -270,7 +281,7 @@ public record PearlConfig(
         return new Builder().obsDim(obsDim).actDim(actDim).latentDim(latentDim).encoderHidden(encoderHidden)
                 .netHidden(netHidden).activation(activation).gamma(gamma).tau(tau).policyLr(policyLr).qLr(qLr)
                 .encoderLr(encoderLr).alphaLr(alphaLr).klWeight(klWeight).rewardScale(rewardScale).learnAlpha(learnAlpha)
-                .fixedAlpha(fixedAlpha).batchSize(batchSize).contextSize(contextSize).metaBatch(metaBatch).seed(seed);
+                .fixedAlpha(fixedAlpha).batchSize(batchSize).contextSize(contextSize).minContextSize(minContextSize).metaBatch(metaBatch).seed(seed);
     }
 
     /** Validating builder of {@link PearlConfig}. Not thread-safe. */
@@ -293,6 +304,7 @@ public record PearlConfig(
         private double fixedAlpha = DEFAULT_FIXED_ALPHA;
         private int batchSize = DEFAULT_BATCH_SIZE;
         private int contextSize = DEFAULT_CONTEXT_SIZE;
+        private int minContextSize;
         private int metaBatch = DEFAULT_META_BATCH;
         private long seed = DEFAULT_SEED;
 
@@ -402,6 +414,12 @@ public record PearlConfig(
             return this;
         }
 
+        /** See {@link PearlConfig#minContextSize()}: 0 draws uniform rows, n > 0 contiguous runs of n..contextSize rows. */
+        public Builder minContextSize(int v) {
+            minContextSize = v;
+            return this;
+        }
+
         public Builder metaBatch(int v) {
             metaBatch = v;
             return this;
@@ -421,8 +439,8 @@ public record PearlConfig(
                         + " is not set; call builder().obsDim(..).actDim(..) with the environment's dimensions");
             }
             return new PearlConfig(obsDim, actDim, latentDim, encoderHidden, netHidden, activation, gamma, tau, policyLr,
-                    qLr, encoderLr, alphaLr, klWeight, rewardScale, learnAlpha, fixedAlpha, batchSize, contextSize, metaBatch,
-                    seed);
+                    qLr, encoderLr, alphaLr, klWeight, rewardScale, learnAlpha, fixedAlpha, batchSize, contextSize, minContextSize,
+                    metaBatch, seed);
         }
     }
 }

@@ -65,6 +65,32 @@ public final class TaskSampler {
     }
 
     /**
+     * Samples one task's batch as {@code cfg} says: {@code batchSize} replay rows uniformly with
+     * replacement, and the context batch by {@link PearlConfig#minContextSize()} (uniform rows, or a
+     * contiguous run of {@code minContextSize..contextSize} rows).
+     *
+     * @throws IllegalArgumentException when either list is empty or a row has the wrong width
+     */
+    public static TaskBatch sample(List<double[]> replay, List<double[]> context, PearlConfig cfg, Random rng) {
+        if (cfg.minContextSize() == 0) {
+            return sample(replay, context, cfg.obsDim(), cfg.actDim(), cfg.batchSize(), cfg.contextSize(), rng);
+        }
+        if (replay == null || replay.isEmpty()) {
+            throw new IllegalArgumentException("the task's replay is empty; collect transitions before sampling");
+        }
+        if (context == null || context.isEmpty()) {
+            throw new IllegalArgumentException("the task's context is empty; collect exploration transitions before sampling");
+        }
+        return batch(contextBatch(context, cfg, rng), pick(replay, cfg.batchSize(), rng), cfg.obsDim(), cfg.actDim());
+    }
+
+    /** The context rows of one task batch, drawn as {@link PearlConfig#minContextSize()} says. */
+    public static double[][] contextBatch(List<double[]> context, PearlConfig cfg, Random rng) {
+        return cfg.minContextSize() == 0 ? pick(context, cfg.contextSize(), rng)
+                : window(context, cfg.minContextSize(), cfg.contextSize(), rng);
+    }
+
+    /**
      * The task batch of given context rows and replay rows (the layouts above).
      *
      * @throws IllegalArgumentException when a row is null or has the wrong width, or a value is not finite
@@ -90,6 +116,33 @@ public final class TaskSampler {
             done[i] = row[rw - 1];
         }
         return TaskBatch.of(contextRows, obs, act, rew, next, done);
+    }
+
+    /**
+     * A contiguous run of the rows (shared, not copied): its length uniform in
+     * {@code [min(minRows, size), min(maxRows, size)]}, its start uniform among the places it fits. Rows
+     * kept in arrival order make such a run the transitions of one or a few consecutive episodes, which
+     * is what a task's context is at test time, after one or two exploration episodes.
+     *
+     * @throws IllegalArgumentException when there are no rows, or {@code minRows} is not in {@code [1, maxRows]}
+     */
+    public static double[][] window(List<double[]> rows, int minRows, int maxRows, Random rng) {
+        if (rows.isEmpty()) {
+            throw new IllegalArgumentException("cannot sample from no rows");
+        }
+        if (minRows < 1 || minRows > maxRows) {
+            throw new IllegalArgumentException("window length range [" + minRows + ", " + maxRows
+                    + "] is empty or starts below 1");
+        }
+        int hi = Math.min(maxRows, rows.size());
+        int lo = Math.min(minRows, hi);
+        int n = lo + rng.nextInt(hi - lo + 1);
+        int start = rng.nextInt(rows.size() - n + 1);
+        double[][] out = new double[n][];
+        for (int i = 0; i < n; i++) {
+            out[i] = rows.get(start + i);
+        }
+        return out;
     }
 
     /** {@code n} rows drawn uniformly with replacement (shared, not copied). */

@@ -27,6 +27,7 @@ class PearlConfigTest {
         assertThat(cfg.fixedAlpha()).isEqualTo(1.0);
         assertThat(cfg.batchSize()).isEqualTo(256);
         assertThat(cfg.contextSize()).isEqualTo(100);
+        assertThat(cfg.minContextSize()).isZero();
         assertThat(cfg.metaBatch()).isEqualTo(16);
         assertThat(cfg.seed()).isEqualTo(42L);
         assertThat(cfg.contextDim()).isEqualTo(7);
@@ -40,10 +41,11 @@ class PearlConfigTest {
     void mapFormIsCanonicalCompleteAndRoundTrips() {
         PearlConfig cfg = PearlConfig.builder().obsDim(3).actDim(1).latentDim(4).encoderHidden(8, 8).netHidden(16)
                 .activation(Activation.TANH).gamma(0.95).tau(0.01).klWeight(0.0).learnAlpha(false).fixedAlpha(0.25)
-                .seed(-3).build();
+                .minContextSize(7).seed(-3).build();
         Map<String, String> map = cfg.toMap();
-        assertThat(List.copyOf(map.keySet())).isSorted().hasSize(20);
-        assertThat(map).containsEntry("encoderHidden", "8,8").containsEntry("netHidden", "16").containsEntry("activation", "TANH");
+        assertThat(List.copyOf(map.keySet())).isSorted().hasSize(21);
+        assertThat(map).containsEntry("encoderHidden", "8,8").containsEntry("netHidden", "16").containsEntry("activation", "TANH")
+                .containsEntry("minContextSize", "7");
         PearlConfig back = PearlConfig.fromMap(map);
         assertThat(back).isEqualTo(cfg);
         assertThat(back.configHash()).isEqualTo(cfg.configHash()).hasSize(64);
@@ -66,6 +68,8 @@ class PearlConfigTest {
                 .hasMessageContaining("netHidden[1] is 0");
         assertThatThrownBy(() -> PearlConfig.builder().obsDim(2).actDim(2).latentDim(0).build())
                 .hasMessageContaining("latentDim is 0");
+        assertThatThrownBy(() -> PearlConfig.builder().obsDim(2).actDim(2).contextSize(10).minContextSize(11).build())
+                .hasMessageContaining("minContextSize is 11; use 0 (uniform rows, default) or a run length in [1, contextSize = 10]");
         Map<String, String> bad = new HashMap<>(PearlConfig.builder().obsDim(2).actDim(2).build().toMap());
         bad.put("beta", "0.1");
         assertThatThrownBy(() -> PearlConfig.fromMap(bad)).hasMessageContaining("unknown PearlConfig key 'beta'");

@@ -54,4 +54,34 @@ class TaskSamplerTest {
         assertThatThrownBy(() -> TaskSampler.sample(rows, rows, 2, 1, 1, 1, new Random(1)))
                 .hasMessageContaining("context row has 7 values but 6 are required");
     }
+
+    @Test
+    void runsAreContiguousWithLengthsCoveringTheRange() {
+        List<double[]> context = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            context.add(TaskSampler.contextRow(new double[] {i}, new double[] {0}, 0, new double[] {0}));
+        }
+        PearlConfig cfg = PearlConfig.builder().obsDim(1).actDim(1).contextSize(30).minContextSize(5).batchSize(3).build();
+        Random rng = new Random(3);
+        java.util.Set<Integer> lengths = new java.util.HashSet<>();
+        for (int k = 0; k < 2000; k++) {
+            double[][] run = TaskSampler.contextBatch(context, cfg, rng);
+            assertThat(run.length).isBetween(5, 30);
+            for (int i = 1; i < run.length; i++) {
+                assertThat(run[i][0]).isEqualTo(run[i - 1][0] + 1); // consecutive rows in arrival order
+            }
+            lengths.add(run.length);
+        }
+        assertThat(lengths).hasSize(26);
+        // fewer rows than the shortest run: the whole list
+        assertThat(TaskSampler.contextBatch(context.subList(0, 3), cfg, rng).length).isEqualTo(3);
+        TaskBatch b = TaskSampler.sample(context.subList(0, 1).stream().map(r -> new double[5]).toList(), context, cfg, rng);
+        assertThat(b.size()).isEqualTo(3);
+        assertThat(b.contextRows()).isBetween(5, 30);
+        // 0 keeps oyster's uniform rows with replacement, exactly contextSize of them
+        PearlConfig uniform = cfg.toBuilder().minContextSize(0).build();
+        assertThat(TaskSampler.contextBatch(context, uniform, rng).length).isEqualTo(30);
+        assertThatThrownBy(() -> TaskSampler.window(context, 0, 4, rng)).hasMessageContaining("starts below 1");
+        assertThatThrownBy(() -> TaskSampler.window(List.of(), 1, 4, rng)).hasMessageContaining("no rows");
+    }
 }

@@ -149,8 +149,7 @@ public final class PearlMetaTrainer {
         List<TaskBatch> batch = new ArrayList<>(cfg.metaBatch());
         for (int i = 0; i < cfg.metaBatch(); i++) {
             int t = rng.nextInt(tasks.size());
-            batch.add(TaskSampler.sample(List.copyOf(replay.get(t)), context.get(t), cfg.obsDim(), cfg.actDim(),
-                    cfg.batchSize(), cfg.contextSize(), rng));
+            batch.add(TaskSampler.sample(List.copyOf(replay.get(t)), context.get(t), cfg, rng));
         }
         return batch;
     }
