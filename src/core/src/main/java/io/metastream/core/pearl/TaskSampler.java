@@ -55,12 +55,7 @@ public final class TaskSampler {
      */
     public static TaskBatch sample(List<double[]> replay, List<double[]> context, int obsDim, int actDim,
             int batchSize, int contextSize, Random rng) {
-        if (replay == null || replay.isEmpty()) {
-            throw new IllegalArgumentException("the task's replay is empty; collect transitions before sampling");
-        }
-        if (context == null || context.isEmpty()) {
-            throw new IllegalArgumentException("the task's context is empty; collect exploration transitions before sampling");
-        }
+        requireRows(replay, context);
         return batch(pick(context, contextSize, rng), pick(replay, batchSize, rng), obsDim, actDim);
     }
 
@@ -72,15 +67,7 @@ public final class TaskSampler {
      * @throws IllegalArgumentException when either list is empty or a row has the wrong width
      */
     public static TaskBatch sample(List<double[]> replay, List<double[]> context, PearlConfig cfg, Random rng) {
-        if (cfg.minContextSize() == 0) {
-            return sample(replay, context, cfg.obsDim(), cfg.actDim(), cfg.batchSize(), cfg.contextSize(), rng);
-        }
-        if (replay == null || replay.isEmpty()) {
-            throw new IllegalArgumentException("the task's replay is empty; collect transitions before sampling");
-        }
-        if (context == null || context.isEmpty()) {
-            throw new IllegalArgumentException("the task's context is empty; collect exploration transitions before sampling");
-        }
+        requireRows(replay, context);
         return batch(contextBatch(context, cfg, rng), pick(replay, cfg.batchSize(), rng), cfg.obsDim(), cfg.actDim());
     }
 
@@ -155,6 +142,15 @@ public final class TaskSampler {
             out[i] = rows.get(rng.nextInt(rows.size()));
         }
         return out;
+    }
+
+    private static void requireRows(List<double[]> replay, List<double[]> context) {
+        if (replay == null || replay.isEmpty()) {
+            throw new IllegalArgumentException("the task's replay is empty; collect transitions before sampling");
+        }
+        if (context == null || context.isEmpty()) {
+            throw new IllegalArgumentException("the task's context is empty; collect exploration transitions before sampling");
+        }
     }
 
     private static void checkWidth(double[] row, int width, String what) {
