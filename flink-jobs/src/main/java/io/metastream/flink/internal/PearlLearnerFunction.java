@@ -44,9 +44,9 @@ import java.util.TreeMap;
  * {@code publishEvery} accepted steps; versions start at 1, are consecutive and name their parent.
  *
  * <p>Checkpointed state: the learner snapshot (all networks, targets, Adam moments, temperature,
- * counters) and the last published version. The pool is not checkpointed: after a restore the learner
- * waits until samples of its first task arrive again (seconds at fleet rates), which loses no data
- * the replay shards do not still hold.
+ * counters) and the last published version, and the pool (list state {@code pearl-learner-pool}, in
+ * the order the tasks first reported), so the first step after a restore draws its meta-batch from
+ * every task pooled before rather than from the one task whose sample arrived first.
  */
 public final class PearlLearnerFunction extends ProcessFunction<PearlTaskSample, ModelVersion>
         implements CheckpointedFunction {
@@ -63,7 +63,8 @@ public final class PearlLearnerFunction extends ProcessFunction<PearlTaskSample,
     private transient PearlLearner learner;
     private transient long version;
     private transient ListState<byte[]> checkpointed;
-    private transient Map<String, ArrayDeque<TaskBatch>> pool;
+    private transient ListState<PearlTaskSample> checkpointedPool;
+    private transient Map<String, ArrayDeque<PearlTaskSample>> pool;
     private transient List<String> poolTasks;
     private transient Random rng;
     private transient double[] sums;
@@ -93,20 +94,25 @@ public final class PearlLearnerFunction extends ProcessFunction<PearlTaskSample,
         Nd4jSupport.load();
         checkpointed = context.getOperatorStateStore().getListState(
                 new ListStateDescriptor<>("pearl-learner", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        checkpointedPool = context.getOperatorStateStore().getListState(
+                new ListStateDescriptor<>("pearl-learner-pool", PearlTaskSample.class));
         PearlConfig cfg = PearlConfig.fromMap(pearlConfig);
         learner = null;
         version = 0;
+        pool = new HashMap<>();
+        poolTasks = new ArrayList<>();
         if (context.isRestored()) {
             Iterator<byte[]> it = checkpointed.get().iterator();
             if (it.hasNext()) {
                 restore(cfg, it.next());
             }
+            for (PearlTaskSample s : checkpointedPool.get()) {
+                addToPool(s);
+            }
         }
         if (learner == null) {
             learner = new PearlLearner(cfg);
         }
-        pool = new HashMap<>();
-        poolTasks = new ArrayList<>();
         rng = new Random(cfg.seed() * 104_729 + version);
         sums = new double[4];
         sumCount = 0;
@@ -121,6 +127,23 @@ public final class PearlLearnerFunction extends ProcessFunction<PearlTaskSample,
     @Override
     public void snapshotState(FunctionSnapshotContext context) throws Exception {
         checkpointed.update(List.of(new LearnerCheckpoint(version, learner.snapshot()).encode()));
+        List<PearlTaskSample> pooled = new ArrayList<>();
+        for (String t : poolTasks) {
+            pooled.addAll(pool.get(t));
+        }
+        checkpointedPool.update(pooled);
+    }
+
+    /** Adds a valid sample to its task's pool, dropping that task's oldest beyond {@value #POOL_PER_TASK}. */
+    private void addToPool(PearlTaskSample s) {
+        ArrayDeque<PearlTaskSample> q = pool.computeIfAbsent(s.taskId, k -> {
+            poolTasks.add(k);
+            return new ArrayDeque<>();
+        });
+        q.addLast(s);
+        if (q.size() > POOL_PER_TASK) {
+            q.removeFirst();
+        }
     }
 
     @Override
@@ -135,25 +158,17 @@ public final class PearlLearnerFunction extends ProcessFunction<PearlTaskSample,
     @Override
     public void processElement(PearlTaskSample s, Context ctx, Collector<ModelVersion> out) {
         PearlConfig cfg = learner.config();
-        TaskBatch batch;
         try {
             if (s.obsDim != cfg.obsDim() || s.actDim != cfg.actDim()) {
                 throw new IllegalArgumentException("sample dimensions obs " + s.obsDim + ", act " + s.actDim
                         + " differ from the learner's " + cfg.obsDim() + ", " + cfg.actDim());
             }
-            batch = s.toTaskBatch();
+            s.toTaskBatch(); // validates the rows; the pool keeps the sample, the wire and checkpoint form
         } catch (IllegalArgumentException e) {
             badSamples.inc();
             return;
         }
-        ArrayDeque<TaskBatch> q = pool.computeIfAbsent(s.taskId, k -> {
-            poolTasks.add(k);
-            return new ArrayDeque<>();
-        });
-        q.addLast(batch);
-        if (q.size() > POOL_PER_TASK) {
-            q.removeFirst();
-        }
+        addToPool(s);
         if (System.currentTimeMillis() - s.createdAtMillis > maxSampleAgeMillis) {
             lateSamples.inc();
             return;
@@ -182,14 +197,14 @@ public final class PearlLearnerFunction extends ProcessFunction<PearlTaskSample,
         Collections.shuffle(tasks, rng);
         List<TaskBatch> batch = new ArrayList<>(Math.min(size, tasks.size()));
         for (String t : tasks.subList(0, Math.min(size, tasks.size()))) {
-            ArrayDeque<TaskBatch> q = pool.get(t);
+            ArrayDeque<PearlTaskSample> q = pool.get(t);
             int pick = rng.nextInt(q.size());
-            Iterator<TaskBatch> it = q.iterator();
-            TaskBatch b = it.next();
+            Iterator<PearlTaskSample> it = q.iterator();
+            PearlTaskSample b = it.next();
             for (int i = 0; i < pick; i++) {
                 b = it.next();
             }
-            batch.add(b);
+            batch.add(b.toTaskBatch());
         }
         return batch;
     }

@@ -194,4 +194,31 @@ class PearlLearnerFunctionTest {
             assertThat(out.get(1).getOuterSteps()).isEqualTo(6);
         }
     }
+
+    @Test
+    void thePoolIsRestoredWithTheLearner() throws Exception {
+        Random rng = new Random(6);
+        OperatorSubtaskState snapshot;
+        try (var h = harness()) {
+            for (int i = 0; i < 6; i++) {
+                h.processElement(fresh("p" + (i % 5), rng), i); // 5 tasks, one of them twice
+            }
+            snapshot = h.snapshot(1, 10);
+        }
+        var restored = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(function()));
+        try (restored) {
+            restored.setup();
+            restored.initializeState(snapshot);
+            restored.open();
+            // 6 restored steps; the 7th, from a new task, is not published (publishEvery 2), the 8th is
+            restored.processElement(fresh("new", rng), 20);
+            restored.processElement(fresh("new", rng), 21);
+            List<ModelVersion> out = restored.extractOutputValues();
+            assertThat(out).hasSize(1);
+            assertWellFormed(out.get(0), 4);
+            assertThat(out.get(0).getMetrics()).as("the 5 pooled tasks came back with the learner")
+                    .containsEntry("pooledTasks", 6.0);
+            assertThat(out.get(0).getTasksSeen()).isEqualTo(6);
+        }
+    }
 }
