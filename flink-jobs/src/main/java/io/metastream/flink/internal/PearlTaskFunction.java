@@ -14,6 +14,8 @@ import io.metastream.schema.TransitionKind;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
@@ -65,6 +67,9 @@ public final class PearlTaskFunction
     static final ValueStateDescriptor<Integer> REPLAY_SIZE = new ValueStateDescriptor<>("replay-size", Types.INT);
     static final ValueStateDescriptor<Integer> SINCE_ADAPT = new ValueStateDescriptor<>("since-adapt", Types.INT);
     static final ValueStateDescriptor<Integer> SINCE_SAMPLE = new ValueStateDescriptor<>("since-sample", Types.INT);
+    /** Per agent of the task, {episodeId, step, context reward} of its latest transition (contextPreviousReward only). */
+    static final MapStateDescriptor<String, double[]> LAST_STEP = new MapStateDescriptor<>("pearl-last-step",
+            Types.STRING, PrimitiveArrayTypeInfo.DOUBLE_PRIMITIVE_ARRAY_TYPE_INFO);
 
     private final String modelName;
     private final HashMap<String, String> pearlConfig;
@@ -86,6 +91,7 @@ public final class PearlTaskFunction
     private transient ValueState<Integer> replaySize;
     private transient ValueState<Integer> sinceAdapt;
     private transient ValueState<Integer> sinceSample;
+    private transient MapState<String, double[]> lastStep;
 
     public PearlTaskFunction(String modelName, Map<String, String> pearlConfig, int adaptEvery, int sampleEvery,
             int contextWindow, int replayCapacity) {
@@ -118,6 +124,24 @@ public final class PearlTaskFunction
         replaySize = getRuntimeContext().getState(REPLAY_SIZE);
         sinceAdapt = getRuntimeContext().getState(SINCE_ADAPT);
         sinceSample = getRuntimeContext().getState(SINCE_SAMPLE);
+        lastStep = getRuntimeContext().getMapState(LAST_STEP);
+    }
+
+    /**
+     * The context reward of the same agent's previous step in the same episode, or NaN when it is
+     * unknown (first step, a gap, another episode); remembers this step and forgets the agent at the
+     * end of its episode.
+     */
+    private double previousReward(Transition t, double r) throws Exception {
+        String agent = t.getAgentId() == null ? "" : t.getAgentId();
+        double[] last = lastStep.get(agent);
+        double previous = last != null && last[0] == t.getEpisodeId() && last[1] == t.getStep() - 1 ? last[2] : Double.NaN;
+        if (t.getDone()) {
+            lastStep.remove(agent);
+        } else {
+            lastStep.put(agent, new double[] {t.getEpisodeId(), t.getStep(), r});
+        }
+        return previous;
     }
 
     @Override
@@ -129,9 +153,10 @@ public final class PearlTaskFunction
         int rSize = TaskAdaptationFunction.increment(replaySize);
         boolean exploration = t.getKind() == null || t.getKind() == TransitionKind.EXPLORATION;
         int cSize = contextSize.value() == null ? 0 : contextSize.value();
+        double r = t.getSparseReward() != null ? t.getSparseReward() : t.getReward();
+        double previous = config.contextPreviousReward() ? previousReward(t, r) : Double.NaN;
         if (exploration) {
-            double r = t.getSparseReward() != null ? t.getSparseReward() : t.getReward();
-            context.add(TaskSampler.contextRow(s, a, r, next));
+            context.add(TaskSampler.contextRow(config, s, a, r, next, previous));
             cSize = TaskAdaptationFunction.increment(contextSize);
         }
         if (rSize >= replayCapacity + replayCapacity / 4) {

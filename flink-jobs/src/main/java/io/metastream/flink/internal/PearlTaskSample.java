@@ -56,9 +56,12 @@ public class PearlTaskSample {
         if (context == null || batch == null || taskId == null) {
             throw new IllegalArgumentException("sample of task " + taskId + " lacks its task id, context or batch array");
         }
-        int cw = 2 * obsDim + actDim + 1;
-        return TaskSampler.batch(TaskSegment.rows(context, contextRows, cw), TaskSegment.rows(batch, batchRows, cw + 1),
-                obsDim, actDim);
+        int cw = TaskSampler.contextWidth(obsDim, actDim, false);
+        if (contextRows > 0 && context.length == contextRows * TaskSampler.contextWidth(obsDim, actDim, true)) {
+            cw = TaskSampler.contextWidth(obsDim, actDim, true); // rows with the previous reward
+        }
+        return TaskSampler.batch(TaskSegment.rows(context, contextRows, cw),
+                TaskSegment.rows(batch, batchRows, TaskSampler.replayWidth(obsDim, actDim)), obsDim, actDim);
     }
 
     @Override

@@ -470,4 +470,47 @@ class PearlTaskFunctionTest {
             assertDistinct(POLICY.posterior(contextRows(newest)), POLICY.posterior(contextRows(sent.subList(0, window))));
         }
     }
+
+    static Transition agentStep(String agent, long episode, int stepIndex, float reward, boolean done) {
+        Random rng = new Random(stepIndex * 31L + episode);
+        return Transition.newBuilder()
+                .setTaskId("t").setAgentId(agent).setEpisodeId(episode).setStep(stepIndex)
+                .setObservation(List.of(f(rng), f(rng))).setAction(List.of(0.1f, -0.1f)).setReward(reward)
+                .setNextObservation(List.of(f(rng), f(rng))).setDone(done).setPolicyVersion(null)
+                .setTimestamp(Instant.ofEpochMilli(0)).setKind(null).setSparseReward(null).build();
+    }
+
+    @Test
+    void withPreviousRewardEachContextRowCarriesTheSameAgentsPreviousStepReward() throws Exception {
+        Map<String, String> cfg = new HashMap<>(CONFIG);
+        cfg.put("contextPreviousReward", "true");
+        cfg.put("contextSize", "6");
+        cfg.put("minContextSize", "6"); // the whole window, in arrival order
+        int wide = CW + 2;
+        try (var h = harness(new PearlTaskFunction("m", cfg, 100, 6, 16, 16))) {
+            // two agents of one task interleave; agent b skips a step; agent a starts a new episode
+            h.processElement(agentStep("a", 1, 0, -1.0f, false), 0);
+            h.processElement(agentStep("b", 7, 0, -5.0f, false), 1);
+            h.processElement(agentStep("a", 1, 1, -0.5f, false), 2);
+            h.processElement(agentStep("b", 7, 2, -4.0f, false), 3);
+            h.processElement(agentStep("a", 1, 2, -0.25f, true), 4);
+            h.processElement(agentStep("a", 2, 0, -2.0f, false), 5);
+            List<PearlTaskSample> out = samples(h);
+            assertThat(out).hasSize(1);
+            List<double[]> rows = rows(out.get(0).context, 6, wide);
+            double[][] expectedTail = {{0, 0}, {0, 0}, {-1.0, 1}, {0, 0}, {-0.5, 1}, {0, 0}};
+            double[] rewards = {-1.0, -5.0, -0.5, -4.0, -0.25, -2.0};
+            for (int i = 0; i < 6; i++) {
+                double[] row = rows.get(i);
+                assertThat(row[OBS + ACT]).as("row %d reward", i).isEqualTo(rewards[i]);
+                assertThat(Arrays.copyOfRange(row, CW, wide)).as("row %d (previous reward, known)", i)
+                        .containsExactly(expectedTail[i]);
+            }
+            // the learner reads the wider rows back
+            assertThat(out.get(0).toTaskBatch().contextDim()).isEqualTo(wide);
+            // and the posterior comes from an encoder of that width
+            byte[] blob = new PearlLearner(PearlConfig.fromMap(cfg)).currentPolicy().encode();
+            assertThat(PearlPolicy.decode(blob).contextDim()).isEqualTo(wide);
+        }
+    }
 }

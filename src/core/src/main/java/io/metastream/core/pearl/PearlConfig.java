@@ -42,6 +42,9 @@ import java.util.TreeMap;
  *     {@code n} in {@code [1, contextSize]}: a contiguous run of rows whose length is uniform in
  *     {@code [n, contextSize]} (capped by the rows there are), so the encoder also trains on contexts
  *     like those at test time: the transitions of the first one or two episodes of a task
+ * @param contextPreviousReward false (default, the paper's rows {@code (s, a, r, s')}); true appends the
+ *     reward of the episode's previous step and a flag that it is known (see {@link TaskSampler}), so
+ *     one transition tells how the reward changed along its action
  * @param metaBatch tasks per step (default 16)
  * @param seed seed of the initial parameters and of the per-step noise (default 42)
  */
@@ -65,6 +68,7 @@ public record PearlConfig(
         int batchSize,
         int contextSize,
         int minContextSize,
+        boolean contextPreviousReward,
         int metaBatch,
         long seed) {
 
@@ -86,8 +90,8 @@ public record PearlConfig(
 
     private static final Set<String> KEYS = Set.of("obsDim", "actDim", "latentDim", "encoderHidden", "netHidden",
             "activation", "gamma", "tau", "policyLr", "qLr", "encoderLr", "alphaLr", "klWeight", "rewardScale",
-            "learnAlpha", "fixedAlpha", "batchSize", "contextSize", "minContextSize", "metaBatch",
-            "seed");
+            "learnAlpha", "fixedAlpha", "batchSize", "contextSize", "minContextSize",
+            "contextPreviousReward", "metaBatch", "seed");
 
     /** Validates every setting; prefer {@link #builder()}. */
     public PearlConfig {
@@ -145,9 +149,9 @@ public record PearlConfig(
         return netHidden.clone();
     }
 
-    /** Width of a context row {@code (s, a, r, s')}: {@code 2·obsDim + actDim + 1}. */
+    /** Width of a context row: {@code 2·obsDim + actDim + 1}, plus 2 with {@code contextPreviousReward}. */
     public int contextDim() {
-        return 2 * obsDim + actDim + 1;
+        return TaskSampler.contextWidth(obsDim, actDim, contextPreviousReward);
     }
 
     /** SAC's target entropy, {@code −actDim}. */
@@ -204,6 +208,7 @@ public record PearlConfig(
         m.put("batchSize", Integer.toString(batchSize));
         m.put("contextSize", Integer.toString(contextSize));
         m.put("minContextSize", Integer.toString(minContextSize));
+        m.put("contextPreviousReward", Boolean.toString(contextPreviousReward));
         m.put("metaBatch", Integer.toString(metaBatch));
         m.put("seed", Long.toString(seed));
         return m;
@@ -244,6 +249,7 @@ public record PearlConfig(
                 case "batchSize" -> b.batchSize(Integer.parseInt(v));
                 case "contextSize" -> b.contextSize(Integer.parseInt(v));
                 case "minContextSize" -> b.minContextSize(Integer.parseInt(v));
+                case "contextPreviousReward" -> b.contextPreviousReward(ConfigMaps.parseBoolean("PearlConfig", k, v));
                 case "metaBatch" -> b.metaBatch(Integer.parseInt(v));
                 case "seed" -> b.seed(Long.parseLong(v));
                 default -> throw new IllegalStateException("unhandled key " + k);
@@ -281,7 +287,7 @@ public record PearlConfig(
         return new Builder().obsDim(obsDim).actDim(actDim).latentDim(latentDim).encoderHidden(encoderHidden)
                 .netHidden(netHidden).activation(activation).gamma(gamma).tau(tau).policyLr(policyLr).qLr(qLr)
                 .encoderLr(encoderLr).alphaLr(alphaLr).klWeight(klWeight).rewardScale(rewardScale).learnAlpha(learnAlpha)
-                .fixedAlpha(fixedAlpha).batchSize(batchSize).contextSize(contextSize).minContextSize(minContextSize).metaBatch(metaBatch).seed(seed);
+                .fixedAlpha(fixedAlpha).batchSize(batchSize).contextSize(contextSize).minContextSize(minContextSize).contextPreviousReward(contextPreviousReward).metaBatch(metaBatch).seed(seed);
     }
 
     /** Validating builder of {@link PearlConfig}. Not thread-safe. */
@@ -305,6 +311,7 @@ public record PearlConfig(
         private int batchSize = DEFAULT_BATCH_SIZE;
         private int contextSize = DEFAULT_CONTEXT_SIZE;
         private int minContextSize;
+        private boolean contextPreviousReward;
         private int metaBatch = DEFAULT_META_BATCH;
         private long seed = DEFAULT_SEED;
 
@@ -420,6 +427,12 @@ public record PearlConfig(
             return this;
         }
 
+        /** See {@link PearlConfig#contextPreviousReward()}. */
+        public Builder contextPreviousReward(boolean v) {
+            contextPreviousReward = v;
+            return this;
+        }
+
         public Builder metaBatch(int v) {
             metaBatch = v;
             return this;
@@ -440,7 +453,7 @@ public record PearlConfig(
             }
             return new PearlConfig(obsDim, actDim, latentDim, encoderHidden, netHidden, activation, gamma, tau, policyLr,
                     qLr, encoderLr, alphaLr, klWeight, rewardScale, learnAlpha, fixedAlpha, batchSize, contextSize, minContextSize,
-                    metaBatch, seed);
+                    contextPreviousReward, metaBatch, seed);
         }
     }
 }

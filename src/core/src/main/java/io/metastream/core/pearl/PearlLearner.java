@@ -293,6 +293,11 @@ public final class PearlLearner {
                 throw new IllegalArgumentException("metaBatch[" + t + "] has obsDim " + b.obsDim() + " and actDim "
                         + b.actDim() + " but the configuration says " + cfg.obsDim() + " and " + cfg.actDim());
             }
+            if (b.contextDim() != cfg.contextDim()) {
+                throw new IllegalArgumentException("metaBatch[" + t + "] has context rows of " + b.contextDim()
+                        + " values but the configuration's are " + cfg.contextDim() + " (contextPreviousReward "
+                        + cfg.contextPreviousReward() + ")");
+            }
         }
         return metaBatch.size();
     }
@@ -339,8 +344,8 @@ public final class PearlLearner {
 
     /** An immutable snapshot of the encoder and policy for agents and task operators. */
     public PearlPolicy currentPolicy() {
-        return new PearlPolicy(version, cfg.obsDim(), cfg.actDim(), cfg.latentDim(), cfg.activation(), cfg.encoderHidden(),
-                cfg.netHidden(), NdArrays.toFlatArray(encParams), NdArrays.toFlatArray(policyParams));
+        return new PearlPolicy(version, cfg.obsDim(), cfg.actDim(), cfg.contextDim(), cfg.latentDim(), cfg.activation(),
+                cfg.encoderHidden(), cfg.netHidden(), NdArrays.toFlatArray(encParams), NdArrays.toFlatArray(policyParams));
     }
 
     /** Copies of the parameter vectors, for tests and diagnostics: encoder, policy, q1, q2, q1Target, q2Target. */

@@ -60,6 +60,12 @@ public final class PearlPolicy {
 
     PearlPolicy(long version, int obsDim, int actDim, int latentDim, Activation activation, int[] encoderHidden,
             int[] netHidden, double[] encoderParams, double[] policyParams) {
+        this(version, obsDim, actDim, TaskSampler.contextWidth(obsDim, actDim, false), latentDim, activation,
+                encoderHidden, netHidden, encoderParams, policyParams);
+    }
+
+    PearlPolicy(long version, int obsDim, int actDim, int contextDim, int latentDim, Activation activation,
+            int[] encoderHidden, int[] netHidden, double[] encoderParams, double[] policyParams) {
         this.version = version;
         this.obsDim = obsDim;
         this.actDim = actDim;
@@ -67,7 +73,7 @@ public final class PearlPolicy {
         this.activation = activation;
         this.encoderHidden = encoderHidden.clone();
         this.netHidden = netHidden.clone();
-        this.encoder = new ContextEncoder(2 * obsDim + actDim + 1, latentDim, encoderHidden, activation);
+        this.encoder = new ContextEncoder(contextDim, latentDim, encoderHidden, activation);
         this.policyMlp = PearlConfig.mlp(obsDim + latentDim, netHidden, 2 * actDim, activation);
         if (encoderParams.length != encoder.mlp().numParams() || policyParams.length != policyMlp.numParams()) {
             throw new IllegalArgumentException("parameter counts " + encoderParams.length + " (encoder) and "
@@ -97,7 +103,7 @@ public final class PearlPolicy {
         return latentDim;
     }
 
-    /** Width of a context row {@code (s, a, r, s')}. */
+    /** Width of a context row the encoder takes ({@link TaskSampler#contextWidth}). */
     public int contextDim() {
         return encoder.contextDim();
     }
@@ -256,11 +262,31 @@ public final class PearlPolicy {
                 throw new IllegalArgumentException("obsDim " + obsDim + ", actDim " + actDim + " and latentDim " + latentDim
                         + " must be > 0");
             }
-            return new PearlPolicy(version, obsDim, actDim, latentDim, Activation.fromName(act), encHidden, netHidden, enc,
-                    pol);
+            Activation activation = Activation.fromName(act);
+            return new PearlPolicy(version, obsDim, actDim, contextWidthOf(obsDim, actDim, latentDim, activation,
+                    encHidden, enc.length), latentDim, activation, encHidden, netHidden, enc, pol);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(FORMAT + " is corrupt: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The encoder's input width, which format 1 does not store: the context row with or without the
+     * previous reward (see {@link TaskSampler}), whichever the encoder's parameter count fits; the plain
+     * width when neither does (the constructor then names the mismatch).
+     */
+    private static int contextWidthOf(int obsDim, int actDim, int latentDim, Activation activation, int[] encHidden,
+            int encParams) {
+        int extended = TaskSampler.contextWidth(obsDim, actDim, true);
+        for (int h : encHidden) {
+            if (h <= 0) {
+                return TaskSampler.contextWidth(obsDim, actDim, false);
+            }
+        }
+        if (PearlConfig.mlp(extended, encHidden, 2 * latentDim, activation).numParams() == encParams) {
+            return extended;
+        }
+        return TaskSampler.contextWidth(obsDim, actDim, false);
     }
 
     private static int[] readInts(ByteReader r, String what) {

@@ -12,6 +12,7 @@ public final class TaskBatch {
     private final int obsDim;
     private final int actDim;
     private final int contextRows;
+    private final int contextDim;
     private final int size;
     private final double[] context;
     private final double[] obs;
@@ -20,11 +21,12 @@ public final class TaskBatch {
     private final double[] nextObs;
     private final double[] done;
 
-    private TaskBatch(int obsDim, int actDim, int contextRows, int size, double[] context, double[] obs, double[] act,
+    private TaskBatch(int obsDim, int actDim, int contextRows, int contextDim, int size, double[] context, double[] obs, double[] act,
             double[] reward, double[] nextObs, double[] done) {
         this.obsDim = obsDim;
         this.actDim = actDim;
         this.contextRows = contextRows;
+        this.contextDim = contextDim;
         this.size = size;
         this.context = context;
         this.obs = obs;
@@ -67,14 +69,20 @@ public final class TaskBatch {
         }
         int obsDim = obs[0].length;
         int actDim = act[0].length;
-        int contextDim = 2 * obsDim + actDim + 1;
+        int contextDim = context[0] == null ? -1 : context[0].length;
+        if (contextDim != TaskSampler.contextWidth(obsDim, actDim, false)
+                && contextDim != TaskSampler.contextWidth(obsDim, actDim, true)) {
+            throw new IllegalArgumentException("context[0] has " + contextDim + " values; a context row has "
+                    + TaskSampler.contextWidth(obsDim, actDim, false) + " (s, a, r, s') or "
+                    + TaskSampler.contextWidth(obsDim, actDim, true) + " (with the previous reward and its flag)");
+        }
         double[] doneCopy = flatten1(done, "done");
         for (int r = 0; r < b; r++) {
             if (doneCopy[r] != 0.0 && doneCopy[r] != 1.0) {
                 throw new IllegalArgumentException("done[" + r + "] is " + doneCopy[r] + "; use 1 for a terminal transition, else 0");
             }
         }
-        return new TaskBatch(obsDim, actDim, context.length, b, flatten(context, contextDim, "context"),
+        return new TaskBatch(obsDim, actDim, context.length, contextDim, b, flatten(context, contextDim, "context"),
                 flatten(obs, obsDim, "obs"), flatten(act, actDim, "act"), flatten1(reward, "reward"),
                 flatten(nextObs, obsDim, "nextObs"), doneCopy);
     }
@@ -115,9 +123,9 @@ public final class TaskBatch {
         return actDim;
     }
 
-    /** Width of a context row, {@code 2·obsDim + actDim + 1}. */
+    /** Width of a context row: {@code 2·obsDim + actDim + 1}, plus 2 with the previous reward. */
     public int contextDim() {
-        return 2 * obsDim + actDim + 1;
+        return contextDim;
     }
 
     /** Number of context transitions C. */

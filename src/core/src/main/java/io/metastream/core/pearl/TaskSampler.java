@@ -15,6 +15,11 @@ import java.util.Random;
  *       the encoder infers the task from (the sparse one where a family has two). Context rows come only
  *       from fresh exploration of the task (garage issue #1365: a context drawn from the whole replay
  *       mixes data of old policies and breaks the posterior at test time).</li>
+ *   <li>With {@link PearlConfig#contextPreviousReward()} a context row is {@code (s, a, r, s', r₋, k)},
+ *       width {@code 2·obsDim + actDim + 3}: r₋ is the reward (of the same kind as r) of the episode's
+ *       previous step, that is the reward at s, and k is 1; for an episode's first step, or when the
+ *       previous step is unknown, r₋ = 0 and k = 0. Reward at s and at s' together tell the encoder
+ *       how the reward changed along a, which one (s, a, r, s') cannot.</li>
  * </ul>
  */
 public final class TaskSampler {
@@ -34,6 +39,36 @@ public final class TaskSampler {
         row[s.length + a.length] = r;
         System.arraycopy(next, 0, row, s.length + a.length + 1, next.length);
         row[row.length - 1] = done ? 1.0 : 0.0;
+        return row;
+    }
+
+    /** Width of a context row, with or without the previous reward and its flag. */
+    public static int contextWidth(int obsDim, int actDim, boolean previousReward) {
+        return 2 * obsDim + actDim + 1 + (previousReward ? 2 : 0);
+    }
+
+    /**
+     * A context row in the layout {@code cfg} asks for: {@code (s, a, r, s')}, or with
+     * {@code contextPreviousReward} {@code (s, a, r, s', r₋, 1)}, or {@code (s, a, r, s', 0, 0)} when
+     * {@code previousReward} is NaN (unknown: the episode's first step).
+     */
+    public static double[] contextRow(PearlConfig cfg, double[] s, double[] a, double r, double[] next,
+            double previousReward) {
+        return contextRow(cfg.contextPreviousReward(), s, a, r, next, previousReward);
+    }
+
+    /** As {@link #contextRow(PearlConfig, double[], double[], double, double[], double)}, the layout given by a flag. */
+    public static double[] contextRow(boolean withPreviousReward, double[] s, double[] a, double r, double[] next,
+            double previousReward) {
+        double[] base = contextRow(s, a, r, next);
+        if (!withPreviousReward) {
+            return base;
+        }
+        double[] row = java.util.Arrays.copyOf(base, base.length + 2);
+        if (!Double.isNaN(previousReward)) {
+            row[base.length] = previousReward;
+            row[base.length + 1] = 1.0;
+        }
         return row;
     }
 
@@ -84,8 +119,10 @@ public final class TaskSampler {
      */
     public static TaskBatch batch(double[][] contextRows, double[][] replayRows, int obsDim, int actDim) {
         int rw = replayWidth(obsDim, actDim);
+        int cw = contextRows.length > 0 && contextRows[0] != null
+                && contextRows[0].length == contextWidth(obsDim, actDim, true) ? contextWidth(obsDim, actDim, true) : rw - 1;
         for (double[] row : contextRows) {
-            checkWidth(row, rw - 1, "context");
+            checkWidth(row, cw, "context");
         }
         int n = replayRows.length;
         double[][] obs = new double[n][obsDim];

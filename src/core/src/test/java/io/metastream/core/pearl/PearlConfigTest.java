@@ -28,6 +28,7 @@ class PearlConfigTest {
         assertThat(cfg.batchSize()).isEqualTo(256);
         assertThat(cfg.contextSize()).isEqualTo(100);
         assertThat(cfg.minContextSize()).isZero();
+        assertThat(cfg.contextPreviousReward()).isFalse();
         assertThat(cfg.metaBatch()).isEqualTo(16);
         assertThat(cfg.seed()).isEqualTo(42L);
         assertThat(cfg.contextDim()).isEqualTo(7);
@@ -41,9 +42,9 @@ class PearlConfigTest {
     void mapFormIsCanonicalCompleteAndRoundTrips() {
         PearlConfig cfg = PearlConfig.builder().obsDim(3).actDim(1).latentDim(4).encoderHidden(8, 8).netHidden(16)
                 .activation(Activation.TANH).gamma(0.95).tau(0.01).klWeight(0.0).learnAlpha(false).fixedAlpha(0.25)
-                .minContextSize(7).seed(-3).build();
+                .minContextSize(7).contextPreviousReward(true).seed(-3).build();
         Map<String, String> map = cfg.toMap();
-        assertThat(List.copyOf(map.keySet())).isSorted().hasSize(21);
+        assertThat(List.copyOf(map.keySet())).isSorted().hasSize(22);
         assertThat(map).containsEntry("encoderHidden", "8,8").containsEntry("netHidden", "16").containsEntry("activation", "TANH")
                 .containsEntry("minContextSize", "7");
         PearlConfig back = PearlConfig.fromMap(map);

@@ -149,7 +149,22 @@ class PearlLearnerTest {
         assertThatThrownBy(() -> TaskBatch.of(new double[1][7], new double[1][2], new double[1][2], new double[] {Double.NaN},
                 new double[1][2], new double[1])).hasMessageContaining("reward[0] is NaN");
         assertThatThrownBy(() -> TaskBatch.of(new double[1][6], new double[1][2], new double[1][2], new double[1],
-                new double[1][2], new double[1])).hasMessageContaining("context row 0 has 6 values but 7");
+                new double[1][2], new double[1])).hasMessageContaining("context[0] has 6 values; a context row has 7");
+    }
+
+    @Test
+    void contextRowsWithThePreviousRewardWidenTheEncoderAndItsBlob() {
+        PearlConfig wide = SMALL.toBuilder().contextPreviousReward(true).build();
+        assertThat(wide.contextDim()).isEqualTo(SMALL.contextDim() + 2);
+        PearlLearner l = new PearlLearner(wide);
+        assertThat(l.step(metaBatch(wide, 4)).accepted()).isTrue();
+        assertThatThrownBy(() -> l.step(metaBatch(SMALL, 4))).hasMessageContaining("context rows of 7 values but the "
+                + "configuration's are 9 (contextPreviousReward true)");
+        PearlPolicy p = PearlPolicy.decode(l.currentPolicy().encode());
+        assertThat(p.contextDim()).isEqualTo(9);
+        double[][] ctx = {{0.1, 0.2, 0.3, -0.4, -0.5, 0.6, 0.7, -0.45, 1}};
+        assertThat(p.posterior(ctx).mean()).containsExactly(l.currentPolicy().posterior(ctx).mean());
+        assertThat(PearlPolicy.decode(new PearlLearner(SMALL).currentPolicy().encode()).contextDim()).isEqualTo(7);
     }
 
     @Test

@@ -84,4 +84,26 @@ class TaskSamplerTest {
         assertThatThrownBy(() -> TaskSampler.window(context, 0, 4, rng)).hasMessageContaining("starts below 1");
         assertThatThrownBy(() -> TaskSampler.window(List.of(), 1, 4, rng)).hasMessageContaining("no rows");
     }
+
+    @Test
+    void rowsWithThePreviousRewardAppendItAndAKnownFlag() {
+        PearlConfig cfg = PearlConfig.builder().obsDim(2).actDim(1).contextPreviousReward(true).build();
+        double[] s = {1, 2};
+        double[] a = {0.5};
+        double[] n = {3, 4};
+        assertThat(cfg.contextDim()).isEqualTo(8).isEqualTo(TaskSampler.contextWidth(2, 1, true));
+        assertThat(TaskSampler.contextRow(cfg, s, a, -0.5, n, -0.75)).containsExactly(1, 2, 0.5, -0.5, 3, 4, -0.75, 1);
+        assertThat(TaskSampler.contextRow(cfg, s, a, -0.5, n, Double.NaN)).containsExactly(1, 2, 0.5, -0.5, 3, 4, 0, 0);
+        PearlConfig plain = cfg.toBuilder().contextPreviousReward(false).build();
+        assertThat(TaskSampler.contextRow(plain, s, a, -0.5, n, -0.75)).containsExactly(1, 2, 0.5, -0.5, 3, 4);
+        double[] replayRow = TaskSampler.replayRow(s, a, -0.5, n, false);
+        TaskBatch wide = TaskSampler.batch(new double[][] {TaskSampler.contextRow(cfg, s, a, -0.5, n, -0.75)},
+                new double[][] {replayRow}, 2, 1);
+        assertThat(wide.contextDim()).isEqualTo(8);
+        assertThatThrownBy(() -> TaskSampler.batch(new double[][] {TaskSampler.contextRow(cfg, s, a, -0.5, n, -0.75),
+                TaskSampler.contextRow(s, a, -0.5, n)}, new double[][] {replayRow}, 2, 1))
+                .hasMessageContaining("context row has 6 values but 8 are required");
+        assertThatThrownBy(() -> TaskSampler.batch(new double[][] {new double[7]}, new double[][] {replayRow}, 2, 1))
+                .hasMessageContaining("context row has 7 values but 6 are required");
+    }
 }

@@ -164,6 +164,7 @@ public final class PearlMetaTrainer {
                     : posterior && !context.get(t).isEmpty() ? policy.posterior(contextRows(context.get(t))) : policy.prior();
             double[] z = belief.sample(rng);
             double[] o = env.reset();
+            double previous = Double.NaN;
             boolean end = false;
             while (!end) {
                 double[] obs = observe(o, task);
@@ -177,8 +178,9 @@ public final class PearlMetaTrainer {
                     rb.removeFirst();
                 }
                 if (addToContext) {
-                    context.get(t).add(contextRow(obs, applied, r, next));
+                    context.get(t).add(contextRow(obs, applied, r, next, previous));
                 }
+                previous = contextReward(r);
                 envSteps++;
                 done++;
                 o = r.observation();
@@ -187,11 +189,21 @@ public final class PearlMetaTrainer {
         }
     }
 
-    private double[] contextRow(double[] obs, double[] a, StepResult r, double[] next) {
+    private double[] contextRow(double[] obs, double[] a, StepResult r, double[] next, double previousReward) {
         if (oracle) {
             return new double[cfg.contextDim()];
         }
-        return TaskSampler.contextRow(obs, a, r.sparseReward().orElse(r.reward()), next);
+        return TaskSampler.contextRow(cfg, obs, a, contextReward(r), next, previousReward);
+    }
+
+    /** The reward the context uses: the sparse one where the family has one. */
+    private static double contextReward(StepResult r) {
+        return r.sparseReward().orElse(r.reward());
+    }
+
+    /** Whether the policy's encoder takes context rows with the previous reward. */
+    private static boolean previousRewardRows(PearlPolicy policy) {
+        return policy.contextDim() == TaskSampler.contextWidth(policy.obsDim(), policy.actDim(), true);
     }
 
     private double[] observe(double[] o, TaskSpec task) {
@@ -242,10 +254,12 @@ public final class PearlMetaTrainer {
             List<double[]> ctx = new ArrayList<>();
             double[] z = policy.prior().sample(r);
             double[] o = env.reset();
+            double previous = Double.NaN;
             while (ctx.size() < contextSteps) {
                 double[] a = policy.act(observe(o, task), z, r, false);
                 StepResult s = env.step(a);
-                ctx.add(contextRow(observe(o, task), env.clippedAction(a), s, observe(s.observation(), task)));
+                ctx.add(contextRow(observe(o, task), env.clippedAction(a), s, observe(s.observation(), task), previous));
+                previous = s.done() ? Double.NaN : contextReward(s);
                 o = s.done() ? env.reset() : s.observation();
                 if (s.done()) {
                     z = policy.posterior(contextRows(ctx)).sample(r);
@@ -321,6 +335,8 @@ public final class PearlMetaTrainer {
         double total = 0;
         boolean reached = false;
         boolean end = false;
+        boolean withPrevious = previousRewardRows(policy);
+        double previous = Double.NaN;
         while (!end) {
             double[] obs = oracle ? withTask(o, task) : o;
             double[] a = policy.act(obs, z, rng, rng == null);
@@ -328,8 +344,9 @@ public final class PearlMetaTrainer {
             if (context != null) {
                 double[] next = oracle ? withTask(s.observation(), task) : s.observation();
                 context.add(oracle ? new double[policy.contextDim()]
-                        : TaskSampler.contextRow(obs, env.clippedAction(a), s.sparseReward().orElse(s.reward()), next));
+                        : TaskSampler.contextRow(withPrevious, obs, env.clippedAction(a), contextReward(s), next, previous));
             }
+            previous = contextReward(s);
             total += s.reward();
             reached |= s.goalReached();
             o = s.observation();
