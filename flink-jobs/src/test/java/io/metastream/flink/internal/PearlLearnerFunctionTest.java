@@ -36,6 +36,16 @@ class PearlLearnerFunctionTest {
         return ProcessFunctionTestHarnesses.forProcessFunction(function());
     }
 
+    /** A fresh function restored from {@code snapshot}, set up and open. */
+    static OneInputStreamOperatorTestHarness<PearlTaskSample, ModelVersion> restored(OperatorSubtaskState snapshot)
+            throws Exception {
+        var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(function()));
+        h.setup();
+        h.initializeState(snapshot);
+        h.open();
+        return h;
+    }
+
     static PearlTaskSample sample(String task, Random rng, long createdAtMillis) {
         double[][] ctx = new double[3][CW];
         for (double[] row : ctx) {
@@ -175,11 +185,7 @@ class PearlLearnerFunctionTest {
             assertWellFormed(out.get(0), 1);
             snapshot = h.snapshot(1, 10);
         }
-        var restored = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(function()));
-        try (restored) {
-            restored.setup();
-            restored.initializeState(snapshot);
-            restored.open();
+        try (var restored = restored(snapshot)) {
             // the learner restored 3 steps: the 4th completes publishEvery = 2
             restored.processElement(fresh("t0", rng), 20);
             List<ModelVersion> out = restored.extractOutputValues();
@@ -205,11 +211,7 @@ class PearlLearnerFunctionTest {
             }
             snapshot = h.snapshot(1, 10);
         }
-        var restored = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(function()));
-        try (restored) {
-            restored.setup();
-            restored.initializeState(snapshot);
-            restored.open();
+        try (var restored = restored(snapshot)) {
             // 6 restored steps; the 7th, from a new task, is not published (publishEvery 2), the 8th is
             restored.processElement(fresh("new", rng), 20);
             restored.processElement(fresh("new", rng), 21);
