@@ -116,7 +116,8 @@ public final class PearlPolicy {
     /**
      * The posterior over z given a task's context.
      *
-     * @param contextRows {@code [C][2·obsDim + actDim + 1]} rows {@code (s, a, r, s')}; no rows gives the prior
+     * @param contextRows {@code [C][contextDim()]} rows in {@link TaskSampler}'s layout ({@code (s, a, r, s')},
+     *     or with the previous reward when the encoder takes it); no rows gives the prior
      */
     public Posterior posterior(double[][] contextRows) {
         if (contextRows == null) {
@@ -131,7 +132,8 @@ public final class PearlPolicy {
             if (contextRows[r] == null || contextRows[r].length != w) {
                 throw new IllegalArgumentException("context row " + r + " has "
                         + (contextRows[r] == null ? "no" : contextRows[r].length) + " values but " + w
-                        + " (2·obsDim + actDim + 1 for (s, a, r, s')) are required");
+                        + (w == TaskSampler.contextWidth(obsDim, actDim, false) ? " (s, a, r, s')"
+                                : " (s, a, r, s', previous reward, known flag)") + " are required");
             }
             System.arraycopy(contextRows[r], 0, flat, r * w, w);
         }

@@ -93,7 +93,7 @@ public final class TaskBatch {
             if (rows[r] == null || rows[r].length != width) {
                 throw new IllegalArgumentException(what + " row " + r + " has " + (rows[r] == null ? "no" : rows[r].length)
                         + " values but " + width + " are required" + (what.equals("context")
-                        ? " (2·obsDim + actDim + 1 for (s, a, r, s'))" : ""));
+                        ? " (every context row as wide as the first)" : ""));
             }
             for (int c = 0; c < width; c++) {
                 double v = rows[r][c];
