@@ -84,7 +84,7 @@ class PearlJobIT {
             assertThat(forTask.belief().latentDim()).isEqualTo(policy.latentDim());
 
             // explore with posterior sampling for 4 context episodes, then exploit; against z from the prior
-            PearlMetaTrainer.Evaluation e = PearlMetaTrainer.evaluate(family, policy, family.heldOutTasks(20, 0), 5, 3, 11,
+            PearlMetaTrainer.Evaluation e = PearlMetaTrainer.evaluate(family, policy, family.heldOutTasks(20, 0), 5, 6, 11,
                     false, false);
             System.out.printf("PEARL IT after %d versions: held-out return after 0..4 context episodes %s%n",
                     numbers.size(), java.util.Arrays.toString(e.returnAfter()));
