@@ -6,6 +6,8 @@ import io.metastream.schema.DeadLetter;
 import io.metastream.schema.ModelVersion;
 
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -26,6 +28,12 @@ import java.util.stream.Collectors;
 /** Shared helpers of the job integration tests: configuration, reading topics read_committed, bounded waits. */
 final class JobTestSupport {
     private JobTestSupport() {}
+
+    /** A MiniCluster of {@code taskManagers} TaskManagers with 2 slots each, for a test class's extension field. */
+    static MiniClusterExtension miniCluster(int taskManagers) {
+        return new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+                .setNumberTaskManagers(taskManagers).setNumberSlotsPerTaskManager(2).build());
+    }
 
     static Configuration jobConfig(String servers, TopicNames topics, String modelName) {
         Configuration conf = new Configuration();

@@ -14,7 +14,6 @@ import io.metastream.testing.KafkaExtension;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.test.junit5.InjectMiniCluster;
@@ -41,8 +40,7 @@ class MetaLearningJobRestartIT {
     static final KafkaExtension KAFKA = new KafkaExtension();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(2).setNumberSlotsPerTaskManager(2).build());
+    static final MiniClusterExtension FLINK = JobTestSupport.miniCluster(2);
 
     @Test
     void restoresFromCheckpointWithoutDuplicateOrMissingVersions(@InjectMiniCluster MiniCluster cluster) throws Exception {

@@ -67,9 +67,12 @@ public final class PearlTaskFunction
     static final ValueStateDescriptor<Integer> REPLAY_SIZE = new ValueStateDescriptor<>("replay-size", Types.INT);
     static final ValueStateDescriptor<Integer> SINCE_ADAPT = new ValueStateDescriptor<>("since-adapt", Types.INT);
     static final ValueStateDescriptor<Integer> SINCE_SAMPLE = new ValueStateDescriptor<>("since-sample", Types.INT);
-    /** Per agent of the task, {episodeId, step, context reward} of its latest transition (contextPreviousReward only). */
-    static final MapStateDescriptor<String, double[]> LAST_STEP = new MapStateDescriptor<>("pearl-last-step",
-            Types.STRING, PrimitiveArrayTypeInfo.DOUBLE_PRIMITIVE_ARRAY_TYPE_INFO);
+    /**
+     * Per agent of the task, {episodeId, step, bits of the context reward} of its latest transition
+     * (contextPreviousReward only); longs, so that any episode id compares exactly.
+     */
+    static final MapStateDescriptor<String, long[]> LAST_STEP = new MapStateDescriptor<>("pearl-last-step",
+            Types.STRING, PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO);
 
     private final String modelName;
     private final HashMap<String, String> pearlConfig;
@@ -91,7 +94,7 @@ public final class PearlTaskFunction
     private transient ValueState<Integer> replaySize;
     private transient ValueState<Integer> sinceAdapt;
     private transient ValueState<Integer> sinceSample;
-    private transient MapState<String, double[]> lastStep;
+    private transient MapState<String, long[]> lastStep;
 
     public PearlTaskFunction(String modelName, Map<String, String> pearlConfig, int adaptEvery, int sampleEvery,
             int contextWindow, int replayCapacity) {
@@ -134,12 +137,13 @@ public final class PearlTaskFunction
      */
     private double previousReward(Transition t, double r) throws Exception {
         String agent = t.getAgentId() == null ? "" : t.getAgentId();
-        double[] last = lastStep.get(agent);
-        double previous = last != null && last[0] == t.getEpisodeId() && last[1] == t.getStep() - 1 ? last[2] : Double.NaN;
+        long[] last = lastStep.get(agent);
+        double previous = last != null && last[0] == t.getEpisodeId() && last[1] == t.getStep() - 1L
+                ? Double.longBitsToDouble(last[2]) : Double.NaN;
         if (t.getDone()) {
             lastStep.remove(agent);
         } else {
-            lastStep.put(agent, new double[] {t.getEpisodeId(), t.getStep(), r});
+            lastStep.put(agent, new long[] {t.getEpisodeId(), t.getStep(), Double.doubleToLongBits(r)});
         }
         return previous;
     }

@@ -91,24 +91,17 @@ class PearlTaskFunctionTest {
 
     /** The expected context row (s, a, r, s'), r the sparse reward when set. */
     static double[] contextRow(Transition t) {
-        double[] row = new double[CW];
-        int i = 0;
-        for (float v : t.getObservation()) {
-            row[i++] = v;
-        }
-        for (float v : t.getAction()) {
-            row[i++] = v;
-        }
-        row[i++] = t.getSparseReward() != null ? t.getSparseReward() : t.getReward();
-        for (float v : t.getNextObservation()) {
-            row[i++] = v;
-        }
-        return row;
+        return row(t, t.getSparseReward() != null ? t.getSparseReward() : t.getReward(), CW);
     }
 
-    /** The expected replay row (s, a, r, s', done), r always the dense reward. */
+    /** The expected replay row (s, a, r, s', done), r always the dense reward, done 0. */
     static double[] replayRow(Transition t) {
-        double[] row = new double[RW];
+        return row(t, t.getReward(), RW);
+    }
+
+    /** (s, a, r, s') followed by zeros up to {@code width}. */
+    static double[] row(Transition t, double r, int width) {
+        double[] row = new double[width];
         int i = 0;
         for (float v : t.getObservation()) {
             row[i++] = v;
@@ -116,11 +109,10 @@ class PearlTaskFunctionTest {
         for (float v : t.getAction()) {
             row[i++] = v;
         }
-        row[i++] = t.getReward();
+        row[i++] = r;
         for (float v : t.getNextObservation()) {
             row[i++] = v;
         }
-        row[i] = 0.0;
         return row;
     }
 

@@ -83,20 +83,8 @@ public final class TaskSampler {
     }
 
     /**
-     * Samples one task's batch: {@code contextSize} context rows and {@code batchSize} replay rows, each
-     * uniformly with replacement (as oyster's samplers do).
-     *
-     * @throws IllegalArgumentException when either list is empty or a row has the wrong width
-     */
-    public static TaskBatch sample(List<double[]> replay, List<double[]> context, int obsDim, int actDim,
-            int batchSize, int contextSize, Random rng) {
-        requireRows(replay, context);
-        return batch(pick(context, contextSize, rng), pick(replay, batchSize, rng), obsDim, actDim);
-    }
-
-    /**
      * Samples one task's batch as {@code cfg} says: {@code batchSize} replay rows uniformly with
-     * replacement, and the context batch by {@link PearlConfig#minContextSize()} (uniform rows, or a
+     * replacement (as oyster's samplers do), and the context batch by {@link PearlConfig#minContextSize()} (uniform rows, or a
      * contiguous run of {@code minContextSize..contextSize} rows).
      *
      * @throws IllegalArgumentException when either list is empty or a row has the wrong width

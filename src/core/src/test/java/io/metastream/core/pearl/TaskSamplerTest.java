@@ -29,7 +29,8 @@ class TaskSamplerTest {
             replay.add(TaskSampler.replayRow(new double[] {i, i}, new double[] {0.1 * i}, -i, new double[] {i + 1, i + 1}, false));
             context.add(TaskSampler.contextRow(new double[] {100 + i, 0}, new double[] {0}, i, new double[] {0, 0}));
         }
-        TaskBatch b = TaskSampler.sample(replay, context, 2, 1, 32, 5, new Random(1));
+        TaskBatch b = TaskSampler.sample(replay, context,
+                PearlConfig.builder().obsDim(2).actDim(1).batchSize(32).contextSize(5).build(), new Random(1));
         assertThat(b.size()).isEqualTo(32);
         assertThat(b.contextRows()).isEqualTo(5);
         for (int r = 0; r < 32; r++) {
@@ -47,11 +48,12 @@ class TaskSamplerTest {
     @Test
     void refusesEmptyListsAndWrongWidths() {
         List<double[]> rows = List.of(new double[7]);
-        assertThatThrownBy(() -> TaskSampler.sample(List.of(), rows, 2, 1, 1, 1, new Random(1)))
+        PearlConfig one = PearlConfig.builder().obsDim(2).actDim(1).batchSize(1).contextSize(1).build();
+        assertThatThrownBy(() -> TaskSampler.sample(List.of(), rows, one, new Random(1)))
                 .hasMessageContaining("replay is empty");
-        assertThatThrownBy(() -> TaskSampler.sample(rows, List.of(), 2, 1, 1, 1, new Random(1)))
+        assertThatThrownBy(() -> TaskSampler.sample(rows, List.of(), one, new Random(1)))
                 .hasMessageContaining("context is empty");
-        assertThatThrownBy(() -> TaskSampler.sample(rows, rows, 2, 1, 1, 1, new Random(1)))
+        assertThatThrownBy(() -> TaskSampler.sample(rows, rows, one, new Random(1)))
                 .hasMessageContaining("context row has 7 values but 6 are required");
     }
 
