@@ -66,8 +66,8 @@ class PearlJobIT {
                     .tasks(train).agents(24).seed(3).policySource(client::policyFor).maxTransitionsPerSecond(1000)
                     .build()) {
                 fleet.start();
-                await("2500 PEARL steps (250 versions)", Duration.ofSeconds(300),
-                        () -> client.latestVersion().orElse(0) >= 250);
+                await("4500 PEARL steps (450 versions)", Duration.ofSeconds(400),
+                        () -> client.latestVersion().orElse(0) >= 450);
                 await("a posterior for a train task", Duration.ofSeconds(30),
                         () -> client.policyFor(train.get(0).id()).map(TaskPolicy::adapted).orElse(false));
             }
