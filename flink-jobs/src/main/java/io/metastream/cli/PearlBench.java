@@ -62,6 +62,7 @@ final class PearlBench {
                 .contextSize(a.integer(p + "context", sparse ? 256 : 64))
                 .minContextSize(a.integer(p + "min-context", sparse ? 0 : 10))
                 .contextPreviousReward(Boolean.parseBoolean(a.string(p + "previous-reward", "false")))
+                .encoderRank(a.integer(p + "encoder-rank", 0))
                 .metaBatch(a.integer(p + "meta-batch", 8));
         PearlMetaTrainer.Schedule s = new PearlMetaTrainer.Schedule(
                 a.integer(p + "initial-steps", 200),

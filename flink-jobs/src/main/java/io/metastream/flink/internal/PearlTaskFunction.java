@@ -278,13 +278,21 @@ public final class PearlTaskFunction
             mean.add((float) q.mean()[i]);
             sd.add((float) Math.max(std[i], Float.MIN_NORMAL));
         }
+        List<Float> factor = new ArrayList<>();
+        double[] c = q.covarianceFactor();
+        if (c != null) {
+            int l = q.latentDim();
+            for (int i = 0; i < c.length; i++) {
+                factor.add(i / l == i % l ? (float) Math.max(c[i], Float.MIN_NORMAL) : (float) c[i]);
+            }
+        }
         posteriors.inc();
         return AdaptedModel.newBuilder()
                 .setTaskId(taskId)
                 .setModelName(modelName)
                 .setBaseVersion(latest.getVersion())
                 .setAlgorithm(latest.getAlgorithm())
-                .setAdaptation(GaussianPosterior.newBuilder().setMean(mean).setStddev(sd).build())
+                .setAdaptation(GaussianPosterior.newBuilder().setMean(mean).setStddev(sd).setCovarianceFactor(factor).build())
                 .setContextTransitions(rows.size())
                 .setInnerSteps(0)
                 .setCreatedAt(Instant.now())

@@ -59,11 +59,15 @@ class PearlTaskFunctionTest {
     }
 
     static ModelVersion model(long version) {
+        return model(version, BLOB);
+    }
+
+    static ModelVersion model(long version, byte[] blob) {
         return ModelVersion.newBuilder()
                 .setModelName("m").setVersion(version).setParentVersion(version > 1 ? version - 1 : null)
                 .setAlgorithm("PEARL").setConfigHash("h").setConfig(new HashMap<>()).setSeed(1)
-                .setParameterEncoding(PearlPolicy.ENCODING).setParameters(ByteBuffer.wrap(BLOB.clone()))
-                .setParametersSha256(ModelBlob.sha256Hex(BLOB)).setTasksSeen(0).setTransitionsSeen(0)
+                .setParameterEncoding(PearlPolicy.ENCODING).setParameters(ByteBuffer.wrap(blob.clone()))
+                .setParametersSha256(ModelBlob.sha256Hex(blob)).setTasksSeen(0).setTransitionsSeen(0)
                 .setOuterSteps(0).setMetrics(new HashMap<>()).setCreatedAt(Instant.now()).setCodeVersion("test")
                 .build();
     }
@@ -503,6 +507,43 @@ class PearlTaskFunctionTest {
             // and the posterior comes from an encoder of that width
             byte[] blob = new PearlLearner(PearlConfig.fromMap(cfg)).currentPolicy().encode();
             assertThat(PearlPolicy.decode(blob).contextDim()).isEqualTo(wide);
+        }
+    }
+
+    @Test
+    void anEncoderWithRankFactorsPublishesTheCovarianceFactor() throws Exception {
+        Map<String, String> cfg = new HashMap<>(CONFIG);
+        cfg.put("encoderRank", "1");
+        byte[] blob = new PearlLearner(PearlConfig.fromMap(cfg)).currentPolicy().encode();
+        PearlPolicy policy = PearlPolicy.decode(blob);
+        Random rng = new Random(5);
+        List<Transition> sent = new ArrayList<>();
+        try (var h = harness(new PearlTaskFunction("m", cfg, 3, 100, 16, 32))) {
+            h.processBroadcastElement(model(2, blob), 0);
+            for (int i = 0; i < 3; i++) {
+                Transition t = step("t1", rng);
+                sent.add(t);
+                h.processElement(t, i);
+            }
+            List<AdaptedModel> out = h.extractOutputValues();
+            assertThat(out).hasSize(1);
+            Posterior expected = policy.posterior(contextRows(sent));
+            assertThat(expected.fullCovariance()).isTrue();
+            assertPosterior(out.get(0), 2, expected, 3);
+            GaussianPosterior g = (GaussianPosterior) out.get(0).getAdaptation();
+            double[] c = expected.covarianceFactor();
+            assertThat(g.getCovarianceFactor()).hasSize(LATENT * LATENT);
+            for (int i = 0; i < c.length; i++) {
+                assertThat(g.getCovarianceFactor().get(i)).as("factor[%d]", i).isCloseTo((float) c[i], within(TOL));
+            }
+            assertThat(c[1]).as("above the diagonal").isZero();
+            assertThat(Math.abs(c[2])).as("a correlation the diagonal form could not carry").isGreaterThan(100 * TOL);
+        }
+        // the paper's diagonal encoder publishes no factor
+        try (var h = harness(function(1, 100, 16, 32))) {
+            h.processBroadcastElement(model(1), 0);
+            h.processElement(step("t1", rng), 0);
+            assertThat(((GaussianPosterior) h.extractOutputValues().get(0).getAdaptation()).getCovarianceFactor()).isEmpty();
         }
     }
 }

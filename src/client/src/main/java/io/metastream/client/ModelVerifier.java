@@ -66,9 +66,10 @@ public final class ModelVerifier {
 
     /**
      * Checks a published posterior: mean and stddev of equal, expected length, every value finite and
-     * every stddev positive.
+     * every stddev positive; a covariance factor, when there is one, of latentDim² values, lower
+     * triangular with a positive diagonal.
      *
-     * @return the posterior, with variance = stddev²
+     * @return the posterior: diagonal with variance = stddev², or with the published covariance factor
      * @throws ModelIntegrityException naming what is wrong
      */
     public static Posterior verifyPosterior(GaussianPosterior g, int latentDim) {
@@ -91,7 +92,26 @@ public final class ModelVerifier {
             m[i] = mu;
             var[i] = (double) sd * sd;
         }
-        return new Posterior(m, var);
+        List<Float> factor = g.getCovarianceFactor();
+        if (factor == null || factor.isEmpty()) {
+            return new Posterior(m, var);
+        }
+        if (factor.size() != latentDim * latentDim) {
+            throw new ModelIntegrityException("posterior has a covariance factor of " + factor.size() + " values; a latent "
+                    + "dimension of " + latentDim + " needs " + (latentDim * latentDim) + " (or none for a diagonal posterior)");
+        }
+        double[] c = new double[factor.size()];
+        for (int i = 0; i < latentDim; i++) {
+            for (int j = 0; j < latentDim; j++) {
+                float v = factor.get(i * latentDim + j);
+                if (!Float.isFinite(v) || (j > i && v != 0f) || (j == i && !(v > 0f))) {
+                    throw new ModelIntegrityException("posterior covariance factor [" + i + "][" + j + "] is " + v
+                            + "; it must be finite, lower triangular (zeros above the diagonal) and positive on the diagonal");
+                }
+                c[i * latentDim + j] = v;
+            }
+        }
+        return Posterior.withCovarianceFactor(m, c);
     }
 
     private static String name(ModelVersion v) {

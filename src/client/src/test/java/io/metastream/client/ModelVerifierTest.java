@@ -2,12 +2,15 @@ package io.metastream.client;
 
 import io.metastream.core.grbal.DynamicsModel;
 import io.metastream.core.io.ModelBlob;
+import io.metastream.core.pearl.Posterior;
 import io.metastream.schema.FastWeights;
+import io.metastream.schema.GaussianPosterior;
 import io.metastream.schema.ModelVersion;
 
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
+import java.util.List;
 
 import static io.metastream.client.ModelFixtures.adaptation;
 import static io.metastream.client.ModelFixtures.delta;
@@ -76,5 +79,24 @@ class ModelVerifierTest {
         fw.setDeltaSha256("0".repeat(64));
         assertThatThrownBy(() -> ModelVerifier.verifyDelta(fw, m.mlp().numParams()))
                 .isInstanceOf(ModelIntegrityException.class).hasMessageContaining("SHA-256");
+    }
+
+    @Test
+    void aPosteriorWithACovarianceFactorIsReadAsAFullCovarianceAndABadFactorIsNamed() {
+        GaussianPosterior g = GaussianPosterior.newBuilder().setMean(List.of(1f, -1f)).setStddev(List.of(1f, 2.0615528f))
+                .setCovarianceFactor(List.of(1f, 0f, 0.5f, 2f)).build();
+        Posterior q = ModelVerifier.verifyPosterior(g, 2);
+        assertThat(q.fullCovariance()).isTrue();
+        assertThat(q.variance()).containsExactly(1.0, 4.25);
+        assertThat(q.sample(new double[] {1, 1})).containsExactly(2.0, 1.5);
+        // written without the field (a producer of the earlier schema): diagonal
+        GaussianPosterior diag = GaussianPosterior.newBuilder().setMean(List.of(0f)).setStddev(List.of(2f)).build();
+        assertThat(ModelVerifier.verifyPosterior(diag, 1).fullCovariance()).isFalse();
+        assertThatThrownBy(() -> ModelVerifier.verifyPosterior(GaussianPosterior.newBuilder(g)
+                .setCovarianceFactor(List.of(1f, 0.1f, 0.5f, 2f)).build(), 2))
+                .isInstanceOf(ModelIntegrityException.class).hasMessageContaining("factor [0][1] is 0.1");
+        assertThatThrownBy(() -> ModelVerifier.verifyPosterior(GaussianPosterior.newBuilder(g)
+                .setCovarianceFactor(List.of(1f, 0f, 0.5f)).build(), 2))
+                .isInstanceOf(ModelIntegrityException.class).hasMessageContaining("covariance factor of 3 values");
     }
 }

@@ -27,6 +27,20 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code dL/dσ²_n = −p_n² dL/dp_n}, {@code dL/draw_n = dL/dσ²_n · sigmoid(raw_n)} (zero where the
  * floor is active), where {@code g = dL/dz}.
  *
+ * <h2>Rank factors ({@code rank > 0}, an extension beyond the paper)</h2>
+ * A diagonal factor can only say "z_j is near μ_nj" for each dimension on its own. One transition of
+ * a goal-reaching task, though, pins the goal to a curve (its distance from s'), which in a suitable
+ * embedding is a linear constraint along a direction that differs from row to row; averaging
+ * per-dimension guesses cannot intersect such constraints. With {@code rank = R > 0} the network
+ * also emits, per row, R directions {@code u_nk ∈ ℝ^L} and values {@code b_nk}, and each factor is a
+ * Gaussian in information form with precision {@code Λ_n = diag(1/σ²_n) + Σ_k u_nk u_nkᵀ} and
+ * information {@code η_n = μ_n/σ²_n + Σ_k b_nk u_nk}. The posterior is the product with the prior
+ * {@code N(0, I)}: {@code Λ = I + Σ_n Λ_n}, {@code Σ = Λ⁻¹}, {@code μ = Σ Σ_n η_n}, a full-covariance
+ * Gaussian (still closed form and order-free). Training samples {@code z = Σ (η + w)} with
+ * {@code w = ε₀ + Σ_n (√p_n ⊙ ε_n + Σ_k u_nk ξ_nk) ~ N(0, Λ)}, so {@code z ~ N(μ, Σ)} with gradients
+ * that need no Cholesky derivative; the KL term is {@code ½(tr Σ + μᵀμ − L + log det Λ)}. The
+ * output width is {@code 2L + R(L + 1)}.
+ *
  * <h2>Threading</h2>
  * Immutable and thread-safe; every method allocates its own buffers. The learner uses a reusable,
  * single-threaded batched pass over the contexts of a whole meta-batch instead.
@@ -38,6 +52,7 @@ public final class ContextEncoder {
 
     private final int contextDim;
     private final int latentDim;
+    private final int rank;
     private final Mlp mlp;
 
     /**
@@ -47,6 +62,17 @@ public final class ContextEncoder {
      * @param activation hidden activation
      */
     public ContextEncoder(int contextDim, int latentDim, int[] hidden, Activation activation) {
+        this(contextDim, latentDim, hidden, activation, 0);
+    }
+
+    /**
+     * As {@link #ContextEncoder(int, int, int[], Activation)} with {@code rank} directions per factor
+     * (0: the paper's diagonal factors; see the class comment).
+     */
+    public ContextEncoder(int contextDim, int latentDim, int[] hidden, Activation activation, int rank) {
+        if (rank < 0) {
+            throw new IllegalArgumentException("rank is " + rank + "; use 0 (diagonal factors) or a value > 0");
+        }
         if (contextDim <= 0 || latentDim <= 0) {
             throw new IllegalArgumentException("contextDim is " + contextDim + " and latentDim " + latentDim
                     + "; both must be > 0");
@@ -56,10 +82,21 @@ public final class ContextEncoder {
         }
         this.contextDim = contextDim;
         this.latentDim = latentDim;
-        this.mlp = PearlConfig.mlp(contextDim, hidden, 2 * latentDim, activation);
+        this.rank = rank;
+        this.mlp = PearlConfig.mlp(contextDim, hidden, outputWidth(latentDim, rank), activation);
     }
 
-    /** The network {@code contextDim → 2·latentDim}. */
+    /** Width of the network output: {@code 2L + rank·(L + 1)}. */
+    static int outputWidth(int latentDim, int rank) {
+        return 2 * latentDim + rank * (latentDim + 1);
+    }
+
+    /** Directions per factor; 0 for the paper's diagonal factors. */
+    public int rank() {
+        return rank;
+    }
+
+    /** The network {@code contextDim → 2L + rank·(L + 1)}. */
     public Mlp mlp() {
         return mlp;
     }
@@ -90,6 +127,9 @@ public final class ContextEncoder {
      */
     public Posterior infer(INDArray params, INDArray context) {
         int n = NdArrays.requireDoubleMatrix(context, -1, contextDim, "context");
+        if (rank > 0) {
+            return infer(params, List.of(context))[0];
+        }
         double[] out = NdArrays.toFlatArray(mlp.forward(params, context));
         double[] mu = new double[latentDim];
         double[] var = new double[latentDim];
@@ -115,32 +155,53 @@ public final class ContextEncoder {
      * plus the weighted KL term.
      *
      * @param contexts one {@code [N_t, contextDim]} matrix per task
-     * @param eps the standard-normal draws that produced each task's z
+     * @param eps the standard-normal draws that produced each task's z: L per task for diagonal
+     *     factors, {@code L + N_t(L + rank)} with rank factors (see {@link #noiseSize})
      * @param dLdz the upstream gradient for each task's z
      * @param beta the KL weight, ≥ 0
      * @return a new {@code [1, numParams]} array
      */
     public INDArray gradient(INDArray params, List<INDArray> contexts, double[][] eps, double[][] dLdz, double beta) {
         int[] rows = rowCounts(contexts);
-        double[] e = flattenPerTask(eps, rows.length, "eps");
-        double[] g = flattenPerTask(dLdz, rows.length, "dLdz");
         EncoderPass pass = new EncoderPass(this, rows);
+        int[] noise = new int[rows.length];
+        int[] lat = new int[rows.length];
+        for (int t = 0; t < rows.length; t++) {
+            noise[t] = noiseSize(rows[t]);
+            lat[t] = latentDim;
+        }
+        double[] e = flattenPerTask(eps, noise, "eps");
+        double[] g = flattenPerTask(dLdz, lat, "dLdz");
         pass.forward(params, stack(contexts));
         INDArray grad = Nd4j.zeros(DataType.DOUBLE, 1, mlp.numParams());
         pass.backward(e, g, beta, grad);
         return grad;
     }
 
-    private double[] flattenPerTask(double[][] v, int tasks, String what) {
-        if (v == null || v.length != tasks) {
-            throw new IllegalArgumentException(what + " must hold one array per task (" + tasks + ")");
+    /**
+     * Standard-normal draws behind one sample of z for a context of {@code contextRows} rows: L for
+     * diagonal factors, {@code L + contextRows·(L + rank)} with rank factors.
+     */
+    public int noiseSize(int contextRows) {
+        return rank == 0 ? latentDim : latentDim + contextRows * (latentDim + rank);
+    }
+
+    private static double[] flattenPerTask(double[][] v, int[] sizes, String what) {
+        if (v == null || v.length != sizes.length) {
+            throw new IllegalArgumentException(what + " must hold one array per task (" + sizes.length + ")");
         }
-        double[] out = new double[tasks * latentDim];
-        for (int t = 0; t < tasks; t++) {
-            if (v[t] == null || v[t].length != latentDim) {
-                throw new IllegalArgumentException(what + "[" + t + "] must hold latentDim = " + latentDim + " values");
+        int total = 0;
+        for (int n : sizes) {
+            total += n;
+        }
+        double[] out = new double[total];
+        int at = 0;
+        for (int t = 0; t < sizes.length; t++) {
+            if (v[t] == null || v[t].length != sizes[t]) {
+                throw new IllegalArgumentException(what + "[" + t + "] must hold " + sizes[t] + " values");
             }
-            System.arraycopy(v[t], 0, out, t * latentDim, latentDim);
+            System.arraycopy(v[t], 0, out, at, sizes[t]);
+            at += sizes[t];
         }
         return out;
     }
@@ -202,6 +263,7 @@ public final class ContextEncoder {
 
     @Override
     public String toString() {
-        return "ContextEncoder[contextDim=" + contextDim + ", latentDim=" + latentDim + ", mlp=" + mlp + "]";
+        return "ContextEncoder[contextDim=" + contextDim + ", latentDim=" + latentDim + (rank == 0 ? "" : ", rank=" + rank)
+                + ", mlp=" + mlp + "]";
     }
 }

@@ -45,6 +45,10 @@ import java.util.TreeMap;
  * @param contextPreviousReward false (default, the paper's rows {@code (s, a, r, s')}); true appends the
  *     reward of the episode's previous step and a flag that it is known (see {@link TaskSampler}), so
  *     one transition tells how the reward changed along its action
+ * @param encoderRank directions per context factor (see {@link ContextEncoder}): 0 (default) is the
+ *     paper's diagonal Gaussian factors; R > 0 adds R rank-one precision terms per factor, so the
+ *     posterior is a full-covariance Gaussian that can intersect the constraints single transitions
+ *     put on the task (an extension beyond the paper)
  * @param metaBatch tasks per step (default 16)
  * @param seed seed of the initial parameters and of the per-step noise (default 42)
  */
@@ -69,6 +73,7 @@ public record PearlConfig(
         int contextSize,
         int minContextSize,
         boolean contextPreviousReward,
+        int encoderRank,
         int metaBatch,
         long seed) {
 
@@ -91,7 +96,7 @@ public record PearlConfig(
     private static final Set<String> KEYS = Set.of("obsDim", "actDim", "latentDim", "encoderHidden", "netHidden",
             "activation", "gamma", "tau", "policyLr", "qLr", "encoderLr", "alphaLr", "klWeight", "rewardScale",
             "learnAlpha", "fixedAlpha", "batchSize", "contextSize", "minContextSize",
-            "contextPreviousReward", "metaBatch", "seed");
+            "contextPreviousReward", "encoderRank", "metaBatch", "seed");
 
     /** Validates every setting; prefer {@link #builder()}. */
     public PearlConfig {
@@ -115,6 +120,8 @@ public record PearlConfig(
         require(contextSize > 0, "contextSize is " + contextSize + "; use a value > 0 (default 100)");
         require(minContextSize >= 0 && minContextSize <= contextSize, "minContextSize is " + minContextSize
                 + "; use 0 (uniform rows, default) or a run length in [1, contextSize = " + contextSize + "]");
+        require(encoderRank >= 0, "encoderRank is " + encoderRank
+                + "; use 0 (the paper's diagonal factors, default) or a number of directions per factor > 0");
         require(metaBatch > 0, "metaBatch is " + metaBatch + "; use a value > 0 (default 16)");
     }
 
@@ -161,7 +168,7 @@ public record PearlConfig(
 
     /** The context encoder {@code (s, a, r, s') → (μ_n, raw variance_n)}. */
     public ContextEncoder encoder() {
-        return new ContextEncoder(contextDim(), latentDim, encoderHidden, activation);
+        return new ContextEncoder(contextDim(), latentDim, encoderHidden, activation, encoderRank);
     }
 
     /** The policy network {@code [s, z] → [mean, log std]} of the pre-squash Gaussian. */
@@ -209,6 +216,7 @@ public record PearlConfig(
         m.put("contextSize", Integer.toString(contextSize));
         m.put("minContextSize", Integer.toString(minContextSize));
         m.put("contextPreviousReward", Boolean.toString(contextPreviousReward));
+        m.put("encoderRank", Integer.toString(encoderRank));
         m.put("metaBatch", Integer.toString(metaBatch));
         m.put("seed", Long.toString(seed));
         return m;
@@ -250,6 +258,7 @@ public record PearlConfig(
                 case "contextSize" -> b.contextSize(Integer.parseInt(v));
                 case "minContextSize" -> b.minContextSize(Integer.parseInt(v));
                 case "contextPreviousReward" -> b.contextPreviousReward(ConfigMaps.parseBoolean("PearlConfig", k, v));
+                case "encoderRank" -> b.encoderRank(Integer.parseInt(v));
                 case "metaBatch" -> b.metaBatch(Integer.parseInt(v));
                 case "seed" -> b.seed(Long.parseLong(v));
                 default -> throw new IllegalStateException("unhandled key " + k);
@@ -287,7 +296,8 @@ public record PearlConfig(
         return new Builder().obsDim(obsDim).actDim(actDim).latentDim(latentDim).encoderHidden(encoderHidden)
                 .netHidden(netHidden).activation(activation).gamma(gamma).tau(tau).policyLr(policyLr).qLr(qLr)
                 .encoderLr(encoderLr).alphaLr(alphaLr).klWeight(klWeight).rewardScale(rewardScale).learnAlpha(learnAlpha)
-                .fixedAlpha(fixedAlpha).batchSize(batchSize).contextSize(contextSize).minContextSize(minContextSize).contextPreviousReward(contextPreviousReward).metaBatch(metaBatch).seed(seed);
+                .fixedAlpha(fixedAlpha).batchSize(batchSize).contextSize(contextSize).minContextSize(minContextSize).contextPreviousReward(contextPreviousReward)
+                .encoderRank(encoderRank).metaBatch(metaBatch).seed(seed);
     }
 
     /** Validating builder of {@link PearlConfig}. Not thread-safe. */
@@ -312,6 +322,7 @@ public record PearlConfig(
         private int contextSize = DEFAULT_CONTEXT_SIZE;
         private int minContextSize;
         private boolean contextPreviousReward;
+        private int encoderRank;
         private int metaBatch = DEFAULT_META_BATCH;
         private long seed = DEFAULT_SEED;
 
@@ -427,6 +438,12 @@ public record PearlConfig(
             return this;
         }
 
+        /** See {@link PearlConfig#encoderRank()}: 0 diagonal factors (default), R > 0 rank factors. */
+        public Builder encoderRank(int v) {
+            encoderRank = v;
+            return this;
+        }
+
         /** See {@link PearlConfig#contextPreviousReward()}. */
         public Builder contextPreviousReward(boolean v) {
             contextPreviousReward = v;
@@ -453,7 +470,7 @@ public record PearlConfig(
             }
             return new PearlConfig(obsDim, actDim, latentDim, encoderHidden, netHidden, activation, gamma, tau, policyLr,
                     qLr, encoderLr, alphaLr, klWeight, rewardScale, learnAlpha, fixedAlpha, batchSize, contextSize, minContextSize,
-                    contextPreviousReward, metaBatch, seed);
+                    contextPreviousReward, encoderRank, metaBatch, seed);
         }
     }
 }

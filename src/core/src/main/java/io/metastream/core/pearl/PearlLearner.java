@@ -193,14 +193,14 @@ public final class PearlLearner {
             r0 += b.size();
         }
 
-        Random rng = new Random(stepSeed(cfg.seed(), attempts++));
-        double[] eps = gaussians(rng, tasks * latent);
-        double[] nextNoise = gaussians(rng, m * actDim);
-        double[] noise = gaussians(rng, m * actDim);
-
         if (encPass == null || !encPass.fits(ctxRows)) {
             encPass = new EncoderPass(encoder, ctxRows);
         }
+        Random rng = new Random(stepSeed(cfg.seed(), attempts++));
+        double[] eps = gaussians(rng, encPass.noiseSize());
+        double[] nextNoise = gaussians(rng, m * actDim);
+        double[] noise = gaussians(rng, m * actDim);
+
         objective.load(rlRows, obs, act, rew, next, done);
         encPass.forward(encParams, ctx);
         double[] z = new double[tasks * latent];
@@ -344,7 +344,8 @@ public final class PearlLearner {
 
     /** An immutable snapshot of the encoder and policy for agents and task operators. */
     public PearlPolicy currentPolicy() {
-        return new PearlPolicy(version, cfg.obsDim(), cfg.actDim(), cfg.contextDim(), cfg.latentDim(), cfg.activation(),
+        return new PearlPolicy(version, cfg.obsDim(), cfg.actDim(), cfg.contextDim(), cfg.latentDim(), cfg.encoderRank(),
+                cfg.activation(),
                 cfg.encoderHidden(), cfg.netHidden(), NdArrays.toFlatArray(encParams), NdArrays.toFlatArray(policyParams));
     }
 

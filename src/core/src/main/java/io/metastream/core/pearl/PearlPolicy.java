@@ -19,12 +19,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>Actions are in {@code [-1, 1]^actDim}; scaling them to the environment's bounds is the agent's
  * business.
  *
- * <h2>Format ({@link #encode()}, version 1, little-endian; encoding name {@value #ENCODING})</h2>
+ * <h2>Format ({@link #encode()}, version 1 or 2, little-endian; encoding name {@value #ENCODING})</h2>
  * <pre>
  *   4 bytes  magic "MSPP"
- *   int      format version = 1
+ *   int      format version: 1 for the paper's diagonal encoder, 2 for an encoder with rank factors
  *   long     model version (learner steps)
  *   int      obsDim, actDim, latentDim
+ *   int      (version 2 only) context row width, encoder rank
  *   string   activation name (int length + UTF-8; never an ordinal)
  *   int      count, then the encoder's hidden sizes; int count, then the policy's hidden sizes
  *   doubles  encoder parameters (int count + float64, count checked against the network)
@@ -40,6 +41,7 @@ public final class PearlPolicy {
     /** Name of this encoding, to be stored next to blobs (e.g. in the model record). */
     public static final String ENCODING = "metastream-pearl-policy-v1";
     static final int FORMAT_VERSION = 1;
+    static final int FORMAT_VERSION_RANK = 2;
     private static final byte[] MAGIC = {'M', 'S', 'P', 'P'};
     private static final String FORMAT = "PEARL policy blob (" + ENCODING + ")";
     private static final int MAX_LAYERS = 1024;
@@ -66,6 +68,12 @@ public final class PearlPolicy {
 
     PearlPolicy(long version, int obsDim, int actDim, int contextDim, int latentDim, Activation activation,
             int[] encoderHidden, int[] netHidden, double[] encoderParams, double[] policyParams) {
+        this(version, obsDim, actDim, contextDim, latentDim, 0, activation, encoderHidden, netHidden, encoderParams,
+                policyParams);
+    }
+
+    PearlPolicy(long version, int obsDim, int actDim, int contextDim, int latentDim, int encoderRank,
+            Activation activation, int[] encoderHidden, int[] netHidden, double[] encoderParams, double[] policyParams) {
         this.version = version;
         this.obsDim = obsDim;
         this.actDim = actDim;
@@ -73,7 +81,7 @@ public final class PearlPolicy {
         this.activation = activation;
         this.encoderHidden = encoderHidden.clone();
         this.netHidden = netHidden.clone();
-        this.encoder = new ContextEncoder(contextDim, latentDim, encoderHidden, activation);
+        this.encoder = new ContextEncoder(contextDim, latentDim, encoderHidden, activation, encoderRank);
         this.policyMlp = PearlConfig.mlp(obsDim + latentDim, netHidden, 2 * actDim, activation);
         if (encoderParams.length != encoder.mlp().numParams() || policyParams.length != policyMlp.numParams()) {
             throw new IllegalArgumentException("parameter counts " + encoderParams.length + " (encoder) and "
@@ -210,15 +218,27 @@ public final class PearlPolicy {
         return policyParams.clone();
     }
 
-    /** Serialises this model in format version 1 (see the class comment). */
+    /** Directions per context factor of the encoder; 0 for the paper's diagonal factors. */
+    public int encoderRank() {
+        return encoder.rank();
+    }
+
+    /**
+     * Serialises this model (see the class comment): format version 1 for a diagonal encoder, which
+     * every earlier reader takes, and 2 for an encoder with rank factors.
+     */
     public byte[] encode() {
+        boolean rank = encoder.rank() > 0;
         ByteWriter w = new ByteWriter(128 + 8 * (encoderParams.length + policyParams.length)).putRaw(MAGIC)
-                .putInt(FORMAT_VERSION)
+                .putInt(rank ? FORMAT_VERSION_RANK : FORMAT_VERSION)
                 .putLong(version)
                 .putInt(obsDim)
                 .putInt(actDim)
-                .putInt(latentDim)
-                .putString(activation.name());
+                .putInt(latentDim);
+        if (rank) {
+            w.putInt(encoder.contextDim()).putInt(encoder.rank());
+        }
+        w.putString(activation.name());
         putInts(w, encoderHidden);
         putInts(w, netHidden);
         return w.putDoubles(encoderParams).putDoubles(policyParams).toByteArray();
@@ -248,11 +268,13 @@ public final class PearlPolicy {
                     + HexFormat.ofDelimiter(" ").withUpperCase().formatHex(MAGIC) + " (\"MSPP\") but found "
                     + HexFormat.ofDelimiter(" ").withUpperCase().formatHex(magic));
         }
-        r.readVersion(FORMAT_VERSION);
+        int format = r.readVersion(FORMAT_VERSION, FORMAT_VERSION_RANK);
         long version = r.readLong("model version");
         int obsDim = r.readInt("obsDim");
         int actDim = r.readInt("actDim");
         int latentDim = r.readInt("latentDim");
+        int contextDim = format == FORMAT_VERSION_RANK ? r.readInt("context width") : -1;
+        int rank = format == FORMAT_VERSION_RANK ? r.readInt("encoder rank") : 0;
         String act = r.readString("activation name");
         int[] encHidden = readInts(r, "encoder hidden sizes");
         int[] netHidden = readInts(r, "policy hidden sizes");
@@ -264,9 +286,15 @@ public final class PearlPolicy {
                 throw new IllegalArgumentException("obsDim " + obsDim + ", actDim " + actDim + " and latentDim " + latentDim
                         + " must be > 0");
             }
+            if (format == FORMAT_VERSION_RANK && (contextDim <= 0 || rank <= 0)) {
+                throw new IllegalArgumentException("context width " + contextDim + " and encoder rank " + rank
+                        + " must be > 0 in format version 2");
+            }
             Activation activation = Activation.fromName(act);
-            return new PearlPolicy(version, obsDim, actDim, contextWidthOf(obsDim, actDim, latentDim, activation,
-                    encHidden, enc.length), latentDim, activation, encHidden, netHidden, enc, pol);
+            int width = contextDim > 0 ? contextDim
+                    : contextWidthOf(obsDim, actDim, latentDim, activation, encHidden, enc.length);
+            return new PearlPolicy(version, obsDim, actDim, width, latentDim, rank, activation, encHidden, netHidden,
+                    enc, pol);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(FORMAT + " is corrupt: " + e.getMessage(), e);
         }
@@ -303,6 +331,6 @@ public final class PearlPolicy {
     @Override
     public String toString() {
         return "PearlPolicy[version=" + version + ", obsDim=" + obsDim + ", actDim=" + actDim + ", latentDim=" + latentDim
-                + ", encoder=" + encoder.mlp() + ", policy=" + policyMlp + "]";
+                + (encoder.rank() == 0 ? "" : ", encoderRank=" + encoder.rank()) + ", encoder=" + encoder.mlp() + ", policy=" + policyMlp + "]";
     }
 }

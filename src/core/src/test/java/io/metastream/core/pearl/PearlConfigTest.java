@@ -42,11 +42,13 @@ class PearlConfigTest {
     void mapFormIsCanonicalCompleteAndRoundTrips() {
         PearlConfig cfg = PearlConfig.builder().obsDim(3).actDim(1).latentDim(4).encoderHidden(8, 8).netHidden(16)
                 .activation(Activation.TANH).gamma(0.95).tau(0.01).klWeight(0.0).learnAlpha(false).fixedAlpha(0.25)
-                .minContextSize(7).contextPreviousReward(true).seed(-3).build();
+                .minContextSize(7).contextPreviousReward(true).encoderRank(2).seed(-3).build();
         Map<String, String> map = cfg.toMap();
-        assertThat(List.copyOf(map.keySet())).isSorted().hasSize(22);
+        assertThat(List.copyOf(map.keySet())).isSorted().hasSize(23);
+        assertThat(cfg.encoder().rank()).isEqualTo(2);
+        assertThat(cfg.encoder().mlp().layerSizes()).containsExactly(10, 8, 8, 2 * 4 + 2 * (4 + 1));
         assertThat(map).containsEntry("encoderHidden", "8,8").containsEntry("netHidden", "16").containsEntry("activation", "TANH")
-                .containsEntry("minContextSize", "7");
+                .containsEntry("minContextSize", "7").containsEntry("encoderRank", "2");
         PearlConfig back = PearlConfig.fromMap(map);
         assertThat(back).isEqualTo(cfg);
         assertThat(back.configHash()).isEqualTo(cfg.configHash()).hasSize(64);
@@ -69,6 +71,8 @@ class PearlConfigTest {
                 .hasMessageContaining("netHidden[1] is 0");
         assertThatThrownBy(() -> PearlConfig.builder().obsDim(2).actDim(2).latentDim(0).build())
                 .hasMessageContaining("latentDim is 0");
+        assertThatThrownBy(() -> PearlConfig.builder().obsDim(2).actDim(2).encoderRank(-1).build())
+                .hasMessageContaining("encoderRank is -1");
         assertThatThrownBy(() -> PearlConfig.builder().obsDim(2).actDim(2).contextSize(10).minContextSize(11).build())
                 .hasMessageContaining("minContextSize is 11; use 0 (uniform rows, default) or a run length in [1, contextSize = 10]");
         Map<String, String> bad = new HashMap<>(PearlConfig.builder().obsDim(2).actDim(2).build().toMap());

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.metastream.core.internal.NdArrays;
 import io.metastream.core.nn.Activation;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -165,6 +167,30 @@ class PearlLearnerTest {
         double[][] ctx = {{0.1, 0.2, 0.3, -0.4, -0.5, 0.6, 0.7, -0.45, 1}};
         assertThat(p.posterior(ctx).mean()).containsExactly(l.currentPolicy().posterior(ctx).mean());
         assertThat(PearlPolicy.decode(new PearlLearner(SMALL).currentPolicy().encode()).contextDim()).isEqualTo(7);
+    }
+
+    @Test
+    void rankFactorsTrainTheEncoderAndTravelInAVersionTwoBlob() {
+        PearlConfig rank = SMALL.toBuilder().encoderRank(1).contextPreviousReward(true).build();
+        PearlLearner l = new PearlLearner(rank);
+        double[] before = flat(l.parameters()[0]);
+        for (int i = 0; i < 3; i++) {
+            assertThat(l.step(metaBatch(rank, 10 + i)).accepted()).isTrue();
+        }
+        assertThat(flat(l.parameters()[0])).isNotEqualTo(before);
+        byte[] blob = l.currentPolicy().encode();
+        assertThat(ByteBuffer.wrap(blob, 4, 4).order(ByteOrder.LITTLE_ENDIAN).getInt()).isEqualTo(2);
+        PearlPolicy p = PearlPolicy.decode(blob);
+        assertThat(p.encoderRank()).isEqualTo(1);
+        assertThat(p.contextDim()).isEqualTo(9);
+        double[][] ctx = {{0.1, 0.2, 0.3, -0.4, -0.5, 0.6, 0.7, -0.45, 1}, {0.3, 0.1, -0.2, 0.4, 0.5, 0.2, 0.1, 0.7, 1}};
+        Posterior q = p.posterior(ctx);
+        assertThat(q.fullCovariance()).isTrue();
+        assertThat(q).isEqualTo(l.currentPolicy().posterior(ctx));
+        // a diagonal encoder still writes format 1, which earlier readers take
+        byte[] diag = new PearlLearner(SMALL).currentPolicy().encode();
+        assertThat(ByteBuffer.wrap(diag, 4, 4).order(ByteOrder.LITTLE_ENDIAN).getInt()).isEqualTo(1);
+        assertThat(PearlPolicy.decode(diag).posterior(new double[][] {new double[7]}).fullCovariance()).isFalse();
     }
 
     @Test
