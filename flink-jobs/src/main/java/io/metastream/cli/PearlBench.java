@@ -41,8 +41,11 @@ final class PearlBench {
      * context batch, 5 exploration episodes at test time) at a smaller scale. Dense point-robot departs
      * from oyster's KL weight 0.1 (10 here: at reward scale 100 the weaker bottleneck lets the posterior
      * of one episode collapse far outside the prior) and trains the encoder on contiguous runs of 10 to
-     * 64 context rows ({@code min-context}; 0 restores oyster's uniform rows). {@code previous-reward true}
-     * widens the context rows with the previous step's reward (off: it did not help over 80 iterations).
+     * 64 context rows ({@code min-context}; 0 restores oyster's uniform rows). Both families use an
+     * encoder with rank factors ({@code encoder-rank} 1; 0 restores the paper's diagonal factors), whose
+     * full-covariance posterior can intersect the constraints single transitions put on the goal.
+     * {@code previous-reward true} widens the context rows with the previous step's reward (off: it did
+     * not help over 80 iterations).
      */
     static FamilyRun defaults(String family, Args a) {
         boolean sparse = family.startsWith("sparse");
@@ -62,7 +65,7 @@ final class PearlBench {
                 .contextSize(a.integer(p + "context", sparse ? 256 : 64))
                 .minContextSize(a.integer(p + "min-context", sparse ? 0 : 10))
                 .contextPreviousReward(Boolean.parseBoolean(a.string(p + "previous-reward", "false")))
-                .encoderRank(a.integer(p + "encoder-rank", 0))
+                .encoderRank(a.integer(p + "encoder-rank", 1))
                 .metaBatch(a.integer(p + "meta-batch", 8));
         PearlMetaTrainer.Schedule s = new PearlMetaTrainer.Schedule(
                 a.integer(p + "initial-steps", 200),
