@@ -4,6 +4,7 @@ import io.metastream.schema.AdaptedModel;
 import io.metastream.schema.DeadLetter;
 import io.metastream.schema.DeadLetterReason;
 import io.metastream.schema.FastWeights;
+import io.metastream.schema.GaussianPosterior;
 import io.metastream.schema.ModelVersion;
 import io.metastream.schema.Transition;
 import io.metastream.schema.TransitionKind;
@@ -134,6 +135,37 @@ class AvroCodecTest {
         assertThat(t.getKind()).isNull();
         assertThat(t.getSparseReward()).isNull();
         assertThat(codec.knownWriterSchemas()).hasSize(3);
+    }
+
+    @Test
+    void decodesPosteriorsWrittenWithTheSchemaBeforeTheCovarianceFactorExisted() throws Exception {
+        Schema v0 = historySchema("AdaptedModel-v0.avsc");
+        Schema postSchema = v0.getField("adaptation").schema().getTypes().get(1);
+        assertThat(postSchema.getName()).isEqualTo("GaussianPosterior");
+        assertThat(postSchema.getField("covarianceFactor")).isNull();
+        GenericRecord post = new GenericData.Record(postSchema);
+        post.put("mean", List.of(0.5f, -0.5f));
+        post.put("stddev", List.of(0.1f, 0.2f));
+        GenericRecord old = new GenericData.Record(v0);
+        old.put("taskId", "task-2");
+        old.put("modelName", "m");
+        old.put("baseVersion", 7L);
+        old.put("algorithm", "PEARL");
+        old.put("adaptation", post);
+        old.put("contextTransitions", 20);
+        old.put("innerSteps", 0);
+        old.put("contextLossBefore", null);
+        old.put("contextLossAfter", null);
+        old.put("createdAt", 1_600_000_000_000L);
+        byte[] bytes = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v0).encode(old).array();
+
+        AdaptedModel a = Codecs.adaptedModel().decode(bytes);
+
+        GaussianPosterior g = (GaussianPosterior) a.getAdaptation();
+        assertThat(g.getMean()).containsExactly(0.5f, -0.5f);
+        assertThat(g.getStddev()).containsExactly(0.1f, 0.2f);
+        assertThat(g.getCovarianceFactor()).isEmpty();
+        assertThat(a.getBaseVersion()).isEqualTo(7L);
     }
 
     @Test
