@@ -155,6 +155,39 @@ class ContextEncoderRankTest {
         assertThat(pass.klSum()).isCloseTo(q.klToStandardNormal(), within(1e-10));
     }
 
+    /** KL(N(μ, CCᵀ) ‖ N(0, I)) against the mean of log q(z) − log N(z; 0, I) over samples of q. */
+    @Test
+    void fullCovarianceKlMatchesAMonteCarloEstimate() {
+        Posterior q = ENC.infer(params(12), randn(new Random(13), 5, 7, 1.0));
+        double[] c = q.covarianceFactor();
+        double logDetC = 0;
+        for (int j = 0; j < L; j++) {
+            logDetC += Math.log(c[j * L + j]);
+        }
+        Random rng = new Random(14);
+        int n = 200_000;
+        double sum = 0;
+        double sumSq = 0;
+        for (int i = 0; i < n; i++) {
+            double[] eps = new double[L];
+            for (int j = 0; j < L; j++) {
+                eps[j] = rng.nextGaussian();
+            }
+            double[] z = q.sample(eps);
+            // (z − μ)ᵀ Σ⁻¹ (z − μ) = εᵀε for z = μ + Cε
+            double logRatio = -logDetC;
+            for (int j = 0; j < L; j++) {
+                logRatio += -0.5 * eps[j] * eps[j] + 0.5 * z[j] * z[j];
+            }
+            sum += logRatio;
+            sumSq += logRatio * logRatio;
+        }
+        double mean = sum / n;
+        double stdErr = Math.sqrt((sumSq / n - mean * mean) / n);
+        assertThat(q.klToStandardNormal()).isCloseTo(mean, within(4 * stdErr));
+        assertThat(stdErr).isLessThan(0.02);
+    }
+
     @Test
     void gradientOfALatentLossPlusWeightedKlMatchesCentralFiniteDifferences() {
         INDArray p = params(7);
