@@ -88,6 +88,7 @@ public final class PearlTaskFunction
     private transient Counter posteriors;
     private transient Counter samples;
     private transient Counter rejectedModels;
+    private transient Counter failedPosteriors;
     private transient ListState<double[]> context;
     private transient ListState<double[]> replay;
     private transient ValueState<Integer> contextSize;
@@ -121,6 +122,7 @@ public final class PearlTaskFunction
         posteriors = getRuntimeContext().getMetricGroup().counter("posteriors");
         samples = getRuntimeContext().getMetricGroup().counter("taskSamples");
         rejectedModels = getRuntimeContext().getMetricGroup().counter("rejectedModels");
+        failedPosteriors = getRuntimeContext().getMetricGroup().counter("failedPosteriors");
         context = getRuntimeContext().getListState(CONTEXT);
         replay = getRuntimeContext().getListState(REPLAY);
         contextSize = getRuntimeContext().getState(CONTEXT_SIZE);
@@ -270,7 +272,15 @@ public final class PearlTaskFunction
         if (policy == null) {
             return null;
         }
-        Posterior q = policy.posterior(rows.toArray(new double[0][]));
+        Posterior q;
+        try {
+            q = policy.posterior(rows.toArray(new double[0][]));
+        } catch (RuntimeException e) {
+            // finite rows whose values overflow the encoder (e.g. 1e200): keep the task's last posterior
+            failedPosteriors.inc();
+            LOG.warn("No posterior for task {} with model v{}: {}", taskId, latest.getVersion(), e.toString());
+            return null;
+        }
         double[] std = q.std();
         List<Float> mean = new ArrayList<>(q.latentDim());
         List<Float> sd = new ArrayList<>(q.latentDim());

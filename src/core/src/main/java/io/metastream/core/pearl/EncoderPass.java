@@ -146,9 +146,21 @@ final class EncoderPass {
                 }
             }
         }
-        SmallMatrices.invertSpd(lam, m0, l, cov, m0);
+        boolean finite = true;
+        for (int i = 0; i < l * l && finite; i++) {
+            finite = Double.isFinite(lam[m0 + i]) && (i >= l || Double.isFinite(eta[v0 + i]));
+        }
+        if (!finite) {
+            // overflowing network outputs: a non-finite posterior, which the learner rejects as a step
+            Arrays.fill(cov, m0, m0 + l * l, Double.NaN);
+            Arrays.fill(covChol, m0, m0 + l * l, Double.NaN);
+            Arrays.fill(mu, v0, v0 + l, Double.NaN);
+            Arrays.fill(var, v0, v0 + l, Double.NaN);
+            return;
+        }
+        SmallMatrices.covarianceFactorFromPrecision(lam, m0, l, covChol, m0);
+        SmallMatrices.timesTranspose(covChol, m0, l, cov, m0);
         SmallMatrices.multiply(cov, m0, l, eta, v0, mu, v0);
-        SmallMatrices.cholesky(cov, m0, l, covChol, m0);
         for (int j = 0; j < l; j++) {
             var[v0 + j] = cov[m0 + j * l + j];
         }

@@ -262,6 +262,48 @@ class ContextEncoderRankTest {
         return kl;
     }
 
+    /** A precision with eigenvalues from 1 to 1e14 (one row pinning a direction very tightly). */
+    @Test
+    void theCovarianceFactorStaysExactForAnIllConditionedPrecision() {
+        double[] u = {0.6, -0.8, 0.0};
+        double[] lam = new double[L * L];
+        for (int i = 0; i < L; i++) {
+            lam[i * L + i] = 1.0;
+            for (int j = 0; j < L; j++) {
+                lam[i * L + j] += 1e14 * u[i] * u[j];
+            }
+        }
+        double[] c = new double[L * L];
+        SmallMatrices.covarianceFactorFromPrecision(lam, 0, L, c, 0);
+        double[] cov = new double[L * L];
+        SmallMatrices.timesTranspose(c, 0, L, cov, 0);
+        for (int i = 0; i < L; i++) {
+            assertThat(c[i * L + i]).isPositive();
+            for (int j = i + 1; j < L; j++) {
+                assertThat(c[i * L + j]).isZero();
+            }
+        }
+        // Σ = I − u uᵀ · 1e14/(1 + 1e14) (Sherman–Morrison)
+        double k = 1e14 / (1 + 1e14);
+        for (int i = 0; i < L; i++) {
+            for (int j = 0; j < L; j++) {
+                assertThat(cov[i * L + j]).isCloseTo((i == j ? 1.0 : 0.0) - k * u[i] * u[j], within(1e-12));
+            }
+        }
+        Posterior q = Posterior.withCovarianceFactor(new double[L], c);
+        assertThat(q.variance()[2]).isCloseTo(1.0, within(1e-12));
+    }
+
+    @Test
+    void overflowingNetworkOutputsGiveANonFinitePosteriorInsteadOfAnException() {
+        INDArray p = params(15).muli(1e200); // tanh saturates; the output layer gives ~1e200, u uᵀ overflows
+        EncoderPass pass = new EncoderPass(ENC, new int[] {3});
+        pass.forward(p, randn(new Random(16), 3, 7, 1e150));
+        assertThat(pass.klSum()).isNaN();
+        assertThatThrownBy(() -> ENC.infer(p, randn(new Random(16), 3, 7, 1e150)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("finite");
+    }
+
     @Test
     void fullCovariancePosteriorSamplesWithItsFactorAndRejectsABadOne() {
         double[] chol = {1.0, 0, 0.5, 2.0};
