@@ -546,4 +546,37 @@ class PearlTaskFunctionTest {
             assertThat(((GaussianPosterior) h.extractOutputValues().get(0).getAdaptation()).getCovarianceFactor()).isEmpty();
         }
     }
+
+    /** A model whose encoder overflows on ordinary rows: no posterior (counted), no failure, the task keeps sampling. */
+    @Test
+    void aPosteriorThatCannotBeComputedIsSkippedWithoutFailingTheTask() throws Exception {
+        Map<String, String> cfg = new HashMap<>(CONFIG);
+        cfg.put("encoderRank", "1");
+        byte[] blob = new PearlLearner(PearlConfig.fromMap(cfg)).currentPolicy().encode();
+        PearlPolicy good = PearlPolicy.decode(blob);
+        int e = good.encoderParams().length;
+        int pol = good.policyParams().length;
+        // the blob ends with: int count + encoder float64s, int count + policy float64s
+        ByteBuffer buf = ByteBuffer.wrap(blob).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int encStart = blob.length - 8 * pol - 4 - 8 * e;
+        for (int k = 0; k < e; k++) {
+            buf.putDouble(encStart + 8 * k, buf.getDouble(encStart + 8 * k) * 1e200);
+        }
+        PearlPolicy huge = PearlPolicy.decode(blob);
+        Random rng = new Random(6);
+        List<Transition> sent = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            sent.add(step("t1", rng));
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> huge.posterior(contextRows(sent)))
+                .isInstanceOf(IllegalArgumentException.class);
+        try (var h = harness(new PearlTaskFunction("m", cfg, 3, 3, 16, 32))) {
+            h.processBroadcastElement(model(2, blob), 0);
+            for (int i = 0; i < 3; i++) {
+                h.processElement(sent.get(i), i);
+            }
+            assertThat(h.extractOutputValues()).isEmpty();
+            assertThat(samples(h)).hasSize(1);
+        }
+    }
 }
