@@ -47,6 +47,15 @@ class PearlTaskFunctionTest {
 
     static final byte[] BLOB = new PearlLearner(PearlConfig.fromMap(CONFIG)).currentPolicy().encode();
     static final PearlPolicy POLICY = PearlPolicy.decode(BLOB);
+    /** The same with an encoder of rank-one factors (full-covariance posteriors). */
+    static final Map<String, String> RANK_CONFIG = withEntry(CONFIG, "encoderRank", "1");
+    static final byte[] RANK_BLOB = new PearlLearner(PearlConfig.fromMap(RANK_CONFIG)).currentPolicy().encode();
+
+    static Map<String, String> withEntry(Map<String, String> base, String key, String value) {
+        Map<String, String> m = new HashMap<>(base);
+        m.put(key, value);
+        return Map.copyOf(m);
+    }
 
     static PearlTaskFunction function(int adaptEvery, int sampleEvery, int contextWindow, int replayCapacity) {
         return new PearlTaskFunction("m", CONFIG, adaptEvery, sampleEvery, contextWindow, replayCapacity);
@@ -512,9 +521,8 @@ class PearlTaskFunctionTest {
 
     @Test
     void anEncoderWithRankFactorsPublishesTheCovarianceFactor() throws Exception {
-        Map<String, String> cfg = new HashMap<>(CONFIG);
-        cfg.put("encoderRank", "1");
-        byte[] blob = new PearlLearner(PearlConfig.fromMap(cfg)).currentPolicy().encode();
+        Map<String, String> cfg = RANK_CONFIG;
+        byte[] blob = RANK_BLOB.clone();
         PearlPolicy policy = PearlPolicy.decode(blob);
         Random rng = new Random(5);
         List<Transition> sent = new ArrayList<>();
@@ -550,9 +558,8 @@ class PearlTaskFunctionTest {
     /** A model whose encoder overflows on ordinary rows: no posterior (counted), no failure, the task keeps sampling. */
     @Test
     void aPosteriorThatCannotBeComputedIsSkippedWithoutFailingTheTask() throws Exception {
-        Map<String, String> cfg = new HashMap<>(CONFIG);
-        cfg.put("encoderRank", "1");
-        byte[] blob = new PearlLearner(PearlConfig.fromMap(cfg)).currentPolicy().encode();
+        Map<String, String> cfg = RANK_CONFIG;
+        byte[] blob = RANK_BLOB.clone();
         PearlPolicy good = PearlPolicy.decode(blob);
         int e = good.encoderParams().length;
         int pol = good.policyParams().length;

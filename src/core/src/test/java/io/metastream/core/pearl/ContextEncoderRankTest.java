@@ -1,15 +1,15 @@
 package io.metastream.core.pearl;
 
+import static io.metastream.core.pearl.ContextEncoderTest.finiteDifferences;
 import static io.metastream.core.pearl.ContextEncoderTest.randn;
 import static io.metastream.core.pearl.ContextEncoderTest.relErr;
+import static io.metastream.core.pearl.ContextEncoderTest.shuffledRows;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import io.metastream.core.internal.NdArrays;
 import io.metastream.core.nn.Activation;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -97,15 +97,7 @@ class ContextEncoderRankTest {
         INDArray p = params(1);
         Random rng = new Random(2);
         INDArray ctx = randn(rng, 12, 7, 1.0);
-        List<Integer> order = new ArrayList<>();
-        for (int i = 0; i < 12; i++) {
-            order.add(i);
-        }
-        Collections.shuffle(order, rng);
-        INDArray shuffled = ctx.dup();
-        for (int i = 0; i < 12; i++) {
-            shuffled.putRow(i, ctx.getRow(order.get(i)));
-        }
+        INDArray shuffled = shuffledRows(ctx, rng);
         Posterior a = ENC.infer(p, ctx);
         Posterior b = ENC.infer(p, shuffled);
         assertThat(relErr(b.mean(), a.mean())).isLessThan(1e-12);
@@ -215,17 +207,7 @@ class ContextEncoderRankTest {
             }
         }
         double[] analytic = NdArrays.toFlatArray(ENC.gradient(p, ctx, eps, dLdz, beta));
-        double h = 1e-6;
-        double[] fd = new double[analytic.length];
-        for (int i = 0; i < fd.length; i++) {
-            double v = p.getDouble(i);
-            p.putScalar(i, v + h);
-            double up = loss(p, rows, ctx, eps, c, beta);
-            p.putScalar(i, v - h);
-            double down = loss(p, rows, ctx, eps, c, beta);
-            p.putScalar(i, v);
-            fd[i] = (up - down) / (2 * h);
-        }
+        double[] fd = finiteDifferences(p, q -> loss(q, rows, ctx, eps, c, beta));
         double err = relErr(analytic, fd);
         System.out.printf("rank encoder gradient check: %d parameters, relative error %.3e%n", fd.length, err);
         assertThat(err).isLessThan(1e-5);

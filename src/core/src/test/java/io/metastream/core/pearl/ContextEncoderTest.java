@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import java.util.function.ToDoubleFunction;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -33,6 +34,37 @@ class ContextEncoderTest {
         return Math.sqrt(num) / Math.max(1e-300, Math.sqrt(den));
     }
 
+    /** The rows of {@code ctx} in a random order. */
+    static INDArray shuffledRows(INDArray ctx, Random rng) {
+        int n = (int) ctx.rows();
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            order.add(i);
+        }
+        Collections.shuffle(order, rng);
+        INDArray shuffled = ctx.dup();
+        for (int i = 0; i < n; i++) {
+            shuffled.putRow(i, ctx.getRow(order.get(i)));
+        }
+        return shuffled;
+    }
+
+    /** Central finite differences (step 1e-6) of {@code loss} at every entry of {@code p}, restoring p. */
+    static double[] finiteDifferences(INDArray p, ToDoubleFunction<INDArray> loss) {
+        double h = 1e-6;
+        double[] fd = new double[(int) p.length()];
+        for (int i = 0; i < fd.length; i++) {
+            double v = p.getDouble(i);
+            p.putScalar(i, v + h);
+            double up = loss.applyAsDouble(p);
+            p.putScalar(i, v - h);
+            double down = loss.applyAsDouble(p);
+            p.putScalar(i, v);
+            fd[i] = (up - down) / (2 * h);
+        }
+        return fd;
+    }
+
     private static final ContextEncoder ENC = new ContextEncoder(7, 3, new int[] {8, 8}, Activation.TANH);
 
     private static INDArray params(long seed) {
@@ -45,15 +77,7 @@ class ContextEncoderTest {
         INDArray p = params(1);
         Random rng = new Random(2);
         INDArray ctx = randn(rng, 12, 7, 1.0);
-        List<Integer> order = new ArrayList<>();
-        for (int i = 0; i < 12; i++) {
-            order.add(i);
-        }
-        Collections.shuffle(order, rng);
-        INDArray shuffled = ctx.dup();
-        for (int i = 0; i < 12; i++) {
-            shuffled.putRow(i, ctx.getRow(order.get(i)));
-        }
+        INDArray shuffled = shuffledRows(ctx, rng);
         Posterior a = ENC.infer(p, ctx);
         Posterior b = ENC.infer(p, shuffled);
         assertThat(relErr(b.mean(), a.mean())).isLessThan(1e-13);
@@ -141,17 +165,7 @@ class ContextEncoderTest {
             }
         }
         double[] analytic = NdArrays.toFlatArray(ENC.gradient(p, ctx, eps, dLdz, beta));
-        double h = 1e-6;
-        double[] fd = new double[analytic.length];
-        for (int i = 0; i < fd.length; i++) {
-            double v = p.getDouble(i);
-            p.putScalar(i, v + h);
-            double up = loss(p, ctx, eps, c, beta);
-            p.putScalar(i, v - h);
-            double down = loss(p, ctx, eps, c, beta);
-            p.putScalar(i, v);
-            fd[i] = (up - down) / (2 * h);
-        }
+        double[] fd = finiteDifferences(p, q2 -> loss(q2, ctx, eps, c, beta));
         double err = relErr(analytic, fd);
         System.out.printf("encoder gradient check: %d parameters, relative error %.3e%n", fd.length, err);
         assertThat(err).isLessThan(1e-5);
