@@ -33,9 +33,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * PEARL end to end on a real Kafka broker and a MiniCluster at parallelism 2: the fleet does posterior
  * sampling with the versions and posteriors it reads back, the task operator infers posteriors from
  * fresh context, the learner trains SAC + encoder on task samples, and on held-out point-robot goals
- * the posterior after context episodes clearly beats z drawn from the prior.
+ * the posterior after context episodes clearly beats z drawn from the prior (on average over the last
+ * five checkpoints, since a single one is noisy).
  */
 class PearlJobIT {
+    private static final int CHECKPOINTS = 5;
 
     @RegisterExtension
     static final KafkaExtension KAFKA = new KafkaExtension();
@@ -66,8 +68,8 @@ class PearlJobIT {
                     .tasks(train).agents(24).seed(3).policySource(client::policyFor).maxTransitionsPerSecond(1000)
                     .build()) {
                 fleet.start();
-                await("4500 PEARL steps (450 versions)", Duration.ofSeconds(400),
-                        () -> client.latestVersion().orElse(0) >= 450);
+                await("6000 PEARL steps (600 versions)", Duration.ofSeconds(600),
+                        () -> client.latestVersion().orElse(0) >= 600);
                 await("a posterior for a train task", Duration.ofSeconds(30),
                         () -> client.policyFor(train.get(0).id()).map(TaskPolicy::adapted).orElse(false));
             }
@@ -81,12 +83,22 @@ class PearlJobIT {
             TaskPolicy forTask = client.policyFor(train.get(0).id()).orElseThrow();
             assertThat(forTask.belief().latentDim()).isEqualTo(policy.latentDim());
 
-            // explore with posterior sampling for 4 context episodes, then exploit; against z from the prior
-            PearlMetaTrainer.Evaluation e = PearlMetaTrainer.evaluate(family, policy, family.heldOutTasks(20, 0), 5, 6, 11,
-                    false, false);
-            System.out.printf("PEARL IT after %d versions: held-out return after 0..4 context episodes %s%n",
-                    numbers.size(), java.util.Arrays.toString(e.returnAfter()));
-            assertThat(e.returnAfter()[4]).isGreaterThan(e.returnAfter()[0] + 2.0);
+            // explore with posterior sampling for 4 context episodes, then exploit; against z from the prior. One
+            // checkpoint swings by about ±1, so the gain is averaged over the last 5 checkpoints, 100 steps apart.
+            double prior = 0;
+            double adapted = 0;
+            for (int k = 0; k < CHECKPOINTS; k++) {
+                ModelVersion v = versions.get(versions.size() - 1 - 10 * k);
+                PearlMetaTrainer.Evaluation e = PearlMetaTrainer.evaluate(family, ModelVerifier.verifyAndDecodePolicy(v),
+                        family.heldOutTasks(20, 0), 5, 6, 11, false, false);
+                System.out.printf("PEARL IT version %d: held-out return after 0..4 context episodes %s%n",
+                        v.getVersion(), java.util.Arrays.toString(e.returnAfter()));
+                prior += e.returnAfter()[0] / CHECKPOINTS;
+                adapted += e.returnAfter()[4] / CHECKPOINTS;
+            }
+            System.out.printf("PEARL IT: held-out return %.2f with z from the prior, %.2f after 4 context episodes%n",
+                    prior, adapted);
+            assertThat(adapted).isGreaterThan(prior + 2.0);
         } finally {
             job.cancel().get();
         }
