@@ -1,6 +1,7 @@
 package io.metastream.cli;
 
 import io.metastream.core.pearl.PearlConfig;
+import io.metastream.sim.GoalSearchCeiling;
 import io.metastream.sim.TaskFamilies;
 import io.metastream.sim.TaskFamily;
 import io.metastream.sim.TaskSpec;
@@ -26,6 +27,9 @@ final class PearlBench {
     /** The settings of one family's run. */
     record FamilyRun(String family, PearlConfig.Builder learner, PearlMetaTrainer.Schedule schedule, int iterations,
             int evalEvery, int contextEpisodes, int oracleIterations) {}
+
+    /** Draw sequences per eval goal for the posterior-sampling ceiling (4,000 in all; about 0.01 standard error). */
+    private static final int CEILING_REPETITIONS = 200;
 
     private final PrintStream out;
 
@@ -167,7 +171,15 @@ final class PearlBench {
         a.rejectUnknown("bench pearl");
         Outcome d = runFamily(dense, seed, !skipOracle);
         Outcome s = skipSparse ? null : runFamily(sparse, seed, false);
-        writeJson(file, seed, dense, d, sparse, s);
+        double[][] ceilings = null;
+        if (s != null) {
+            int ks = sparse.contextEpisodes();
+            ceilings = new double[][] {ceiling(ks, seed, true), ceiling(ks, seed, false)};
+            out.printf("sparse-point-robot: reached after 0..%d context episodes %s; ideal posterior sampling %s"
+                    + " (learning from hits only %s)%n", ks, fmt(s.finalEval().successAfter()), fmt(ceilings[0]),
+                    fmt(ceilings[1]));
+        }
+        writeJson(file, seed, dense, d, sparse, s, ceilings);
         Map<String, List<double[]>> series = new LinkedHashMap<>();
         series.put("point-robot, after " + dense.contextEpisodes() + " context episodes",
                 column(d.curve(), 2 + dense.contextEpisodes()));
@@ -198,8 +210,8 @@ final class PearlBench {
         return pts;
     }
 
-    private static void writeJson(Path file, long seed, FamilyRun dense, Outcome d, FamilyRun sparse, Outcome s)
-            throws IOException {
+    private static void writeJson(Path file, long seed, FamilyRun dense, Outcome d, FamilyRun sparse, Outcome s,
+            double[][] ceilings) throws IOException {
         StringBuilder b = new StringBuilder("{\n");
         b.append("  \"seed\": ").append(seed).append(",\n");
         b.append("  \"pointRobot\": {\n");
@@ -222,6 +234,8 @@ final class PearlBench {
             b.append("    \"contextEpisodes\": ").append(ks).append(",\n");
             b.append("    \"successRateAfterContextEpisodes\": ").append(array(s.finalEval().successAfter())).append(",\n");
             b.append("    \"returnAfterContextEpisodes\": ").append(array(s.finalEval().returnAfter())).append(",\n");
+            b.append("    \"posteriorSamplingCeiling\": ").append(array(ceilings[0])).append(",\n");
+            b.append("    \"posteriorSamplingCeilingHitsOnly\": ").append(array(ceilings[1])).append(",\n");
             appendRun(b, sparse, s);
             b.append("  }");
         }
@@ -231,6 +245,15 @@ final class PearlBench {
             Files.createDirectories(parent);
         }
         Files.writeString(file, b.toString());
+    }
+
+    /**
+     * {@link GoalSearchCeiling}: the success rate of ideal posterior sampling after 0 … k context episodes,
+     * with the exact posterior or one that learns from hits only.
+     */
+    static double[] ceiling(int contextEpisodes, long seed, boolean exclusion) {
+        return GoalSearchCeiling.successAfter(TaskFamilies.byName("sparse-point-robot"), contextEpisodes,
+                CEILING_REPETITIONS, exclusion, seed);
     }
 
     private static void appendRun(StringBuilder b, FamilyRun run, Outcome o) {
