@@ -70,11 +70,11 @@ public final class GoalSearchCeiling {
             for (int rep = 0; rep < repetitions; rep++) {
                 List<double[]> belief = new ArrayList<>(goals);
                 for (int k = 0; k <= contextEpisodes; k++) {
-                    if (reaches(drive(env, belief.get(rng.nextInt(belief.size()))))) {
+                    if (drive(env, belief.get(rng.nextInt(belief.size()))).reached()) {
                         success[k]++;
                     }
                     if (k < contextEpisodes) {
-                        List<double[]> seen = drive(env, belief.get(rng.nextInt(belief.size())));
+                        List<double[]> seen = drive(env, belief.get(rng.nextInt(belief.size()))).rows();
                         belief.removeIf(g -> !consistent(g, seen, exclusion));
                     }
                 }
@@ -90,9 +90,13 @@ public final class GoalSearchCeiling {
         return new double[] {t.param(PointRobotFamily.GOAL_X), t.param(PointRobotFamily.GOAL_Y)};
     }
 
-    /** One episode driving at full speed towards {@code target}; rows {x, y, sparse reward} after each step. */
-    private static List<double[]> drive(Environment env, double[] target) {
+    /** An episode's rows {x, y, sparse reward} after each step, and whether a step reached the goal. */
+    private record Drive(List<double[]> rows, boolean reached) {}
+
+    /** One episode driving at full speed towards {@code target}. */
+    private static Drive drive(Environment env, double[] target) {
         List<double[]> rows = new ArrayList<>();
+        boolean reached = false;
         double[] o = env.reset();
         boolean done = false;
         while (!done) {
@@ -103,18 +107,10 @@ public final class GoalSearchCeiling {
             StepResult st = env.step(a);
             o = st.observation();
             rows.add(new double[] {o[0], o[1], st.sparseReward().orElseThrow()});
+            reached |= st.goalReached();
             done = st.done();
         }
-        return rows;
-    }
-
-    private static boolean reaches(List<double[]> rows) {
-        for (double[] r : rows) {
-            if (r[2] > 0) {
-                return true;
-            }
-        }
-        return false;
+        return new Drive(rows, reached);
     }
 
     /** Whether goal g would have produced the sparse rewards seen (only the hits, without exclusion). */
