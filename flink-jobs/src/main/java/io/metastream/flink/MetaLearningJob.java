@@ -1,22 +1,17 @@
 package io.metastream.flink;
 
 import io.metastream.client.Codecs;
+import io.metastream.client.TopicReader;
 import io.metastream.flink.internal.AvroRecordSerializer;
-import io.metastream.flink.internal.MetaLearnerFunction;
-import io.metastream.flink.internal.PearlLearnerFunction;
-import io.metastream.flink.internal.PearlTaskFunction;
+import io.metastream.flink.internal.ModelBroadcast;
 import io.metastream.flink.internal.ModelVersionDeserializer;
 import io.metastream.flink.internal.RawRecord;
 import io.metastream.flink.internal.RawRecordDeserializer;
-import io.metastream.flink.internal.TaskAdaptationFunction;
-import io.metastream.flink.internal.TaskSegment;
 import io.metastream.flink.internal.TransitionValidator;
 import io.metastream.schema.AdaptedModel;
 import io.metastream.schema.DeadLetter;
 import io.metastream.schema.ModelVersion;
 import io.metastream.schema.Transition;
-import io.metastream.sim.TaskFamilies;
-import io.metastream.sim.TaskFamily;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.operators.SlotSharingGroup;
@@ -34,20 +29,13 @@ import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsIni
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.BroadcastStream;
-import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
@@ -85,27 +73,16 @@ public final class MetaLearningJob {
         this.modelSink = Objects.requireNonNull(modelSink, "modelSink");
         this.adaptedSink = Objects.requireNonNull(adaptedSink, "adaptedSink");
         this.deadLetterSink = Objects.requireNonNull(deadLetterSink, "deadLetterSink");
-        if (isPearl(config)) {
-            io.metastream.core.pearl.PearlConfig.fromMap(pearlConfig(config)); // unknown or invalid pearl.* keys fail here
-        } else {
-            io.metastream.core.grbal.GrbalConfig.fromMap(grbalConfig(config)); // unknown or invalid grbal.* keys fail here
-        }
+        algorithm(config).validate(algorithmSettings(config)); // unknown or invalid algorithm keys fail here
     }
 
     /**
-     * True for {@code metastream.algorithm = pearl}, false for grbal.
+     * The algorithm {@code metastream.algorithm} names.
      *
-     * @throws IllegalArgumentException for any other value
+     * @throws IllegalArgumentException for a name no registered algorithm has
      */
-    public static boolean isPearl(Configuration config) {
-        String algorithm = config.get(MetaStreamOptions.ALGORITHM);
-        if ("pearl".equalsIgnoreCase(algorithm)) {
-            return true;
-        }
-        if ("grbal".equalsIgnoreCase(algorithm)) {
-            return false;
-        }
-        throw new IllegalArgumentException("metastream.algorithm '" + algorithm + "' is not supported; supported: grbal, pearl");
+    public static MetaAlgorithm<?> algorithm(Configuration config) {
+        return MetaAlgorithms.byName(config.get(MetaStreamOptions.ALGORITHM));
     }
 
     /** The job wired to the Kafka topics named in {@code config}, exactly-once on every sink. */
@@ -182,51 +159,53 @@ public final class MetaLearningJob {
         return p;
     }
 
-    /** The algorithm configuration: {@code grbal.*} keys plus the task family's observation and action sizes. */
-    public static Map<String, String> grbalConfig(Configuration config) {
-        TaskFamily family = TaskFamilies.byName(config.get(MetaStreamOptions.TASK_FAMILY));
-        Map<String, String> m = new HashMap<>();
-        config.toMap().forEach((k, v) -> {
-            if (k.startsWith(MetaStreamOptions.GRBAL_PREFIX)) {
-                m.put(k.substring(MetaStreamOptions.GRBAL_PREFIX.length()), v);
-            }
-        });
-        m.put("obsDim", Integer.toString(family.obsDim()));
-        m.put("actDim", Integer.toString(family.actDim()));
-        return m;
+    /** The selected algorithm's settings: its prefixed keys, stripped, plus the job's observation and action sizes. */
+    public static Map<String, String> algorithmSettings(Configuration config) {
+        return algorithmConfig(config, algorithm(config).settingsPrefix());
     }
 
     /**
-     * PEARL settings sized for a CPU machine (the reference 3×300 nets take about 0.6 s per learner step
-     * on 2 cores), used by the local run and the tests; every key can be overridden with
-     * {@code --pearl.<key>}. Reward scale 100 with a fixed temperature of 1 follows oyster's point-robot
-     * configuration. The encoder keeps the paper's diagonal factors: rank factors ({@code encoderRank} 1)
-     * win offline over 40,000 steps ({@code bench pearl}), but in the stream's first few thousand steps
-     * they learned no faster on average and far less reliably (PearlJobIT's gain after 4,500 steps ranged
-     * from 0.6 to 5.7 over eight runs, against 3.0 to 3.8 over three runs with diagonal factors). The KL weight
-     * and the context sampling stay at the reference (0.1, uniform rows): {@code bench pearl} uses
-     * {@code klWeight} 10 and {@code minContextSize} 10, but in the stream's first few thousand steps
-     * both learned more slowly. A cluster job uses {@code PearlConfig}'s reference defaults (the paper's
-     * diagonal factors) unless given these keys.
+     * The {@code prefix}-stripped keys of one algorithm plus {@code obsDim} and {@code actDim} from
+     * {@link MetaStreamOptions#OBS_DIM} and {@link MetaStreamOptions#ACT_DIM}: the sizes are job settings,
+     * declared once, so an algorithm key that also names them is refused instead of silently overwritten.
      */
-    public static final Map<String, String> PEARL_CPU_SETTINGS = Map.ofEntries(
-            Map.entry("netHidden", "64,64"), Map.entry("encoderHidden", "64,64"), Map.entry("batchSize", "128"),
-            Map.entry("contextSize", "64"), Map.entry("metaBatch", "8"), Map.entry("rewardScale", "100"),
-            Map.entry("learnAlpha", "false"), Map.entry("policyLr", "1e-3"), Map.entry("qLr", "1e-3"),
-            Map.entry("encoderLr", "1e-3"));
-
-    /** The PEARL configuration: {@code pearl.*} keys plus the task family's observation and action sizes. */
-    public static Map<String, String> pearlConfig(Configuration config) {
-        TaskFamily family = TaskFamilies.byName(config.get(MetaStreamOptions.TASK_FAMILY));
+    static Map<String, String> algorithmConfig(Configuration config, String prefix) {
         Map<String, String> m = new HashMap<>();
         config.toMap().forEach((k, v) -> {
-            if (k.startsWith(MetaStreamOptions.PEARL_PREFIX)) {
-                m.put(k.substring(MetaStreamOptions.PEARL_PREFIX.length()), v);
+            if (k.startsWith(prefix)) {
+                String key = k.substring(prefix.length());
+                if (key.equals("obsDim") || key.equals("actDim")) {
+                    throw new IllegalArgumentException(k + " is not a setting: observation and action sizes are job "
+                            + "settings, set " + (key.equals("obsDim") ? MetaStreamOptions.OBS_DIM.key()
+                            : MetaStreamOptions.ACT_DIM.key()) + " instead");
+                }
+                m.put(key, v);
             }
         });
-        m.put("obsDim", Integer.toString(family.obsDim()));
-        m.put("actDim", Integer.toString(family.actDim()));
+        m.put("obsDim", Integer.toString(obsDim(config)));
+        m.put("actDim", Integer.toString(actDim(config)));
         return m;
+    }
+
+    /** {@link MetaStreamOptions#OBS_DIM}, which must be set and positive. */
+    public static int obsDim(Configuration config) {
+        return requiredSize(config, MetaStreamOptions.OBS_DIM);
+    }
+
+    /** {@link MetaStreamOptions#ACT_DIM}, which must be set and positive. */
+    public static int actDim(Configuration config) {
+        return requiredSize(config, MetaStreamOptions.ACT_DIM);
+    }
+
+    private static int requiredSize(Configuration config, org.apache.flink.configuration.ConfigOption<Integer> option) {
+        int n = config.getOptional(option).orElseThrow(() -> new IllegalArgumentException("set " + option.key()
+                + ": the job validates every Transition against the observation and action sizes your producers "
+                + "write (" + MetaStreamOptions.OBS_DIM.key() + " and " + MetaStreamOptions.ACT_DIM.key()
+                + "; bin/metastream derives them from --family)"));
+        if (n <= 0) {
+            throw new IllegalArgumentException(option.key() + " must be positive, got " + n);
+        }
+        return n;
     }
 
     /** Environment settings the job relies on: exactly-once checkpoints, no Kryo, a restart budget. */
@@ -248,13 +227,12 @@ public final class MetaLearningJob {
         env.setMaxParallelism(config.get(MetaStreamOptions.MAX_PARALLELISM));
         int parallelism = config.get(MetaStreamOptions.PARALLELISM);
         String modelName = config.get(MetaStreamOptions.MODEL_NAME);
-        TaskFamily family = TaskFamilies.byName(config.get(MetaStreamOptions.TASK_FAMILY));
 
         SingleOutputStreamOperator<Transition> transitions = env
                 .fromSource(experience, WatermarkStrategy.noWatermarks(), "experience")
                 .uid("experience-source")
                 .setParallelism(parallelism)
-                .process(new TransitionValidator(family.obsDim(), family.actDim()))
+                .process(new TransitionValidator(obsDim(config), actDim(config)))
                 .returns(new AvroTypeInfo<>(Transition.class))
                 .name("validate")
                 .uid("validate")
@@ -266,82 +244,43 @@ public final class MetaLearningJob {
                 .fromSource(models, WatermarkStrategy.noWatermarks(), "models")
                 .uid("models-source")
                 .setParallelism(1)
-                .broadcast(TaskAdaptationFunction.MODELS);
-        if (isPearl(config)) {
-            buildPearl(transitions, theta, family, modelName, parallelism);
-            return;
-        }
-        Map<String, String> grbal = grbalConfig(config);
-
-        SingleOutputStreamOperator<AdaptedModel> adapted = transitions
-                .keyBy(Transition::getTaskId, Types.STRING)
-                .connect(theta)
-                .process(new TaskAdaptationFunction(modelName, grbal,
-                        config.get(MetaStreamOptions.ADAPT_EVERY), config.get(MetaStreamOptions.SEGMENT_STRIDE),
-                        config.get(MetaStreamOptions.REPLAY_CAPACITY), config.get(MetaStreamOptions.REPLAY_SEGMENTS)))
-                .returns(new AvroTypeInfo<>(AdaptedModel.class))
-                .name("task-adaptation")
-                .uid("task-adaptation")
-                .setParallelism(parallelism);
-        adapted.sinkTo(adaptedSink).name("adapted").uid("adapted-sink").setParallelism(parallelism);
-
-        DataStream<TaskSegment> segments = adapted.getSideOutput(TaskAdaptationFunction.SEGMENTS);
-        Map<String, String> jobInfo = new HashMap<>();
-        jobInfo.put("taskFamily", family.name());
-        jobInfo.put("adaptEvery", Integer.toString(config.get(MetaStreamOptions.ADAPT_EVERY)));
-        jobInfo.put("segmentStride", Integer.toString(config.get(MetaStreamOptions.SEGMENT_STRIDE)));
-        jobInfo.put("replayCapacity", Integer.toString(config.get(MetaStreamOptions.REPLAY_CAPACITY)));
-        jobInfo.put("replaySegments", Integer.toString(config.get(MetaStreamOptions.REPLAY_SEGMENTS)));
-        jobInfo.put("publishEvery", Integer.toString(config.get(MetaStreamOptions.PUBLISH_EVERY)));
-        SingleOutputStreamOperator<ModelVersion> learner = segments
-                .process(new MetaLearnerFunction(modelName, grbal, jobInfo,
-                        config.get(MetaStreamOptions.PUBLISH_EVERY), config.get(MetaStreamOptions.MAX_POLICY_LAG)))
-                .returns(new AvroTypeInfo<>(ModelVersion.class))
-                .name("meta-learner")
-                .uid("meta-learner")
-                .setParallelism(1)
-                .setMaxParallelism(1);
-        onGpu(learner).sinkTo(modelSink).name("models").uid("models-sink").setParallelism(1);
+                .broadcast(ModelBroadcast.MODELS);
+        buildAlgorithm(algorithm(config), transitions, theta, modelName, parallelism);
     }
 
     /**
-     * PEARL: the task operator keeps each task's context window and replay shard and emits posteriors;
-     * task samples go to the PEARL learner (parallelism 1). Operator uids differ from GrBAL's, so a
-     * savepoint of one algorithm is never restored into the other.
+     * The algorithm's part of the graph: its keyed task operator (connected to the model broadcast) and
+     * its learner (parallelism 1), both under the algorithm's own uids.
      */
-    private void buildPearl(SingleOutputStreamOperator<Transition> transitions, BroadcastStream<ModelVersion> theta,
-            TaskFamily family, String modelName, int parallelism) {
-        Map<String, String> pearl = pearlConfig(config);
-        SingleOutputStreamOperator<AdaptedModel> posteriors = transitions
+    private <S> void buildAlgorithm(MetaAlgorithm<S> algorithm, SingleOutputStreamOperator<Transition> transitions,
+            BroadcastStream<ModelVersion> theta, String modelName, int parallelism) {
+        MetaAlgorithm.Context context = new MetaAlgorithm.Context(config, modelName, algorithmSettings(config), jobInfo());
+        MetaAlgorithm.Operators ops = algorithm.operators();
+        SingleOutputStreamOperator<AdaptedModel> adapted = transitions
                 .keyBy(Transition::getTaskId, Types.STRING)
                 .connect(theta)
-                .process(new PearlTaskFunction(modelName, pearl, config.get(MetaStreamOptions.ADAPT_EVERY),
-                        config.get(MetaStreamOptions.SAMPLE_EVERY), config.get(MetaStreamOptions.CONTEXT_WINDOW),
-                        config.get(MetaStreamOptions.REPLAY_CAPACITY)))
+                .process(algorithm.taskFunction(context))
                 .returns(new AvroTypeInfo<>(AdaptedModel.class))
-                .name("pearl-task-context")
-                .uid("pearl-task-context")
+                .name(ops.task())
+                .uid(ops.task())
                 .setParallelism(parallelism);
-        posteriors.sinkTo(adaptedSink).name("adapted").uid("pearl-adapted-sink").setParallelism(parallelism);
+        adapted.sinkTo(adaptedSink).name("adapted").uid(ops.adaptedSink()).setParallelism(parallelism);
 
-        Map<String, String> jobInfo = new HashMap<>();
-        jobInfo.put("taskFamily", family.name());
-        jobInfo.put("adaptEvery", Integer.toString(config.get(MetaStreamOptions.ADAPT_EVERY)));
-        jobInfo.put("contextWindow", Integer.toString(config.get(MetaStreamOptions.CONTEXT_WINDOW)));
-        jobInfo.put("sampleEvery", Integer.toString(config.get(MetaStreamOptions.SAMPLE_EVERY)));
-        jobInfo.put("replayCapacity", Integer.toString(config.get(MetaStreamOptions.REPLAY_CAPACITY)));
-        jobInfo.put("updatesPerSample", Integer.toString(config.get(MetaStreamOptions.UPDATES_PER_SAMPLE)));
-        jobInfo.put("publishEvery", Integer.toString(config.get(MetaStreamOptions.PUBLISH_EVERY)));
-        SingleOutputStreamOperator<ModelVersion> learner = posteriors.getSideOutput(PearlTaskFunction.SAMPLES)
-                .process(new PearlLearnerFunction(modelName, pearl, jobInfo, config.get(MetaStreamOptions.PUBLISH_EVERY),
-                        config.get(MetaStreamOptions.UPDATES_PER_SAMPLE),
-                        config.get(MetaStreamOptions.MAX_SAMPLE_AGE).toMillis()))
+        SingleOutputStreamOperator<ModelVersion> learner = adapted.getSideOutput(algorithm.learnerInput())
+                .process(algorithm.learnerFunction(context))
                 .returns(new AvroTypeInfo<>(ModelVersion.class))
-                .name("pearl-meta-learner")
-                .uid("pearl-meta-learner")
+                .name(ops.learner())
+                .uid(ops.learner())
                 .setParallelism(1)
                 .setMaxParallelism(1);
-        onGpu(learner).sinkTo(modelSink).name("models").uid("pearl-models-sink").setParallelism(1);
+        onGpu(learner).sinkTo(modelSink).name("models").uid(ops.modelsSink()).setParallelism(1);
+    }
+
+    /** The job settings every version's provenance records; the task family only where it was given. */
+    private Map<String, String> jobInfo() {
+        Map<String, String> info = new HashMap<>();
+        config.getOptional(MetaStreamOptions.TASK_FAMILY).ifPresent(f -> info.put("taskFamily", f));
+        return info;
     }
 
     /**
@@ -385,28 +324,15 @@ public final class MetaLearningJob {
         String modelName = config.get(MetaStreamOptions.MODEL_NAME);
         Properties p = kafkaProperties(config);
         p.put("bootstrap.servers", servers);
-        p.put("isolation.level", "read_committed");
-        p.put("enable.auto.commit", "false");
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                     new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> parts = new ArrayList<>();
-            consumer.partitionsFor(topic, Duration.ofSeconds(30)).forEach(i -> parts.add(new TopicPartition(topic, i.partition())));
-            consumer.assign(parts);
-            consumer.seekToBeginning(parts);
-            Map<TopicPartition, Long> end = consumer.endOffsets(parts);
-            byte[] key = modelName.getBytes(StandardCharsets.UTF_8);
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (System.nanoTime() < deadline && parts.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-                    if (r.value() != null && java.util.Arrays.equals(r.key(), key)) {
-                        throw new IllegalStateException("topic " + topic + " already holds versions of model '"
-                                + modelName + "' and this job starts without state, so it would publish version 1 "
-                                + "again. Restart from a savepoint (flink run -s <path> ...), choose a new "
-                                + "--metastream.model-name, or set --metastream.allow-version-restart true");
-                    }
-                }
+        byte[] key = modelName.getBytes(StandardCharsets.UTF_8);
+        TopicReader.read(p, topic, Long.MAX_VALUE, Duration.ofSeconds(60), r -> {
+            if (r.value() != null && java.util.Arrays.equals(r.key(), key)) {
+                throw new IllegalStateException("topic " + topic + " already holds versions of model '"
+                        + modelName + "' and this job starts without state, so it would publish version 1 "
+                        + "again. Restart from a savepoint (flink run -s <path> ...), choose a new "
+                        + "--metastream.model-name, or set --metastream.allow-version-restart true");
             }
-        }
+        });
     }
 
     /** Parses {@code --key value} pairs; a key without a value or a stray word is an error that names it. */

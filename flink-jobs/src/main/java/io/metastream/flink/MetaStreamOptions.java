@@ -61,11 +61,27 @@ public final class MetaStreamOptions {
                     .defaultValue("grbal-point-mass")
                     .withDescription("Name of the model the meta-learner publishes (the key on the models topic).");
 
+    public static final ConfigOption<Integer> OBS_DIM =
+            ConfigOptions.key("metastream.obs-dim")
+                    .intType()
+                    .noDefaultValue()
+                    .withDescription("Length of every Transition's observation and nextObservation: the validator "
+                            + "dead-letters other lengths and the algorithms size their networks by it. Required; "
+                            + "bin/metastream takes it from the task family (--family) unless given.");
+
+    public static final ConfigOption<Integer> ACT_DIM =
+            ConfigOptions.key("metastream.act-dim")
+                    .intType()
+                    .noDefaultValue()
+                    .withDescription("Length of every Transition's action. Required; bin/metastream takes it from the "
+                            + "task family (--family) unless given.");
+
     public static final ConfigOption<String> TASK_FAMILY =
             ConfigOptions.key("metastream.task-family")
                     .stringType()
-                    .defaultValue("point-mass")
-                    .withDescription("Task family whose observation and action sizes the job validates against: point-mass, pendulum, point-robot, sparse-point-robot or point-vel.");
+                    .noDefaultValue()
+                    .withDescription("Name of the task family the producers simulate or run; recorded in each model "
+                            + "version's provenance. The job itself needs only metastream.obs-dim and metastream.act-dim.");
 
     public static final ConfigOption<String> ALGORITHM =
             ConfigOptions.key("metastream.algorithm")

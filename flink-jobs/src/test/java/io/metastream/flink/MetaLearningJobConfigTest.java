@@ -15,11 +15,11 @@ class MetaLearningJobConfigTest {
     void parsesKeyValueArgumentsAndPassesPrefixedSettingsThrough() {
         Configuration conf = MetaLearningJob.parseArgs(new String[] {
             "--metastream.bootstrap-servers", "b:9092", "--grbal.innerLr", "0.05",
-            "--kafka.security.protocol", "SASL_SSL", "--metastream.task-family", "point-mass"});
+            "--kafka.security.protocol", "SASL_SSL", "--metastream.obs-dim", "4", "--metastream.act-dim", "2"});
         assertThat(conf.get(MetaStreamOptions.BOOTSTRAP_SERVERS)).isEqualTo("b:9092");
         Properties kafka = MetaLearningJob.kafkaProperties(conf);
         assertThat(kafka).containsEntry("security.protocol", "SASL_SSL").hasSize(1);
-        Map<String, String> grbal = MetaLearningJob.grbalConfig(conf);
+        Map<String, String> grbal = MetaLearningJob.algorithmSettings(conf);
         assertThat(grbal).containsEntry("innerLr", "0.05").containsEntry("obsDim", "4").containsEntry("actDim", "2");
     }
 
@@ -37,16 +37,21 @@ class MetaLearningJobConfigTest {
         assertThatThrownBy(() -> MetaLearningJob.fromKafka(conf))
                 .hasMessageContaining("metastream.bootstrap-servers");
         conf.setString("metastream.bootstrap-servers", "b:9092");
+        conf.setString("metastream.obs-dim", "4");
+        conf.setString("metastream.act-dim", "2");
         conf.setString("grbal.innerLR", "0.1");
         assertThatThrownBy(() -> MetaLearningJob.fromKafka(conf)).hasMessageContaining("innerLR");
         Configuration other = new Configuration();
         other.setString("metastream.bootstrap-servers", "b:9092");
         other.setString("metastream.algorithm", "maml");
-        assertThatThrownBy(() -> MetaLearningJob.fromKafka(other)).hasMessageContaining("supported: grbal, pearl");
+        other.setString("metastream.obs-dim", "4");
+        other.setString("metastream.act-dim", "2");
+        assertThatThrownBy(() -> MetaLearningJob.fromKafka(other)).hasMessageContaining("'maml' is not supported; supported: grbal, pearl");
         Configuration pearl = new Configuration();
         pearl.setString("metastream.bootstrap-servers", "b:9092");
         pearl.setString("metastream.algorithm", "pearl");
-        pearl.setString("metastream.task-family", "point-robot");
+        pearl.setString("metastream.obs-dim", "2");
+        pearl.setString("metastream.act-dim", "2");
         MetaLearningJob.fromKafka(pearl); // the reference defaults are valid
         pearl.setString("pearl.klweight", "0.1");
         assertThatThrownBy(() -> MetaLearningJob.fromKafka(pearl)).hasMessageContaining("klweight");
@@ -57,7 +62,8 @@ class MetaLearningJobConfigTest {
         Configuration conf = new Configuration();
         conf.setString("metastream.bootstrap-servers", "b:9092");
         conf.setString("metastream.algorithm", "pearl");
-        conf.setString("metastream.task-family", "point-robot");
+        conf.setString("metastream.obs-dim", "2");
+        conf.setString("metastream.act-dim", "2");
         conf.setString("metastream.learner.gpu", "true");
         org.apache.flink.streaming.api.environment.StreamExecutionEnvironment env =
                 org.apache.flink.streaming.api.environment.StreamExecutionEnvironment.getExecutionEnvironment();
@@ -73,5 +79,27 @@ class MetaLearningJobConfigTest {
         org.assertj.core.api.Assertions.assertThat(graph.getSlotSharingGroupResource("meta-learner-gpu")).hasValueSatisfying(
                 r -> org.assertj.core.api.Assertions.assertThat(r.getExtendedResources()).containsKey("gpu"));
         org.assertj.core.api.Assertions.assertThat(byName.get("pearl-task-context").getSlotSharingGroup()).isNotEqualTo("meta-learner-gpu");
+    }
+
+    @Test
+    void observationAndActionSizesAreRequiredJobSettingsThatNoAlgorithmKeyCanOverride() {
+        Configuration conf = new Configuration();
+        conf.setString("metastream.bootstrap-servers", "b:9092");
+        assertThatThrownBy(() -> MetaLearningJob.fromKafka(conf)).hasMessageContaining("set metastream.obs-dim");
+        conf.setString("metastream.obs-dim", "5");
+        assertThatThrownBy(() -> MetaLearningJob.fromKafka(conf)).hasMessageContaining("set metastream.act-dim");
+        conf.setString("metastream.act-dim", "0");
+        assertThatThrownBy(() -> MetaLearningJob.fromKafka(conf)).hasMessageContaining("metastream.act-dim must be positive");
+        conf.setString("metastream.act-dim", "1");
+        assertThat(MetaLearningJob.algorithmSettings(conf)).containsEntry("obsDim", "5").containsEntry("actDim", "1");
+        conf.setString("grbal.obsDim", "5");
+        assertThatThrownBy(() -> MetaLearningJob.fromKafka(conf))
+                .hasMessageContaining("grbal.obsDim is not a setting").hasMessageContaining("metastream.obs-dim");
+        Configuration pearl = new Configuration();
+        pearl.setString("metastream.obs-dim", "5");
+        pearl.setString("metastream.act-dim", "1");
+        pearl.setString("metastream.algorithm", "pearl");
+        pearl.setString("pearl.actDim", "3");
+        assertThatThrownBy(() -> MetaLearningJob.algorithmSettings(pearl)).hasMessageContaining("metastream.act-dim instead");
     }
 }

@@ -3,6 +3,7 @@ package io.metastream.flink.internal;
 import io.metastream.client.AvroCodec;
 import io.metastream.client.CodecException;
 import io.metastream.client.Codecs;
+import io.metastream.client.TransitionRules;
 import io.metastream.schema.DeadLetter;
 import io.metastream.schema.DeadLetterReason;
 import io.metastream.schema.Transition;
@@ -16,20 +17,17 @@ import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
-import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;
-import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Decodes and validates experience records. Good records continue as {@link Transition}s; every other
  * record goes, with its raw bytes and a reason, to the {@link #DEAD_LETTERS} side output and is counted
  * (metric {@code deadLetters} and {@code deadLetters.<REASON>}). It never throws on input.
  *
- * <p>Rules: the value decodes as a known Transition schema; taskId is non-empty and equals the record
- * key when a key is present (the key decides the partition, so a mismatch would split a task);
- * observation and nextObservation have {@code obsDim} values and action {@code actDim}; every number is
- * finite; step is not negative.
+ * <p>Rules: the value decodes as a known Transition schema ({@code MALFORMED}, {@code UNKNOWN_SCHEMA}
+ * otherwise), then {@link TransitionRules}.
  */
 public final class TransitionValidator extends ProcessFunction<RawRecord, Transition> {
     private static final long serialVersionUID = 1L;
@@ -37,8 +35,7 @@ public final class TransitionValidator extends ProcessFunction<RawRecord, Transi
     public static final OutputTag<DeadLetter> DEAD_LETTERS =
             new OutputTag<>("dead-letters", new AvroTypeInfo<>(DeadLetter.class));
 
-    private final int obsDim;
-    private final int actDim;
+    private final TransitionRules rules;
 
     private transient AvroCodec<Transition> codec;
     private transient Counter deadLetters;
@@ -47,11 +44,7 @@ public final class TransitionValidator extends ProcessFunction<RawRecord, Transi
     private transient LongCounter invalid;
 
     public TransitionValidator(int obsDim, int actDim) {
-        if (obsDim <= 0 || actDim <= 0) {
-            throw new IllegalArgumentException("obsDim and actDim must be positive, got " + obsDim + ", " + actDim);
-        }
-        this.obsDim = obsDim;
-        this.actDim = actDim;
+        this.rules = new TransitionRules(obsDim, actDim);
     }
 
     @Override
@@ -88,73 +81,13 @@ public final class TransitionValidator extends ProcessFunction<RawRecord, Transi
             reject(raw, DeadLetterReason.MALFORMED, "cannot decode: " + e, ctx);
             return;
         }
-        String problem;
-        if ((problem = fieldProblem(t, raw.key)) != null) {
-            reject(raw, DeadLetterReason.INVALID_FIELD, problem, ctx);
-        } else if ((problem = dimensionProblem(t)) != null) {
-            reject(raw, DeadLetterReason.WRONG_DIMENSION, problem, ctx);
-        } else if ((problem = finiteProblem(t)) != null) {
-            reject(raw, DeadLetterReason.NON_FINITE, problem, ctx);
+        Optional<TransitionRules.Violation> broken = rules.check(t, raw.key);
+        if (broken.isPresent()) {
+            reject(raw, broken.get().reason(), broken.get().message(), ctx);
         } else {
             valid.add(1);
             out.collect(t);
         }
-    }
-
-    private static String fieldProblem(Transition t, byte[] key) {
-        if (t.getTaskId() == null || t.getTaskId().isEmpty()) {
-            return "taskId is empty";
-        }
-        if (key != null) {
-            String k = new String(key, StandardCharsets.UTF_8);
-            if (!k.equals(t.getTaskId())) {
-                return "record key '" + k + "' differs from taskId '" + t.getTaskId() + "'; key records by taskId";
-            }
-        }
-        if (t.getStep() < 0) {
-            return "step is negative: " + t.getStep();
-        }
-        return null;
-    }
-
-    private String dimensionProblem(Transition t) {
-        if (t.getObservation().size() != obsDim) {
-            return "observation has " + t.getObservation().size() + " values, the model expects " + obsDim;
-        }
-        if (t.getNextObservation().size() != obsDim) {
-            return "nextObservation has " + t.getNextObservation().size() + " values, the model expects " + obsDim;
-        }
-        if (t.getAction().size() != actDim) {
-            return "action has " + t.getAction().size() + " values, the model expects " + actDim;
-        }
-        return null;
-    }
-
-    private static String finiteProblem(Transition t) {
-        if (!Float.isFinite(t.getReward())) {
-            return "reward is " + t.getReward();
-        }
-        if (t.getSparseReward() != null && !Float.isFinite(t.getSparseReward())) {
-            return "sparseReward is " + t.getSparseReward();
-        }
-        String p = firstNonFinite("observation", t.getObservation());
-        if (p == null) {
-            p = firstNonFinite("action", t.getAction());
-        }
-        if (p == null) {
-            p = firstNonFinite("nextObservation", t.getNextObservation());
-        }
-        return p;
-    }
-
-    private static String firstNonFinite(String field, List<Float> values) {
-        for (int i = 0; i < values.size(); i++) {
-            Float v = values.get(i);
-            if (v == null || !Float.isFinite(v)) {
-                return field + "[" + i + "] is " + v;
-            }
-        }
-        return null;
     }
 
     private void reject(RawRecord raw, DeadLetterReason reason, String message, Context ctx) {

@@ -1,7 +1,7 @@
 package io.metastream.flink.internal;
 
 import io.metastream.client.Codecs;
-import io.metastream.local.BadRecords;
+import io.metastream.client.BadRecords;
 import io.metastream.schema.DeadLetter;
 import io.metastream.schema.DeadLetterReason;
 import io.metastream.schema.Transition;

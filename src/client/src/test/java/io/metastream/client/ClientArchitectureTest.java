@@ -19,4 +19,15 @@ class ClientArchitectureTest {
         noClasses().should().dependOnClassesThat().resideInAnyPackage("org.apache.flink..", "kafka..",
                 "org.apache.kafka.server..", "org.apache.kafka.storage..").check(classes);
     }
+
+    @Test
+    void importsOnlyTheModulesBelowIt() {
+        noClasses().should().dependOnClassesThat().resideInAnyPackage("io.metastream.sim..", "io.metastream.flink..",
+                "io.metastream.cli..", "io.metastream.local..", "io.metastream.bench..").check(classes);
+    }
+
+    @Test
+    void doesNotReachIntoAnotherModulesInternalPackage() {
+        noClasses().should().dependOnClassesThat().resideInAPackage("io.metastream.core.internal..").check(classes);
+    }
 }

@@ -39,4 +39,13 @@ class ArchitectureTest {
                         "io.metastream.core.io..")
                 .check(CORE);
     }
+
+    @Test
+    void coreImportsNoOtherMetastreamModule() {
+        noClasses().that().resideInAPackage("io.metastream.core..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.metastream.client..", "io.metastream.sim..",
+                        "io.metastream.flink..", "io.metastream.cli..", "io.metastream.local..", "io.metastream.bench..",
+                        "io.metastream.schema..")
+                .check(CORE);
+    }
 }

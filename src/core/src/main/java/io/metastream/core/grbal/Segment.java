@@ -51,6 +51,36 @@ public final class Segment {
         this.nextObs = flatten(nextObs, obsDim, "nextObs");
     }
 
+    /**
+     * A segment from row-major flat arrays, as they travel between operators: validated and copied once,
+     * never unflattened.
+     *
+     * @throws IllegalArgumentException when a size is not positive, an array's length is not
+     *     {@code length × dim}, or a value is NaN or infinite
+     */
+    public static Segment ofFlat(int length, int obsDim, int actDim, double[] obs, double[] act, double[] nextObs) {
+        if (length <= 0 || obsDim <= 0 || actDim <= 0) {
+            throw new IllegalArgumentException("a segment needs a positive length and dimensions, got length " + length
+                    + ", obsDim " + obsDim + ", actDim " + actDim);
+        }
+        return new Segment(length, obsDim, actDim, checkedCopy(obs, length, obsDim, "obs"),
+                checkedCopy(act, length, actDim, "act"), checkedCopy(nextObs, length, obsDim, "nextObs"));
+    }
+
+    private static double[] checkedCopy(double[] flat, int length, int dim, String name) {
+        if (flat == null || flat.length != length * dim) {
+            throw new IllegalArgumentException(name + " has " + (flat == null ? "no" : flat.length) + " values, expected "
+                    + length + "x" + dim);
+        }
+        for (int i = 0; i < flat.length; i++) {
+            if (!Double.isFinite(flat[i])) {
+                throw new IllegalArgumentException(name + "[" + i / dim + "][" + i % dim + "] is " + flat[i]
+                        + "; segments must hold finite values (drop or repair the transition upstream)");
+            }
+        }
+        return flat.clone();
+    }
+
     private Segment(int length, int obsDim, int actDim, double[] obs, double[] act, double[] nextObs) {
         this.length = length;
         this.obsDim = obsDim;

@@ -46,4 +46,22 @@ class SegmentTest {
                 .hasMessageContaining("at least one transition");
         assertThatThrownBy(() -> threeSteps().slice(2, 2)).hasMessageContaining("slice [2, 2)");
     }
+
+    @Test
+    void fromFlatArraysEqualsTheSegmentFromRowsAndCopiesItsInput() {
+        double[] obs = {0, 1, 2, 3, 4, 5};
+        Segment flat = Segment.ofFlat(3, 2, 1, obs, new double[] {1, 2, 3}, new double[] {2, 3, 4, 5, 6, 7});
+        obs[0] = 99;
+        assertThat(flat).isEqualTo(threeSteps());
+    }
+
+    @Test
+    void fromFlatArraysRejectsWrongLengthsAndNonFiniteValuesNamingRowAndColumn() {
+        assertThatThrownBy(() -> Segment.ofFlat(3, 2, 1, new double[5], new double[3], new double[6]))
+                .hasMessageContaining("obs has 5 values, expected 3x2");
+        assertThatThrownBy(() -> Segment.ofFlat(3, 2, 1, new double[6], new double[3],
+                new double[] {0, 0, 0, Double.NaN, 0, 0})).hasMessageContaining("nextObs[1][1] is NaN");
+        assertThatThrownBy(() -> Segment.ofFlat(0, 2, 1, new double[0], new double[0], new double[0]))
+                .hasMessageContaining("positive length");
+    }
 }

@@ -1,0 +1,84 @@
+package io.metastream.flink;
+
+import io.metastream.schema.AdaptedModel;
+import io.metastream.schema.ModelVersion;
+import io.metastream.schema.Transition;
+
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
+import org.apache.flink.util.OutputTag;
+
+import java.util.Map;
+
+/**
+ * One meta-RL algorithm on the stream: the parts that vary between algorithms. {@link MetaLearningJob}
+ * builds the same graph for every algorithm from them (sources, validation, dead letters, the model
+ * broadcast and the exactly-once sinks are shared):
+ *
+ * <pre>
+ *   transitions ─keyBy(taskId)─► {@link #taskFunction} (inner loop; connected to the model broadcast) ─► adapted
+ *                                     │ side output {@link #learnerInput}
+ *                                     ▼
+ *                               {@link #learnerFunction} (outer loop, parallelism 1) ─► models
+ * </pre>
+ *
+ * <p>Implementations are stateless and registered in {@link MetaAlgorithms}; adding an algorithm means
+ * writing its package (its settings class in {@code src/core}, its two functions here) and adding one
+ * line to that registry. The operator uids an implementation returns are part of its savepoint format
+ * and must never change.
+ *
+ * @param <S> what the task operator sends the learner for one task (a Flink POJO: it crosses the network
+ *            and may sit in the learner's checkpointed state)
+ */
+public interface MetaAlgorithm<S> {
+
+    /** The value of {@code metastream.algorithm} that selects it, lower case; also its settings prefix. */
+    String name();
+
+    /** The prefix of its hyper-parameter keys, {@code name() + "."}. */
+    default String settingsPrefix() {
+        return name() + ".";
+    }
+
+    /**
+     * Validates its hyper-parameters: the prefix-stripped keys plus {@code obsDim} and {@code actDim}.
+     *
+     * @throws IllegalArgumentException naming an unknown key or a value out of bounds
+     */
+    void validate(Map<String, String> settings);
+
+    /** Names and uids of its four operators. */
+    Operators operators();
+
+    /** The keyed task operator (the inner loop). */
+    KeyedBroadcastProcessFunction<String, Transition, ModelVersion, AdaptedModel> taskFunction(Context context);
+
+    /** The side output of {@link #taskFunction} that feeds the learner. */
+    OutputTag<S> learnerInput();
+
+    /** The meta-learner (the outer loop); runs with parallelism 1. */
+    ProcessFunction<S, ModelVersion> learnerFunction(Context context);
+
+    /** The learner's input type, for the side output's stream. */
+    default TypeInformation<S> learnerInputType() {
+        return learnerInput().getTypeInfo();
+    }
+
+    /**
+     * Names (which are also the uids) of an algorithm's operators. Uids are how a savepoint finds each
+     * operator's state, so two algorithms never share one: a savepoint of one is never restored into the other.
+     */
+    record Operators(String task, String adaptedSink, String learner, String modelsSink) {}
+
+    /**
+     * What the job hands an algorithm when it builds the graph.
+     *
+     * @param job        every job setting ({@link MetaStreamOptions})
+     * @param modelName  the model the learner publishes and the task operator follows
+     * @param settings   the algorithm's prefix-stripped hyper-parameters plus obsDim and actDim, validated
+     * @param provenance job settings every version records (as {@code job.<key>}); the algorithm adds its own
+     */
+    record Context(Configuration job, String modelName, Map<String, String> settings, Map<String, String> provenance) {}
+}

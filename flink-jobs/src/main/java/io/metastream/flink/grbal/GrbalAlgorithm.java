@@ -1,0 +1,65 @@
+package io.metastream.flink.grbal;
+
+import io.metastream.core.grbal.GrbalConfig;
+import io.metastream.flink.MetaAlgorithm;
+import io.metastream.flink.MetaStreamOptions;
+import io.metastream.schema.AdaptedModel;
+import io.metastream.schema.ModelVersion;
+import io.metastream.schema.Transition;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
+import org.apache.flink.util.OutputTag;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * GrBAL (Nagabandi et al. 2019) on the stream: the task operator adapts the dynamics model theta on each
+ * task's newest M transitions (gradient steps) and sends the learner segments of M+K transitions; the
+ * learner takes the second-order MAML step and publishes theta ({@code metastream-mlp-v1}).
+ */
+public final class GrbalAlgorithm implements MetaAlgorithm<GrbalSegment> {
+
+    @Override
+    public String name() {
+        return "grbal";
+    }
+
+    @Override
+    public void validate(Map<String, String> settings) {
+        GrbalConfig.fromMap(settings);
+    }
+
+    @Override
+    public Operators operators() {
+        return new Operators("task-adaptation", "adapted-sink", "meta-learner", "models-sink");
+    }
+
+    @Override
+    public KeyedBroadcastProcessFunction<String, Transition, ModelVersion, AdaptedModel> taskFunction(Context c) {
+        Configuration job = c.job();
+        return new GrbalTaskFunction(c.modelName(), c.settings(), job.get(MetaStreamOptions.ADAPT_EVERY),
+                job.get(MetaStreamOptions.SEGMENT_STRIDE), job.get(MetaStreamOptions.REPLAY_CAPACITY),
+                job.get(MetaStreamOptions.REPLAY_SEGMENTS));
+    }
+
+    @Override
+    public OutputTag<GrbalSegment> learnerInput() {
+        return GrbalTaskFunction.SEGMENTS;
+    }
+
+    @Override
+    public ProcessFunction<GrbalSegment, ModelVersion> learnerFunction(Context c) {
+        Configuration job = c.job();
+        Map<String, String> info = new HashMap<>(c.provenance());
+        info.put("adaptEvery", Integer.toString(job.get(MetaStreamOptions.ADAPT_EVERY)));
+        info.put("segmentStride", Integer.toString(job.get(MetaStreamOptions.SEGMENT_STRIDE)));
+        info.put("replayCapacity", Integer.toString(job.get(MetaStreamOptions.REPLAY_CAPACITY)));
+        info.put("replaySegments", Integer.toString(job.get(MetaStreamOptions.REPLAY_SEGMENTS)));
+        info.put("publishEvery", Integer.toString(job.get(MetaStreamOptions.PUBLISH_EVERY)));
+        return new GrbalLearnerFunction(c.modelName(), c.settings(), info, job.get(MetaStreamOptions.PUBLISH_EVERY),
+                job.get(MetaStreamOptions.MAX_POLICY_LAG));
+    }
+}

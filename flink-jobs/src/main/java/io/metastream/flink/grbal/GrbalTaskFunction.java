@@ -1,0 +1,250 @@
+package io.metastream.flink.grbal;
+
+import io.metastream.core.nn.Nd4jBackend;
+import io.metastream.client.ModelVerifier;
+import io.metastream.client.Transitions;
+import io.metastream.core.grbal.DynamicsModel;
+import io.metastream.core.grbal.GrbalConfig;
+import io.metastream.core.grbal.Segment;
+import io.metastream.core.io.ModelBlob;
+import io.metastream.schema.AdaptedModel;
+import io.metastream.schema.FastWeights;
+import io.metastream.schema.ModelVersion;
+import io.metastream.schema.Transition;
+import io.metastream.flink.internal.KeyedSeeds;
+import io.metastream.flink.internal.ModelBroadcast;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SplittableRandom;
+
+/**
+ * The inner loop, one key per task. Keyed state: the task's replay shard (its last {@code replayCapacity}
+ * transitions in arrival order, oldest first; the newest M are the context window) and counters.
+ * Broadcast state: the latest {@link ModelVersion} (theta), read back from the models topic.
+ *
+ * <p>Per transition: append it to the window; after {@code segmentStride} new transitions with a full
+ * window, send the newest M+K transitions to the meta-learner as a {@link GrbalSegment} (side output
+ * {@link #SEGMENTS}) plus {@code replaySegments} windows drawn from older parts of the shard (replay: the
+ * per-task replay is sharded across the cluster and only samples travel to the learner);
+ * after {@code adaptEvery} new transitions with at least M in the window and a model present, adapt theta
+ * on the last M transitions (GrBAL's inner loop) and emit an {@link AdaptedModel} carrying phi - theta.
+ * Transitions that arrive before the first model stay in the window; when the first model arrives every
+ * task with enough context is adapted at once.
+ */
+public final class GrbalTaskFunction
+        extends KeyedBroadcastProcessFunction<String, Transition, ModelVersion, AdaptedModel> {
+    private static final long serialVersionUID = 1L;
+
+    public static final OutputTag<GrbalSegment> SEGMENTS =
+            new OutputTag<>("task-segments", org.apache.flink.api.java.typeutils.TypeExtractor.createTypeInfo(GrbalSegment.class));
+
+    static final ListStateDescriptor<Transition> SHARD =
+            new ListStateDescriptor<>("replay-shard", new AvroTypeInfo<>(Transition.class));
+    static final ValueStateDescriptor<Integer> SHARD_SIZE = new ValueStateDescriptor<>("shard-size", Types.INT);
+    static final ValueStateDescriptor<Integer> SINCE_ADAPT = new ValueStateDescriptor<>("since-adapt", Types.INT);
+    static final ValueStateDescriptor<Integer> SINCE_SEGMENT = new ValueStateDescriptor<>("since-segment", Types.INT);
+    /** Segments cut for the task so far: with the seed and the task id it seeds the task's replay draws. */
+    static final ValueStateDescriptor<Integer> SEGMENTS_CUT = new ValueStateDescriptor<>("segments-cut", Types.INT);
+
+    private final String modelName;
+    private final HashMap<String, String> grbalConfig;
+    private final int adaptEvery;
+    private final int segmentStride;
+    private final int replayCapacity;
+    private final int replaySegments;
+
+    private transient GrbalConfig config;
+    private transient ModelBroadcast<DynamicsModel> models;
+    private transient Counter adaptations;
+    private transient Counter segments;
+    private transient Counter replayed;
+    private transient ListState<Transition> shard;
+    private transient ValueState<Integer> shardSize;
+    private transient ValueState<Integer> sinceAdapt;
+    private transient ValueState<Integer> sinceSegment;
+    private transient ValueState<Integer> segmentsCut;
+
+    public GrbalTaskFunction(String modelName, Map<String, String> grbalConfig, int adaptEvery, int segmentStride,
+            int replayCapacity, int replaySegments) {
+        this.modelName = Objects.requireNonNull(modelName, "modelName");
+        this.grbalConfig = new HashMap<>(grbalConfig);
+        if (adaptEvery <= 0 || segmentStride <= 0) {
+            throw new IllegalArgumentException("adaptEvery and segmentStride must be positive, got "
+                    + adaptEvery + ", " + segmentStride);
+        }
+        this.adaptEvery = adaptEvery;
+        this.segmentStride = segmentStride;
+        GrbalConfig cfg = GrbalConfig.fromMap(grbalConfig); // fail at graph construction, not at run time
+        if (replayCapacity < cfg.adaptWindow() + cfg.predictWindow()) {
+            throw new IllegalArgumentException("replay capacity " + replayCapacity + " is smaller than one segment (M+K = "
+                    + (cfg.adaptWindow() + cfg.predictWindow()) + "); raise metastream.replay-capacity");
+        }
+        if (replaySegments < 0) {
+            throw new IllegalArgumentException("replaySegments must not be negative, got " + replaySegments);
+        }
+        this.replayCapacity = replayCapacity;
+        this.replaySegments = replaySegments;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        Nd4jBackend.load();
+        config = GrbalConfig.fromMap(grbalConfig);
+        models = new ModelBroadcast<>(modelName, ModelVerifier::verifyAndDecode, getRuntimeContext().getMetricGroup());
+        adaptations = getRuntimeContext().getMetricGroup().counter("adaptations");
+        segments = getRuntimeContext().getMetricGroup().counter("segments");
+        replayed = getRuntimeContext().getMetricGroup().counter("replaySegments");
+        shard = getRuntimeContext().getListState(SHARD);
+        shardSize = getRuntimeContext().getState(SHARD_SIZE);
+        sinceAdapt = getRuntimeContext().getState(SINCE_ADAPT);
+        sinceSegment = getRuntimeContext().getState(SINCE_SEGMENT);
+        segmentsCut = getRuntimeContext().getState(SEGMENTS_CUT);
+    }
+
+    private int capacity() {
+        return config.adaptWindow() + config.predictWindow();
+    }
+
+    @Override
+    public void processElement(Transition t, ReadOnlyContext ctx, Collector<AdaptedModel> out) throws Exception {
+        shard.add(t);
+        int size = ModelBroadcast.increment(shardSize);
+        int newForSegment = ModelBroadcast.increment(sinceSegment);
+        int newForAdapt = ModelBroadcast.increment(sinceAdapt);
+
+        ModelVersion latest = models.held(ctx.getBroadcastState(ModelBroadcast.MODELS));
+        boolean cut = size >= capacity() && newForSegment >= segmentStride;
+        boolean adapt = latest != null && size >= config.adaptWindow() && newForAdapt >= adaptEvery;
+        boolean trim = size >= replayCapacity + replayCapacity / 4;
+        if (!cut && !adapt && !trim) {
+            return;
+        }
+        List<Transition> w = new ArrayList<>(Math.min(size, replayCapacity + replayCapacity / 4));
+        for (Transition x : shard.get()) {
+            w.add(x);
+        }
+        if (trim) {
+            // amortised: rewrite the shard once per capacity/4 appends, not on every transition
+            w = new ArrayList<>(w.subList(w.size() - replayCapacity, w.size()));
+            shard.update(w);
+            shardSize.update(w.size());
+        }
+        if (cut) {
+            long thetaVersion = latest == null ? -1 : latest.getVersion();
+            String task = ctx.getCurrentKey();
+            ctx.output(SEGMENTS, segment(task, w.subList(w.size() - capacity(), w.size()), thetaVersion));
+            segments.inc();
+            if (replaySegments > 0 && w.size() > capacity()) {
+                // replay: older windows of this task's shard, so the learner sees more than the newest data
+                SplittableRandom rng = new SplittableRandom(
+                        KeyedSeeds.of(config.seed(), task, ModelBroadcast.increment(segmentsCut)));
+                for (int i = 0; i < replaySegments; i++) {
+                    int start = rng.nextInt(w.size() - capacity() + 1);
+                    ctx.output(SEGMENTS, segment(task, w.subList(start, start + capacity()), thetaVersion));
+                    replayed.inc();
+                }
+            }
+            sinceSegment.update(0);
+        }
+        if (adapt) {
+            AdaptedModel adapted = adapt(ctx.getCurrentKey(), w, latest);
+            if (adapted != null) {
+                out.collect(adapted);
+            }
+            sinceAdapt.update(0);
+        }
+    }
+
+    @Override
+    public void processBroadcastElement(ModelVersion model, Context ctx, Collector<AdaptedModel> out) throws Exception {
+        if (models.offer(ctx.getBroadcastState(ModelBroadcast.MODELS), model) == ModelBroadcast.Offer.FIRST) {
+            // First model: adapt every task that already has enough context (it was buffered, not dropped).
+            ctx.applyToKeyedState(SHARD, (String taskId, ListState<Transition> taskWindow) -> {
+                List<Transition> w = new ArrayList<>();
+                for (Transition x : taskWindow.get()) {
+                    w.add(x);
+                }
+                if (w.size() >= config.adaptWindow()) {
+                    AdaptedModel adapted = adapt(taskId, w, model);
+                    if (adapted != null) {
+                        out.collect(adapted);
+                    }
+                }
+            });
+        }
+    }
+
+    private AdaptedModel adapt(String taskId, List<Transition> w, ModelVersion latest) {
+        DynamicsModel theta = models.decode(latest);
+        if (theta == null) {
+            return null;
+        }
+        Segment context = Transitions.toSegment(w.subList(w.size() - config.adaptWindow(), w.size()));
+        DynamicsModel phi = theta.adapt(context, config.innerLr(), config.innerSteps());
+        INDArray delta = phi.params().sub(theta.params());
+        byte[] deltaBytes = ModelBlob.encodeDelta(delta);
+        adaptations.inc();
+        return AdaptedModel.newBuilder()
+                .setTaskId(taskId)
+                .setModelName(modelName)
+                .setBaseVersion(latest.getVersion())
+                .setAlgorithm(latest.getAlgorithm())
+                .setAdaptation(FastWeights.newBuilder()
+                        .setDelta(ByteBuffer.wrap(deltaBytes))
+                        .setDeltaSha256(ModelBlob.sha256Hex(deltaBytes))
+                        .build())
+                .setContextTransitions(context.length())
+                .setInnerSteps(config.innerSteps())
+                .setContextLossBefore(theta.normalizedLoss(context))
+                .setContextLossAfter(phi.normalizedLoss(context))
+                .setCreatedAt(Instant.now())
+                .build();
+    }
+
+    private GrbalSegment segment(String taskId, List<Transition> w, long thetaVersion) {
+        GrbalSegment s = new GrbalSegment();
+        s.taskId = taskId;
+        s.thetaVersion = thetaVersion;
+        s.length = w.size();
+        s.obsDim = config.obsDim();
+        s.actDim = config.actDim();
+        s.obs = new double[s.length * s.obsDim];
+        s.act = new double[s.length * s.actDim];
+        s.nextObs = new double[s.length * s.obsDim];
+        long oldest = Long.MAX_VALUE;
+        for (int i = 0; i < s.length; i++) {
+            Transition t = w.get(i);
+            copy(t.getObservation(), s.obs, i * s.obsDim);
+            copy(t.getAction(), s.act, i * s.actDim);
+            copy(t.getNextObservation(), s.nextObs, i * s.obsDim);
+            oldest = Math.min(oldest, t.getPolicyVersion() == null ? -1 : t.getPolicyVersion());
+        }
+        s.oldestPolicyVersion = oldest;
+        return s;
+    }
+
+    private static void copy(List<Float> from, double[] to, int offset) {
+        for (int i = 0; i < from.size(); i++) {
+            to[offset + i] = from.get(i);
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package io.metastream.flink.internal;
+
+import io.metastream.core.io.ModelBlob;
+import io.metastream.core.nn.Nd4jBackend;
+import io.metastream.schema.ModelVersion;
+
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * What every meta-learner operator shares: version numbering, the parent link, provenance, and the
+ * checkpoint of the learner together with the last published version.
+ *
+ * <p>Versions start at 1 and are consecutive; each names its parent. The version counter is checkpointed
+ * with the learner's snapshot ({@link LearnerCheckpoint}), so after a restore the learner continues from
+ * the checkpoint and the versions published after it, which were in an aborted Kafka transaction, are
+ * numbered again: read_committed consumers never see a number twice or a gap.
+ *
+ * <p>Lifecycle: {@link #initialize} in {@code initializeState}, {@link #snapshot} in {@code snapshotState},
+ * {@link #next} when the learner has a version to publish. Owned by one operator instance.
+ */
+public final class VersionPublisher {
+
+    /** One version's payload and counters, as the algorithm knows them. */
+    public record Payload(Map<String, String> algorithmConfig, String configHash, long seed, String parameterEncoding,
+            byte[] parameters, long tasksSeen, long transitionsSeen, long outerSteps, Map<String, Double> metrics) {}
+
+    private final String modelName;
+    private final String algorithm;
+    private final Map<String, String> jobInfo;
+    private final String stateName;
+    private ListState<byte[]> checkpointed;
+    private long version;
+
+    /**
+     * @param algorithm the {@code ModelVersion.algorithm} field (e.g. GRBAL)
+     * @param jobInfo   job settings recorded in every version's config as {@code job.<key>}
+     * @param stateName name of the operator list state (stable: savepoints find it by name)
+     */
+    public VersionPublisher(String modelName, String algorithm, Map<String, String> jobInfo, String stateName) {
+        this.modelName = Objects.requireNonNull(modelName, "modelName");
+        this.algorithm = Objects.requireNonNull(algorithm, "algorithm");
+        this.jobInfo = new TreeMap<>(jobInfo);
+        this.stateName = Objects.requireNonNull(stateName, "stateName");
+    }
+
+    /**
+     * Registers the operator state and restores the version counter.
+     *
+     * @return the learner snapshot of the checkpoint, or null on a fresh start
+     */
+    public byte[] initialize(FunctionInitializationContext context, String what) throws Exception {
+        checkpointed = context.getOperatorStateStore().getListState(
+                new ListStateDescriptor<>(stateName, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        version = 0;
+        if (context.isRestored()) {
+            Iterator<byte[]> it = checkpointed.get().iterator();
+            if (it.hasNext()) {
+                LearnerCheckpoint c = LearnerCheckpoint.decode(it.next(), what);
+                version = c.version();
+                return c.snapshot();
+            }
+        }
+        return null;
+    }
+
+    /** Checkpoints the learner's snapshot with the last published version. */
+    public void snapshot(byte[] learnerSnapshot) throws Exception {
+        checkpointed.update(List.of(new LearnerCheckpoint(version, learnerSnapshot).encode()));
+    }
+
+    /** The last published version (0 before the first). */
+    public long version() {
+        return version;
+    }
+
+    /** The next version, numbered, linked to its parent and stamped with provenance. */
+    public ModelVersion next(Payload p) {
+        Map<String, String> config = new TreeMap<>(p.algorithmConfig());
+        jobInfo.forEach((k, v) -> config.put("job." + k, v));
+        long parent = version;
+        version++;
+        return ModelVersion.newBuilder()
+                .setModelName(modelName)
+                .setVersion(version)
+                .setParentVersion(parent == 0 ? null : parent)
+                .setAlgorithm(algorithm)
+                .setConfigHash(p.configHash())
+                .setConfig(new HashMap<>(config))
+                .setSeed(p.seed())
+                .setParameterEncoding(p.parameterEncoding())
+                .setParameters(ByteBuffer.wrap(p.parameters()))
+                .setParametersSha256(ModelBlob.sha256Hex(p.parameters()))
+                .setTasksSeen(p.tasksSeen())
+                .setTransitionsSeen(p.transitionsSeen())
+                .setOuterSteps(p.outerSteps())
+                .setMetrics(new HashMap<>(p.metrics()))
+                .setCreatedAt(Instant.now())
+                .setCodeVersion(CodeVersion.get())
+                .setPlatform(Nd4jBackend.platform())
+                .build();
+    }
+}

@@ -1,0 +1,290 @@
+package io.metastream.flink.pearl;
+
+import io.metastream.core.nn.Nd4jBackend;
+import io.metastream.flink.internal.KeyedSeeds;
+import io.metastream.flink.internal.ModelBroadcast;
+import io.metastream.client.ModelVerifier;
+import io.metastream.core.pearl.PearlConfig;
+import io.metastream.core.pearl.PearlPolicy;
+import io.metastream.core.pearl.Posterior;
+import io.metastream.core.pearl.TaskSampler;
+import io.metastream.schema.AdaptedModel;
+import io.metastream.schema.GaussianPosterior;
+import io.metastream.schema.ModelVersion;
+import io.metastream.schema.Transition;
+import io.metastream.schema.TransitionKind;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.typeutils.TypeExtractor;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+
+/**
+ * PEARL's per-task side, one key per task. Keyed state: the task's <b>context window</b> (its newest
+ * {@code contextWindow} exploration transitions as context rows {@code (s, a, r, s')}, r the sparse
+ * reward where the family has one) and its <b>replay shard</b> (its newest {@code replayCapacity}
+ * transitions as replay rows {@code (s, a, r, s', done)}, r the dense reward). Broadcast state: the
+ * newest PEARL {@link ModelVersion}.
+ *
+ * <p>Per transition: append it (to the context only when it is exploration data: kind null or
+ * EXPLORATION); after {@code adaptEvery} new transitions, with a model present, run the encoder of the
+ * newest version on the context window and emit the task's posterior q(z | c) as an
+ * {@link AdaptedModel} with a {@code GaussianPosterior}; after {@code sampleEvery} new transitions send
+ * the meta-learner a {@link PearlTaskSample} (side output {@link #SAMPLES}): {@code contextSize} rows
+ * from the context window and {@code batchSize} rows from the replay shard. The replay never feeds the
+ * context (garage issue #1365). When the first model arrives, every task that already has context gets
+ * its posterior at once.
+ */
+public final class PearlTaskFunction
+        extends KeyedBroadcastProcessFunction<String, Transition, ModelVersion, AdaptedModel> {
+    private static final long serialVersionUID = 1L;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PearlTaskFunction.class);
+
+    public static final OutputTag<PearlTaskSample> SAMPLES =
+            new OutputTag<>("pearl-task-samples", TypeExtractor.createTypeInfo(PearlTaskSample.class));
+
+    static final ListStateDescriptor<double[]> CONTEXT =
+            new ListStateDescriptor<>("pearl-context", PrimitiveArrayTypeInfo.DOUBLE_PRIMITIVE_ARRAY_TYPE_INFO);
+    static final ListStateDescriptor<double[]> REPLAY =
+            new ListStateDescriptor<>("pearl-replay", PrimitiveArrayTypeInfo.DOUBLE_PRIMITIVE_ARRAY_TYPE_INFO);
+    static final ValueStateDescriptor<Integer> CONTEXT_SIZE = new ValueStateDescriptor<>("context-size", Types.INT);
+    static final ValueStateDescriptor<Integer> REPLAY_SIZE = new ValueStateDescriptor<>("replay-size", Types.INT);
+    static final ValueStateDescriptor<Integer> SINCE_ADAPT = new ValueStateDescriptor<>("since-adapt", Types.INT);
+    static final ValueStateDescriptor<Integer> SINCE_SAMPLE = new ValueStateDescriptor<>("since-sample", Types.INT);
+    /** Samples sent for the task so far: with the seed and the task id it seeds the sample's draws. */
+    static final ValueStateDescriptor<Integer> SAMPLES_SENT = new ValueStateDescriptor<>("samples-sent", Types.INT);
+    /**
+     * Per agent of the task, {episodeId, step, bits of the context reward} of its latest transition
+     * (contextPreviousReward only); longs, so that any episode id compares exactly.
+     */
+    static final MapStateDescriptor<String, long[]> LAST_STEP = new MapStateDescriptor<>("pearl-last-step",
+            Types.STRING, PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO);
+
+    private final String modelName;
+    private final HashMap<String, String> pearlConfig;
+    private final int adaptEvery;
+    private final int sampleEvery;
+    private final int contextWindow;
+    private final int replayCapacity;
+
+    private transient PearlConfig config;
+    private transient ModelBroadcast<PearlPolicy> models;
+    private transient Counter posteriors;
+    private transient Counter samples;
+    private transient Counter failedPosteriors;
+    private transient ListState<double[]> context;
+    private transient ListState<double[]> replay;
+    private transient ValueState<Integer> contextSize;
+    private transient ValueState<Integer> replaySize;
+    private transient ValueState<Integer> sinceAdapt;
+    private transient ValueState<Integer> sinceSample;
+    private transient ValueState<Integer> samplesSent;
+    private transient MapState<String, long[]> lastStep;
+
+    public PearlTaskFunction(String modelName, Map<String, String> pearlConfig, int adaptEvery, int sampleEvery,
+            int contextWindow, int replayCapacity) {
+        this.modelName = Objects.requireNonNull(modelName, "modelName");
+        this.pearlConfig = new HashMap<>(pearlConfig);
+        PearlConfig.fromMap(pearlConfig); // fail at graph construction, not at run time
+        if (adaptEvery <= 0 || sampleEvery <= 0 || contextWindow <= 0 || replayCapacity <= 0) {
+            throw new IllegalArgumentException("adapt-every, pearl.sample-every, pearl.context-window and replay-capacity "
+                    + "must be positive, got " + adaptEvery + ", " + sampleEvery + ", " + contextWindow + ", "
+                    + replayCapacity);
+        }
+        this.adaptEvery = adaptEvery;
+        this.sampleEvery = sampleEvery;
+        this.contextWindow = contextWindow;
+        this.replayCapacity = replayCapacity;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        Nd4jBackend.load();
+        config = PearlConfig.fromMap(pearlConfig);
+        models = new ModelBroadcast<>(modelName, this::decodePolicy, getRuntimeContext().getMetricGroup());
+        posteriors = getRuntimeContext().getMetricGroup().counter("posteriors");
+        samples = getRuntimeContext().getMetricGroup().counter("taskSamples");
+        failedPosteriors = getRuntimeContext().getMetricGroup().counter("failedPosteriors");
+        context = getRuntimeContext().getListState(CONTEXT);
+        replay = getRuntimeContext().getListState(REPLAY);
+        contextSize = getRuntimeContext().getState(CONTEXT_SIZE);
+        replaySize = getRuntimeContext().getState(REPLAY_SIZE);
+        sinceAdapt = getRuntimeContext().getState(SINCE_ADAPT);
+        sinceSample = getRuntimeContext().getState(SINCE_SAMPLE);
+        samplesSent = getRuntimeContext().getState(SAMPLES_SENT);
+        lastStep = getRuntimeContext().getMapState(LAST_STEP);
+    }
+
+    /**
+     * The context reward of the same agent's previous step in the same episode, or NaN when it is
+     * unknown (first step, a gap, another episode); remembers this step and forgets the agent at the
+     * end of its episode.
+     */
+    private double previousReward(Transition t, double r) throws Exception {
+        String agent = t.getAgentId() == null ? "" : t.getAgentId();
+        long[] last = lastStep.get(agent);
+        double previous = last != null && last[0] == t.getEpisodeId() && last[1] == t.getStep() - 1L
+                ? Double.longBitsToDouble(last[2]) : Double.NaN;
+        if (t.getDone()) {
+            lastStep.remove(agent);
+        } else {
+            lastStep.put(agent, new long[] {t.getEpisodeId(), t.getStep(), Double.doubleToLongBits(r)});
+        }
+        return previous;
+    }
+
+    @Override
+    public void processElement(Transition t, ReadOnlyContext ctx, Collector<AdaptedModel> out) throws Exception {
+        double[] s = doubles(t.getObservation());
+        double[] a = doubles(t.getAction());
+        double[] next = doubles(t.getNextObservation());
+        replay.add(TaskSampler.replayRow(s, a, t.getReward(), next, false));
+        int rSize = ModelBroadcast.increment(replaySize);
+        boolean exploration = t.getKind() == null || t.getKind() == TransitionKind.EXPLORATION;
+        int cSize = contextSize.value() == null ? 0 : contextSize.value();
+        double r = t.getSparseReward() != null ? t.getSparseReward() : t.getReward();
+        double previous = config.contextPreviousReward() ? previousReward(t, r) : Double.NaN;
+        if (exploration) {
+            context.add(TaskSampler.contextRow(config, s, a, r, next, previous));
+            cSize = ModelBroadcast.increment(contextSize);
+        }
+        if (rSize >= replayCapacity + replayCapacity / 4) {
+            trim(replay, replaySize, replayCapacity); // amortised: once per capacity/4 appends
+        }
+        if (cSize >= contextWindow + contextWindow / 4) {
+            trim(context, contextSize, contextWindow);
+            cSize = contextWindow;
+        }
+        int newForAdapt = exploration ? ModelBroadcast.increment(sinceAdapt) : 0;
+        int newForSample = ModelBroadcast.increment(sinceSample);
+        ModelVersion latest = models.held(ctx.getBroadcastState(ModelBroadcast.MODELS));
+        if (latest != null && cSize > 0 && newForAdapt >= adaptEvery) {
+            AdaptedModel posterior = posterior(ctx.getCurrentKey(), newest(context, contextWindow), latest);
+            if (posterior != null) {
+                out.collect(posterior);
+            }
+            sinceAdapt.update(0);
+        }
+        if (cSize > 0 && newForSample >= sampleEvery) {
+            List<double[]> ctxRows = newest(context, contextWindow);
+            List<double[]> rlRows = newest(replay, replayCapacity);
+            Random rng = new Random(KeyedSeeds.of(config.seed(), ctx.getCurrentKey(), ModelBroadcast.increment(samplesSent)));
+            ctx.output(SAMPLES, PearlTaskSample.of(ctx.getCurrentKey(), latest == null ? 0 : latest.getVersion(),
+                    System.currentTimeMillis(), config.obsDim(), config.actDim(),
+                    TaskSampler.contextBatch(ctxRows, config, rng), TaskSampler.pick(rlRows, config.batchSize(), rng)));
+            samples.inc();
+            sinceSample.update(0);
+        }
+    }
+
+    private static List<double[]> newest(ListState<double[]> state, int n) throws Exception {
+        List<double[]> all = new ArrayList<>();
+        for (double[] row : state.get()) {
+            all.add(row);
+        }
+        return all.size() <= n ? all : all.subList(all.size() - n, all.size());
+    }
+
+    private static void trim(ListState<double[]> state, ValueState<Integer> size, int keep) throws Exception {
+        List<double[]> kept = new ArrayList<>(newest(state, keep));
+        state.update(kept);
+        size.update(kept.size());
+    }
+
+    private static double[] doubles(List<Float> values) {
+        double[] d = new double[values.size()];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = values.get(i);
+        }
+        return d;
+    }
+
+    @Override
+    public void processBroadcastElement(ModelVersion model, Context ctx, Collector<AdaptedModel> out) throws Exception {
+        if (models.offer(ctx.getBroadcastState(ModelBroadcast.MODELS), model) == ModelBroadcast.Offer.FIRST) {
+            // First model: every task with context gets its posterior now (its data was kept, not dropped).
+            ctx.applyToKeyedState(CONTEXT, (String taskId, ListState<double[]> rows) -> {
+                List<double[]> w = newest(rows, contextWindow);
+                if (!w.isEmpty()) {
+                    AdaptedModel posterior = posterior(taskId, w, model);
+                    if (posterior != null) {
+                        out.collect(posterior);
+                    }
+                }
+            });
+            // those posteriors are fresh: the next one comes after adaptEvery new transitions
+            ctx.applyToKeyedState(SINCE_ADAPT, (String taskId, ValueState<Integer> since) -> since.update(0));
+        }
+    }
+
+    /** Verifies and decodes a policy whose sizes match the job's; throws for any other. */
+    private PearlPolicy decodePolicy(ModelVersion model) {
+        PearlPolicy p = ModelVerifier.verifyAndDecodePolicy(model);
+        if (p.obsDim() != config.obsDim() || p.actDim() != config.actDim() || p.latentDim() != config.latentDim()) {
+            throw new IllegalArgumentException("policy dimensions obs " + p.obsDim() + ", act " + p.actDim()
+                    + ", latent " + p.latentDim() + " differ from the job's " + config.obsDim() + ", "
+                    + config.actDim() + ", " + config.latentDim());
+        }
+        return p;
+    }
+
+    private AdaptedModel posterior(String taskId, List<double[]> rows, ModelVersion latest) {
+        PearlPolicy policy = models.decode(latest);
+        if (policy == null) {
+            return null;
+        }
+        Posterior q;
+        try {
+            q = policy.posterior(rows.toArray(new double[0][]));
+        } catch (RuntimeException e) {
+            // finite rows whose values overflow the encoder (e.g. 1e200): keep the task's last posterior
+            failedPosteriors.inc();
+            LOG.warn("No posterior for task {} with model v{}: {}", taskId, latest.getVersion(), e.toString());
+            return null;
+        }
+        double[] std = q.std();
+        List<Float> mean = new ArrayList<>(q.latentDim());
+        List<Float> sd = new ArrayList<>(q.latentDim());
+        for (int i = 0; i < q.latentDim(); i++) {
+            mean.add((float) q.mean()[i]);
+            sd.add((float) Math.max(std[i], Float.MIN_NORMAL));
+        }
+        List<Float> factor = new ArrayList<>();
+        double[] c = q.covarianceFactor();
+        if (c != null) {
+            int l = q.latentDim();
+            for (int i = 0; i < c.length; i++) {
+                factor.add(i / l == i % l ? (float) Math.max(c[i], Float.MIN_NORMAL) : (float) c[i]);
+            }
+        }
+        posteriors.inc();
+        return AdaptedModel.newBuilder()
+                .setTaskId(taskId)
+                .setModelName(modelName)
+                .setBaseVersion(latest.getVersion())
+                .setAlgorithm(latest.getAlgorithm())
+                .setAdaptation(GaussianPosterior.newBuilder().setMean(mean).setStddev(sd).setCovarianceFactor(factor).build())
+                .setContextTransitions(rows.size())
+                .setInnerSteps(0)
+                .setCreatedAt(Instant.now())
+                .build();
+    }
+}

@@ -1,0 +1,229 @@
+package io.metastream.flink.grbal;
+
+import io.metastream.flink.internal.ModelBroadcast;
+import io.metastream.core.grbal.DynamicsModel;
+import io.metastream.core.grbal.GrbalConfig;
+import io.metastream.core.grbal.GrbalLearner;
+import io.metastream.core.io.ModelBlob;
+import io.metastream.schema.AdaptedModel;
+import io.metastream.schema.FastWeights;
+import io.metastream.schema.ModelVersion;
+import io.metastream.schema.Transition;
+
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
+import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class GrbalTaskFunctionTest {
+
+    static final Map<String, String> CONFIG = Map.of("obsDim", "3", "actDim", "1", "hidden", "8",
+            "adaptWindow", "4", "predictWindow", "4", "normalizerWarmupTransitions", "0");
+
+    static GrbalTaskFunction function() {
+        return new GrbalTaskFunction("m", CONFIG, 2, 3, 8, 0);
+    }
+
+    static KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel> harness()
+            throws Exception {
+        return harness(function());
+    }
+
+    static KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel> harness(
+            GrbalTaskFunction f) throws Exception {
+        return ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(f, Transition::getTaskId,
+                Types.STRING, ModelBroadcast.MODELS);
+    }
+
+    static ModelVersion model(long version) {
+        DynamicsModel theta = new GrbalLearner(GrbalConfig.fromMap(CONFIG)).currentModel();
+        byte[] blob = ModelBlob.encode(theta);
+        return ModelVersion.newBuilder()
+                .setModelName("m").setVersion(version).setParentVersion(version > 1 ? version - 1 : null)
+                .setAlgorithm("GRBAL").setConfigHash("h").setConfig(new HashMap<>()).setSeed(1)
+                .setParameterEncoding(ModelBlob.ENCODING).setParameters(ByteBuffer.wrap(blob))
+                .setParametersSha256(ModelBlob.sha256Hex(blob)).setTasksSeen(0).setTransitionsSeen(0)
+                .setOuterSteps(0).setMetrics(new HashMap<>()).setCreatedAt(Instant.now()).setCodeVersion("test")
+                .build();
+    }
+
+    static int counter = 0;
+
+    static Transition step(String task, Random rng, Long policyVersion) {
+        float th = (float) rng.nextGaussian();
+        float u = (float) rng.nextGaussian();
+        return Transition.newBuilder()
+                .setTaskId(task).setAgentId("a").setEpisodeId(1).setStep(counter++)
+                .setObservation(List.of((float) Math.cos(th), (float) Math.sin(th), u))
+                .setAction(List.of(u)).setReward(-1f)
+                .setNextObservation(List.of((float) Math.cos(th + 0.1), (float) Math.sin(th + 0.1), u * 0.9f))
+                .setDone(false).setPolicyVersion(policyVersion).setTimestamp(Instant.ofEpochMilli(0)).build();
+    }
+
+    @Test
+    void buffersBeforeTheFirstModelAndAdaptsEveryTaskWhenItArrives() throws Exception {
+        Random rng = new Random(1);
+        try (var h = harness()) {
+            for (int i = 0; i < 5; i++) {
+                h.processElement(step("t1", rng, null), i);
+                h.processElement(step("t2", rng, null), i);
+            }
+            h.processElement(step("t3", rng, null), 9); // too little context to adapt
+            assertThat(h.extractOutputValues()).isEmpty();
+
+            h.processBroadcastElement(model(1), 10);
+
+            List<AdaptedModel> out = h.extractOutputValues();
+            assertThat(out).extracting(AdaptedModel::getTaskId).containsExactlyInAnyOrder("t1", "t2");
+            AdaptedModel a = out.get(0);
+            assertThat(a.getBaseVersion()).isEqualTo(1);
+            assertThat(a.getContextTransitions()).isEqualTo(4);
+            assertThat(a.getContextLossAfter()).isLessThan(a.getContextLossBefore());
+            FastWeights fw = (FastWeights) a.getAdaptation();
+            byte[] delta = new byte[fw.getDelta().remaining()];
+            fw.getDelta().duplicate().get(delta);
+            assertThat(ModelBlob.sha256Hex(delta)).isEqualTo(fw.getDeltaSha256());
+        }
+    }
+
+    @Test
+    void sendsTheLastMPlusKTransitionsAfterEachStride() throws Exception {
+        Random rng = new Random(2);
+        try (var h = harness()) {
+            for (int i = 0; i < 14; i++) {
+                h.processElement(step("t1", rng, i < 3 ? null : 7L), i);
+            }
+            List<GrbalSegment> segments = h.getSideOutput(GrbalTaskFunction.SEGMENTS).stream()
+                    .map(StreamRecord::getValue).collect(Collectors.toList());
+            // window full at 8 transitions (and 8 >= stride 3): cut at 8, then at 11 and 14
+            assertThat(segments).hasSize(3);
+            GrbalSegment last = segments.get(2);
+            assertThat(last.length).isEqualTo(8);
+            assertThat(last.obs).hasSize(8 * 3);
+            assertThat(last.oldestPolicyVersion).isEqualTo(7L);
+            assertThat(segments.get(0).oldestPolicyVersion).isEqualTo(-1L);
+            assertThat(last.thetaVersion).isEqualTo(-1L);
+        }
+    }
+
+    @Test
+    void replaysOlderWindowsOfTheTasksShard() throws Exception {
+        Random rng = new Random(5);
+        try (var h = harness(new GrbalTaskFunction("m", CONFIG, 2, 3, 20, 2))) {
+            for (int i = 0; i < 26; i++) {
+                h.processElement(step("t1", rng, (long) i), i);
+            }
+            List<GrbalSegment> segments = h.getSideOutput(GrbalTaskFunction.SEGMENTS).stream()
+                    .map(StreamRecord::getValue).collect(Collectors.toList());
+            // cuts at 8, 11, ..., 26 = 7 newest windows; every cut after the first also replays 2 older ones
+            assertThat(segments).hasSize(7 + 6 * 2);
+            assertThat(segments).allSatisfy(s -> assertThat(s.length).isEqualTo(8));
+            // the shard never holds more than capacity + capacity/4 transitions: windows start at or after 26 - 25
+            assertThat(segments.stream().mapToLong(s -> s.oldestPolicyVersion).min().getAsLong()).isGreaterThanOrEqualTo(0);
+            long replayedFromOlderData = segments.stream().filter(s -> s.oldestPolicyVersion < 18).count();
+            assertThat(replayedFromOlderData).isGreaterThan(7 - 1);
+        }
+    }
+
+    @Test
+    void replayDrawsDependOnTheSeedTaskAndKeyedStateOnlySoARestoreRepeatsThem() throws Exception {
+        List<Transition> first = new java.util.ArrayList<>();
+        List<Transition> second = new java.util.ArrayList<>();
+        Random rng = new Random(6);
+        for (int i = 0; i < 40; i++) {
+            (i < 20 ? first : second).add(step("t1", rng, (long) i));
+        }
+        OperatorSubtaskState snapshot;
+        List<Long> uninterrupted;
+        try (var h = harness(new GrbalTaskFunction("m", CONFIG, 2, 3, 20, 2))) {
+            for (Transition t : first) {
+                h.processElement(t, 0);
+            }
+            snapshot = h.snapshot(1, 10);
+            int before = h.getSideOutput(GrbalTaskFunction.SEGMENTS).size();
+            for (Transition t : second) {
+                h.processElement(t, 0);
+            }
+            uninterrupted = h.getSideOutput(GrbalTaskFunction.SEGMENTS).stream().skip(before)
+                    .map(r -> r.getValue().oldestPolicyVersion).collect(Collectors.toList());
+        }
+        // a restored operator draws the same replay windows as the one that kept running
+        var restored = new KeyedBroadcastOperatorTestHarness<>(
+                new org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator<>(
+                        new GrbalTaskFunction("m", CONFIG, 2, 3, 20, 2), List.of(ModelBroadcast.MODELS)),
+                Transition::getTaskId, Types.STRING, 1, 1, 0);
+        restored.setup();
+        restored.initializeState(snapshot);
+        restored.open();
+        for (Transition t : second) {
+            restored.processElement(t, 0);
+        }
+        List<Long> afterRestore = restored.getSideOutput(GrbalTaskFunction.SEGMENTS).stream()
+                .map(r -> r.getValue().oldestPolicyVersion).collect(Collectors.toList());
+        restored.close();
+        assertThat(uninterrupted).hasSizeGreaterThan(6);
+        assertThat(afterRestore).isEqualTo(uninterrupted);
+    }
+
+    @Test
+    void rejectsAReplayCapacitySmallerThanASegment() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new GrbalTaskFunction("m", CONFIG, 2, 3, 7, 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("metastream.replay-capacity");
+    }
+
+    @Test
+    void keepsWindowAndModelAcrossSnapshotAndRestore() throws Exception {
+        Random rng = new Random(3);
+        OperatorSubtaskState snapshot;
+        try (var h = harness()) {
+            h.processBroadcastElement(model(1), 0);
+            for (int i = 0; i < 3; i++) {
+                h.processElement(step("t1", rng, 1L), i);
+            }
+            assertThat(h.extractOutputValues()).isEmpty(); // 3 < M = 4
+            snapshot = h.snapshot(1, 10);
+        }
+        KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel> restored =
+                new KeyedBroadcastOperatorTestHarness<>(
+                        new org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator<>(
+                                function(), List.of(ModelBroadcast.MODELS)),
+                        Transition::getTaskId, Types.STRING, 1, 1, 0);
+        restored.setup();
+        restored.initializeState(snapshot);
+        restored.open();
+        restored.processElement(step("t1", rng, 1L), 20);
+        // the 4th transition completes M from the restored window, and the restored model is used
+        assertThat(restored.extractOutputValues()).hasSize(1);
+        assertThat(restored.extractOutputValues().get(0).getBaseVersion()).isEqualTo(1);
+        restored.close();
+    }
+
+    @Test
+    void ignoresOlderVersionsAndModelsWithABadChecksum() throws Exception {
+        Random rng = new Random(4);
+        try (var h = harness()) {
+            h.processBroadcastElement(model(2), 0);
+            h.processBroadcastElement(model(1), 1);
+            ModelVersion corrupt = model(3);
+            corrupt.setParametersSha256("00" + corrupt.getParametersSha256().substring(2));
+            h.processBroadcastElement(corrupt, 2);
+            for (int i = 0; i < 4; i++) {
+                h.processElement(step("t1", rng, 2L), i);
+            }
+            assertThat(h.getBroadcastState(ModelBroadcast.MODELS).get("m").getVersion()).isEqualTo(2);
+            assertThat(h.extractOutputValues()).extracting(AdaptedModel::getBaseVersion).containsOnly(2L);
+        }
+    }
+}

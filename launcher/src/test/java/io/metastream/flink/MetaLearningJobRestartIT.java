@@ -1,0 +1,120 @@
+package io.metastream.flink;
+
+import io.metastream.client.ModelClient;
+import io.metastream.core.mpc.MpcConfig;
+import io.metastream.client.BadRecords;
+import io.metastream.client.TopicNames;
+import io.metastream.schema.DeadLetter;
+import io.metastream.schema.ModelVersion;
+import io.metastream.sim.TaskFamilies;
+import io.metastream.sim.TaskFamily;
+import io.metastream.sim.fleet.Fleet;
+import io.metastream.testing.KafkaExtension;
+
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.test.junit5.InjectMiniCluster;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+import static io.metastream.flink.JobTestSupport.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Kills every TaskManager of a running job and starts fresh ones: the job restores from its last
+ * checkpoint, and read_committed consumers see every model version exactly once, without a gap, and
+ * every dead letter exactly once.
+ */
+class MetaLearningJobRestartIT {
+
+    @RegisterExtension
+    static final KafkaExtension KAFKA = new KafkaExtension();
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = JobTestSupport.miniCluster(2);
+
+    @Test
+    void restoresFromCheckpointWithoutDuplicateOrMissingVersions(@InjectMiniCluster MiniCluster cluster) throws Exception {
+        TopicNames topics = KAFKA.freshTopics("restart");
+        String servers = KAFKA.bootstrapServers();
+        Configuration conf = JobTestSupport.jobConfig(servers, topics, "it-restart", "pendulum");
+        conf.setString("grbal.hidden", "16,16");
+        TaskFamily family = TaskFamilies.byName("pendulum");
+
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        MetaLearningJob.fromKafka(conf).build(env);
+        JobClient job = env.executeAsync("metastream-restart-it");
+        MpcConfig mpc = MpcConfig.builder().horizon(3).candidates(16).cemIterations(0).elites(4)
+                .actionBounds(family.actionLow(), family.actionHigh()).build();
+        try (ModelClient client = ModelClient.builder().bootstrapServers(servers).modelsTopic(topics.models())
+                .adaptedTopic(topics.adapted()).modelName("it-restart").build();
+             Fleet fleet = Fleet.builder().bootstrapServers(servers).topic(topics.experience()).family(family)
+                     .tasks(family.trainTasks(6, 5)).agents(6).seed(5).mpc(mpc)
+                     .modelSource(taskId -> Optional.empty()) // random exploration keeps the fleet cheap
+                     .maxTransitionsPerSecond(1500)
+                     .build()) {
+            client.start();
+            fleet.start();
+            JobTestSupport.send(servers, BadRecords.oneOfEach(topics.experience(), "pendulum-train-0",
+                    family.obsDim(), family.actDim()).values());
+            await("5 versions and 5 dead letters before the failure", Duration.ofSeconds(180),
+                    () -> client.latestVersion().orElse(0) >= 5
+                            && JobTestSupport.readDeadLetters(servers, topics.deadLetters()).size() >= 5);
+            long before = client.latestVersion().getAsLong();
+
+            cluster.terminateTaskManager(0).get();
+            cluster.terminateTaskManager(1).get();
+            cluster.startTaskManager();
+            cluster.startTaskManager();
+
+            await("the job to restart and run again", Duration.ofSeconds(60),
+                    () -> restarted(cluster, job) && status(job) == JobStatus.RUNNING);
+            JobTestSupport.send(servers, BadRecords.oneOfEach(topics.experience(), "pendulum-train-1",
+                    family.obsDim(), family.actDim()).values());
+            await("versions beyond the failure and 10 dead letters", Duration.ofSeconds(180),
+                    () -> client.latestVersion().orElse(0) >= before + 5
+                            && JobTestSupport.readDeadLetters(servers, topics.deadLetters()).size() >= 10);
+        } finally {
+            job.cancel().get();
+        }
+
+        List<ModelVersion> versions = JobTestSupport.readModels(servers, topics.models());
+        List<Long> numbers = versions.stream().map(ModelVersion::getVersion).collect(Collectors.toList());
+        assertThat(numbers).doesNotHaveDuplicates().isSorted();
+        assertThat(numbers.get(0)).isEqualTo(1L);
+        assertThat(numbers.get(numbers.size() - 1)).isEqualTo(numbers.size());
+        for (int i = 1; i < versions.size(); i++) {
+            assertThat(versions.get(i).getParentVersion()).isEqualTo(versions.get(i - 1).getVersion());
+            assertThat(versions.get(i).getOuterSteps()).isGreaterThan(versions.get(i - 1).getOuterSteps());
+        }
+        List<DeadLetter> dead = JobTestSupport.readDeadLetters(servers, topics.deadLetters());
+        assertThat(dead).hasSize(10);
+        assertThat(dead.stream().map(d -> d.getSourcePartition() + "@" + d.getSourceOffset()))
+                .doesNotHaveDuplicates();
+    }
+
+    private static boolean restarted(MiniCluster cluster, JobClient job) {
+        try {
+            return cluster.getExecutionGraph(job.getJobID()).get().getStatusTimestamp(JobStatus.RESTARTING) > 0;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    private static JobStatus status(JobClient job) {
+        try {
+            return job.getJobStatus().get();
+        } catch (Exception e) {
+            return JobStatus.INITIALIZING;
+        }
+    }
+}
