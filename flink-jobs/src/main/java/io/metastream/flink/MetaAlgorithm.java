@@ -5,11 +5,13 @@ import io.metastream.schema.ModelVersion;
 import io.metastream.schema.Transition;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.OutputTag;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -37,10 +39,16 @@ public interface MetaAlgorithm<S> {
     /** The value of {@code metastream.algorithm} that selects it, lower case; also its settings prefix. */
     String name();
 
+    /** One line for {@code help} and the settings table: what the algorithm adapts and how agents act. */
+    String description();
+
     /** The prefix of its hyper-parameter keys, {@code name() + "."}. */
     default String settingsPrefix() {
         return name() + ".";
     }
+
+    /** Its own job settings (declared in its package), for {@code help} and the settings table. */
+    List<ConfigOption<?>> options();
 
     /**
      * Validates its hyper-parameters: the prefix-stripped keys plus {@code obsDim} and {@code actDim}.

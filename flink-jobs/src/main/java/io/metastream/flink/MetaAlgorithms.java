@@ -11,6 +11,9 @@ import java.util.stream.Collectors;
 public final class MetaAlgorithms {
     private MetaAlgorithms() {}
 
+    /** The algorithm a job runs when {@code metastream.algorithm} is not set. */
+    public static final String DEFAULT = "grbal";
+
     private static final List<MetaAlgorithm<?>> ALL = List.of(
             new GrbalAlgorithm(),
             new PearlAlgorithm());
@@ -23,6 +26,11 @@ public final class MetaAlgorithms {
     /** The names {@code metastream.algorithm} accepts. */
     public static List<String> names() {
         return ALL.stream().map(MetaAlgorithm::name).collect(Collectors.toList());
+    }
+
+    /** {@code name (description); ...} of every algorithm, for option descriptions. */
+    public static String described() {
+        return ALL.stream().map(a -> a.name() + " (" + a.description() + ")").collect(Collectors.joining("; "));
     }
 
     /**

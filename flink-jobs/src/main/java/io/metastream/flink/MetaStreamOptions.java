@@ -6,17 +6,15 @@ import org.apache.flink.configuration.ConfigOptions;
 import java.time.Duration;
 
 /**
- * Every setting of the metastream job, declared once with its type, default and description.
+ * The settings every metastream job has, declared once with their type, default and description.
  *
- * <p>Algorithm hyper-parameters are not listed here: keys prefixed {@value #GRBAL_PREFIX} are handed to
- * {@code io.metastream.core.grbal.GrbalConfig#fromMap} (which rejects unknown keys), and keys prefixed
- * {@value #KAFKA_PREFIX} are passed, without the prefix, to every Kafka client of the job (for example
- * {@code kafka.security.protocol=SASL_SSL}).
+ * <p>Not listed here: an algorithm's own job settings ({@link MetaAlgorithm#options()}, declared in its
+ * package), its hyper-parameters (keys prefixed {@code <algorithm>.}, validated by the algorithm, which
+ * rejects unknown keys), and keys prefixed {@value #KAFKA_PREFIX}, passed without the prefix to every
+ * Kafka client of the job (for example {@code kafka.security.protocol=SASL_SSL}).
  */
 public final class MetaStreamOptions {
 
-    public static final String GRBAL_PREFIX = "grbal.";
-    public static final String PEARL_PREFIX = "pearl.";
     public static final String KAFKA_PREFIX = "kafka.";
 
     public static final ConfigOption<String> BOOTSTRAP_SERVERS =
@@ -86,37 +84,8 @@ public final class MetaStreamOptions {
     public static final ConfigOption<String> ALGORITHM =
             ConfigOptions.key("metastream.algorithm")
                     .stringType()
-                    .defaultValue("grbal")
-                    .withDescription("Meta-learning algorithm: grbal (model-based, gradient adaptation of a dynamics model) "
-                            + "or pearl (off-policy SAC with a probabilistic context encoder; agents do posterior sampling).");
-
-    public static final ConfigOption<Integer> CONTEXT_WINDOW =
-            ConfigOptions.key("metastream.pearl.context-window")
-                    .intType()
-                    .defaultValue(200)
-                    .withDescription("PEARL: per task, the newest exploration transitions the posterior is inferred from "
-                            + "(fresh data only, never the replay).");
-
-    public static final ConfigOption<Integer> SAMPLE_EVERY =
-            ConfigOptions.key("metastream.pearl.sample-every")
-                    .intType()
-                    .defaultValue(32)
-                    .withDescription("PEARL: per task, send the meta-learner a sample (a context batch and an RL batch "
-                            + "from the task's replay shard) after this many new transitions.");
-
-    public static final ConfigOption<Integer> UPDATES_PER_SAMPLE =
-            ConfigOptions.key("metastream.pearl.updates-per-sample")
-                    .intType()
-                    .defaultValue(1)
-                    .withDescription("PEARL: learner gradient steps per received task sample.");
-
-    public static final ConfigOption<Duration> MAX_SAMPLE_AGE =
-            ConfigOptions.key("metastream.pearl.max-sample-age")
-                    .durationType()
-                    .defaultValue(Duration.ofSeconds(15))
-                    .withDescription("PEARL: a sample older than this when it reaches the learner is pooled but "
-                            + "triggers no gradient step (counter lateSamples), so a learner that falls behind catches "
-                            + "up on fresh data instead of building an ever longer backlog.");
+                    .defaultValue(MetaAlgorithms.DEFAULT)
+                    .withDescription("Meta-learning algorithm: " + MetaAlgorithms.described() + ".");
 
     public static final ConfigOption<Boolean> LEARNER_GPU =
             ConfigOptions.key("metastream.learner.gpu")
@@ -132,35 +101,17 @@ public final class MetaStreamOptions {
                     .defaultValue(8)
                     .withDescription("The task operator re-adapts and emits an AdaptedModel after this many new transitions of a task.");
 
-    public static final ConfigOption<Integer> SEGMENT_STRIDE =
-            ConfigOptions.key("metastream.segment-stride")
-                    .intType()
-                    .defaultValue(8)
-                    .withDescription("The task operator sends the meta-learner the last M+K transitions of a task after this many new ones.");
-
     public static final ConfigOption<Integer> REPLAY_CAPACITY =
             ConfigOptions.key("metastream.replay-capacity")
                     .intType()
                     .defaultValue(1024)
                     .withDescription("Transitions kept per task in keyed state (the task's replay shard); at least M+K.");
 
-    public static final ConfigOption<Integer> REPLAY_SEGMENTS =
-            ConfigOptions.key("metastream.replay-segments")
-                    .intType()
-                    .defaultValue(3)
-                    .withDescription("With every new segment, this many older windows drawn at random from the task's replay shard are also sent to the meta-learner.");
-
     public static final ConfigOption<Integer> PUBLISH_EVERY =
             ConfigOptions.key("metastream.publish-every")
                     .intType()
                     .defaultValue(10)
                     .withDescription("The meta-learner publishes a ModelVersion after this many accepted outer steps.");
-
-    public static final ConfigOption<Long> MAX_POLICY_LAG =
-            ConfigOptions.key("metastream.max-policy-lag")
-                    .longType()
-                    .defaultValue(1000L)
-                    .withDescription("Segments whose oldest transition was collected with a model more than this many versions older than the learner's are dropped and counted (staleSegments).");
 
     public static final ConfigOption<Boolean> ALLOW_VERSION_RESTART =
             ConfigOptions.key("metastream.allow-version-restart")

@@ -10,11 +10,11 @@ import java.util.TreeSet;
  * Command-line options: {@code --name value} pairs and {@code --flag}s. The only place raw strings are
  * parsed; every getter names the option in its error message.
  */
-final class Args {
+public final class Args {
     private final Map<String, String> values = new LinkedHashMap<>();
     private final Set<String> used = new TreeSet<>();
 
-    Args(String[] args, Set<String> flags) {
+    public Args(String[] args, Set<String> flags) {
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (!a.startsWith("--") || a.length() == 2) {
@@ -34,12 +34,12 @@ final class Args {
         }
     }
 
-    String string(String name, String def) {
+    public String string(String name, String def) {
         used.add(name);
         return values.getOrDefault(name, def);
     }
 
-    int integer(String name, int def) {
+    public int integer(String name, int def) {
         String v = string(name, null);
         if (v == null) {
             return def;
@@ -51,7 +51,7 @@ final class Args {
         }
     }
 
-    long longValue(String name, long def) {
+    public long longValue(String name, long def) {
         String v = string(name, null);
         if (v == null) {
             return def;
@@ -63,7 +63,7 @@ final class Args {
         }
     }
 
-    double decimal(String name, double def) {
+    public double decimal(String name, double def) {
         String v = string(name, null);
         if (v == null) {
             return def;
@@ -75,17 +75,17 @@ final class Args {
         }
     }
 
-    boolean flag(String name) {
+    public boolean flag(String name) {
         return Boolean.parseBoolean(string(name, "false"));
     }
 
-    Path path(String name, Path def) {
+    public Path path(String name, Path def) {
         String v = string(name, null);
         return v == null ? def : Path.of(v);
     }
 
     /** Options with the given prefix, prefix kept (passed through to the job configuration). */
-    Map<String, String> withPrefix(String prefix) {
+    public Map<String, String> withPrefix(String prefix) {
         Map<String, String> m = new LinkedHashMap<>();
         values.forEach((k, v) -> {
             if (k.startsWith(prefix)) {
@@ -97,7 +97,7 @@ final class Args {
     }
 
     /** Fails on options no getter asked for: a typo must not be silently ignored. */
-    void rejectUnknown(String command) {
+    public void rejectUnknown(String command) {
         Set<String> unknown = new TreeSet<>(values.keySet());
         unknown.removeAll(used);
         if (!unknown.isEmpty()) {
@@ -107,7 +107,7 @@ final class Args {
     }
 
     /** Parses a comma-separated list of positive integers such as {@code 64,64,64}. */
-    static int[] ints(String csv) {
+    public static int[] ints(String csv) {
         String[] parts = csv.split(",");
         int[] v = new int[parts.length];
         for (int i = 0; i < parts.length; i++) {

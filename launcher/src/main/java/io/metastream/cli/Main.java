@@ -2,6 +2,9 @@ package io.metastream.cli;
 
 import io.metastream.client.ModelClient;
 import io.metastream.client.TopicNames;
+import io.metastream.flink.MetaAlgorithm;
+import io.metastream.flink.MetaAlgorithms;
+import io.metastream.flink.MetaStreamOptions;
 import io.metastream.schema.ModelVersion;
 import io.metastream.sim.TaskFamilies;
 import io.metastream.sim.TaskFamily;
@@ -16,16 +19,24 @@ import java.util.Set;
 /** The CLI behind {@code bin/metastream}. Exit codes: 0 success, 1 failure, 2 bad usage. */
 public final class Main {
 
-    static final String USAGE = String.join("\n",
+    static final String USAGE = usage();
+
+    /** The help text; algorithm lines and benchmarks come from the registered algorithms. */
+    private static String usage() {
+        java.util.List<String> l = new java.util.ArrayList<>(java.util.List.of(
             "usage: bin/metastream <command> [options]",
             "",
             "commands:",
             "  run      local run: real Kafka broker (KRaft, child JVM) + Flink MiniCluster + simulated fleet,",
             "           then a meta-test on held-out tasks written to report.json and PNG plots",
-            "           --algorithm grbal|pearl        grbal (default): dynamics model adapted by gradient steps + MPC;",
-            "                                          pearl: SAC with a context encoder, agents do posterior sampling",
-            "           --family NAME                  task family: point-mass (default; crippled, rotated actuators),\n"
-                    + "                                          pendulum, point-robot, sparse-point-robot, point-vel",
+            "           --algorithm " + pad(String.join("|", MetaAlgorithms.names()), 22) + " default "
+                    + MetaAlgorithms.DEFAULT));
+        for (MetaAlgorithm<?> m : MetaAlgorithms.all()) {
+            l.add("                                          " + m.name() + ": " + m.description());
+        }
+        l.addAll(java.util.List.of(
+            "           --family NAME                  task family: point-mass (default; crippled, rotated actuators),",
+            "                                          pendulum, point-robot, sparse-point-robot, point-vel",
             "           --duration SECONDS             training time before the meta-test (default 150)",
             "           --tasks N --held-out N         train / held-out task counts (default 16 / 8)",
             "           --agents N                     simulated agents (default 16)",
@@ -38,25 +49,35 @@ public final class Main {
             "           --no-bad-records               do not send the demo bad records",
             "           --switch-every N               agents' dynamics switch to another task every N steps (GrBAL's",
             "                                          changing-task setting; 0 = off, the default)",
-            "           --grbal.<key> V                algorithm settings, e.g. --grbal.innerLr 0.05",
-            "           --pearl.<key> V                PEARL settings, e.g. --pearl.netHidden 300,300,300",
+            "           --<algorithm>.<key> V          algorithm settings (see the README), e.g. --"
+                    + MetaAlgorithms.DEFAULT + ".seed 3",
             "           --metastream.<key> V           job settings, e.g. --metastream.publish-every 5",
             "  fleet    a simulated fleet producing to an existing Kafka cluster",
-            "           --bootstrap-servers H:P --family F --tasks N --agents N --seed N --rate N --algorithm grbal|pearl",
-            "           --duration SECONDS (0 = until killed) --model-name NAME --switch-every N",
+            "           --bootstrap-servers H:P --family F --tasks N --agents N --seed N --rate N",
+            "           --algorithm " + String.join("|", MetaAlgorithms.names())
+                    + " --duration SECONDS (0 = until killed) --model-name NAME --switch-every N",
             "  models   follow the models topic and print every version (read_committed)",
-            "           --bootstrap-servers H:P --model-name NAME [--duration SECONDS]",
-            "  bench pearl    PEARL meta-training on the published point-robot train goals, meta-test on the 20",
-            "           eval goals vs oracle SAC, then sparse-point-robot; JSON + PNG (seeded, reproducible)",
-            "           --out FILE (required) --seed N --skip-sparse --skip-oracle",
-            "           --dense.<setting> V / --sparse.<setting> V   e.g. --dense.iterations 40 (see the README)",
+            "           --bootstrap-servers H:P --model-name NAME [--duration SECONDS]"));
+        for (LocalAlgorithm a : LocalAlgorithms.all()) {
+            a.benchmark().ifPresent(b -> {
+                l.add("  bench " + pad(a.job().name(), 8) + b.usage().get(0));
+                b.usage().subList(1, b.usage().size()).forEach(u -> l.add("           " + u));
+            });
+        }
+        l.addAll(java.util.List.of(
             "  bench learner  one PEARL learner step (3x300 nets, batch 256, meta-batch 16): ND4J vs PyTorch",
             "           --out FILE (required) --steps N --repetitions N --python python3",
             "  help     this text",
             "",
             "Submitting the job to a cluster: flink run flink-jobs/target/metastream-flink-jobs-*-job.jar",
             "  --metastream.bootstrap-servers H:P --metastream.obs-dim N --metastream.act-dim N",
-            "  [--metastream.task-family F] [--kafka.<client property> V ...]");
+            "  [--metastream.task-family F] [--kafka.<client property> V ...]"));
+        return String.join("\n", l);
+    }
+
+    private static String pad(String s, int width) {
+        return s.length() >= width ? s + " " : s + " ".repeat(width - s.length());
+    }
 
     private Main() {}
 
@@ -104,51 +125,35 @@ public final class Main {
         org.apache.logging.log4j.core.LoggerContext ctx =
                 (org.apache.logging.log4j.core.LoggerContext) org.apache.logging.log4j.LogManager.getContext(false);
         ctx.reconfigure();
-        Report r = new LocalRun(s, System.out).run();
+        LocalRun run = new LocalRun(s, System.out);
+        Report r = run.run();
         System.out.println();
-        if (r.pearl != null) {
-            double[] ret = r.pearl.returnAfter();
-            System.out.println("held-out meta-test (" + r.pearl.tasks() + " tasks, family " + r.family + ", PEARL):");
-            System.out.printf("  return with z from the prior %.2f | after 1 context episode %.2f | after %d %.2f%n",
-                    ret[0], ret[1], ret.length - 1, ret[ret.length - 1]);
-            System.out.printf("versions published %d, transitions processed %d, dead letters %d, wall %.0f s%n",
-                    r.versionsPublished, r.transitionsProcessed, r.deadLetters, r.wallSeconds);
-            System.out.println("report: " + s.reportDir().resolve("report.json") + " (plots: learning-curve.png, "
-                    + "heldout-return.png)");
-            return 0;
-        }
-        System.out.println("held-out meta-test (" + r.heldOut.tasks() + " tasks, family " + r.family + "):");
-        System.out.printf("  one-step prediction MSE  adapted %.5f | unadapted meta-model %.5f | non-meta %.5f%n",
-                r.heldOut.adaptedMse(), r.heldOut.unadaptedMse(), r.heldOut.nonMetaMse());
-        System.out.printf("  adapted / unadapted MSE  %.3f%n", r.heldOut.adaptedMse() / r.heldOut.unadaptedMse());
-        System.out.printf("  MPC return               adapted %.1f | unadapted %.1f%n",
-                r.heldOut.mpcReturnAdapted(), r.heldOut.mpcReturnUnadapted());
+        r.section.summary(r.family).forEach(System.out::println);
         System.out.printf("versions published %d, transitions processed %d, dead letters %d, wall %.0f s%n",
                 r.versionsPublished, r.transitionsProcessed, r.deadLetters, r.wallSeconds);
-        System.out.println("report: " + s.reportDir().resolve("report.json") + " (plots: learning-curve.png, "
-                + "heldout-mse.png, heldout-mpc-return.png)");
+        System.out.println("report: " + s.reportDir().resolve("report.json") + " (plots: "
+                + String.join(", ", run.plots) + ")");
         return 0;
     }
 
     private static int bench(String[] argv) throws Exception {
+        java.util.List<String> names = new java.util.ArrayList<>();
+        LocalAlgorithms.all().forEach(a -> a.benchmark().ifPresent(b -> names.add("bench " + a.job().name())));
+        names.add("bench learner");
         if (argv.length == 0) {
-            throw new IllegalArgumentException("name a benchmark: bench pearl or bench learner");
+            throw new IllegalArgumentException("name a benchmark: " + String.join(", ", names));
         }
         String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
-        switch (argv[0]) {
-            case "pearl":
-                return new PearlBench(System.out).run(new Args(rest, Set.of("skip-sparse", "skip-oracle")));
-            case "learner":
-                return io.metastream.bench.LearnerBench.run(Arrays.asList(rest), System.out, System.err);
-            default:
-                throw new IllegalArgumentException("unknown benchmark '" + argv[0] + "'; use bench pearl or bench learner");
+        if (argv[0].equals("learner")) {
+            return io.metastream.bench.LearnerBench.run(Arrays.asList(rest), System.out, System.err);
         }
-    }
-
-    /** GrBAL agents plan with MPC on the adapted model; PEARL agents do posterior sampling with the policy. */
-    private static Fleet.Builder fleetBuilder(String algorithm, TaskFamily family, ModelClient client) {
-        return algorithm.equals("pearl") ? Fleet.builder().policySource(client::policyFor)
-                : Fleet.builder().mpc(LocalRun.mpcFor(family)).modelSource(client::modelFor);
+        for (LocalAlgorithm a : LocalAlgorithms.all()) {
+            if (a.job().name().equals(argv[0]) && a.benchmark().isPresent()) {
+                LocalAlgorithm.Benchmark b = a.benchmark().get();
+                return b.run(new Args(rest, b.flags()), System.out);
+            }
+        }
+        throw new IllegalArgumentException("unknown benchmark '" + argv[0] + "'; use " + String.join(", ", names));
     }
 
     private static int fleet(String[] argv) throws Exception {
@@ -161,11 +166,9 @@ public final class Main {
         double rate = a.decimal("rate", 0);
         long duration = a.longValue("duration", 0);
         int switchEvery = a.integer("switch-every", 0);
-        String algorithm = a.string("algorithm", "grbal");
-        if (!algorithm.equals("grbal") && !algorithm.equals("pearl")) {
-            throw new IllegalArgumentException("--algorithm must be grbal or pearl, got '" + algorithm + "'");
-        }
-        String modelName = a.string("model-name", algorithm + "-" + family.name());
+        LocalAlgorithm algorithm = LocalAlgorithms.byName(a.string("algorithm",
+                MetaStreamOptions.ALGORITHM.defaultValue()));
+        String modelName = a.string("model-name", algorithm.job().name() + "-" + family.name());
         TopicNames topics = TopicNames.defaults();
         String experience = a.string("topic-experience", topics.experience());
         String modelsTopic = a.string("topic-models", topics.models());
@@ -176,7 +179,7 @@ public final class Main {
         }
         try (ModelClient client = ModelClient.builder().bootstrapServers(servers).modelsTopic(modelsTopic)
                 .adaptedTopic(adapted).modelName(modelName).build();
-             Fleet fleet = fleetBuilder(algorithm, family, client).bootstrapServers(servers).topic(experience).family(family)
+             Fleet fleet = algorithm.agents(Fleet.builder(), family, client).bootstrapServers(servers).topic(experience).family(family)
                      .tasks(family.trainTasks(tasks, seed)).agents(agents).seed(seed).maxTransitionsPerSecond(rate)
                      .switchTaskEvery(switchEvery).build()) {
             client.start();

@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Map;
 
 /** Minimal PNG charts drawn with java.awt (headless), so reports need no plotting dependency. */
-final class Plots {
+public final class Plots {
     private static final int W = 800;
     private static final int H = 480;
     private static final int L = 80;
@@ -27,7 +27,7 @@ final class Plots {
     private Plots() {}
 
     /** A line chart; each series maps a name to its (x, y) points. Non-finite points are skipped. */
-    static void lines(Path file, String title, String xLabel, String yLabel, Map<String, List<double[]>> series)
+    public static void lines(Path file, String title, String xLabel, String yLabel, Map<String, List<double[]>> series)
             throws IOException {
         System.setProperty("java.awt.headless", "true");
         BufferedImage img = new BufferedImage(W, H, BufferedImage.TYPE_INT_RGB);
@@ -82,7 +82,7 @@ final class Plots {
     }
 
     /** A bar chart of named values (one group). */
-    static void bars(Path file, String title, String yLabel, LinkedHashMap<String, Double> values) throws IOException {
+    public static void bars(Path file, String title, String yLabel, LinkedHashMap<String, Double> values) throws IOException {
         System.setProperty("java.awt.headless", "true");
         BufferedImage img = new BufferedImage(W, H, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = frame(img, title, "", yLabel);

@@ -55,7 +55,7 @@ class MainTest {
         int[] rc = new int[1];
         String err = stderrOf(() -> rc[0] = Main.run(new String[] {"bench"}));
         assertThat(rc[0]).isEqualTo(2);
-        assertThat(err).contains("bench pearl or bench learner");
+        assertThat(err).contains("name a benchmark: bench pearl, bench learner");
         err = stderrOf(() -> rc[0] = Main.run(new String[] {"bench", "maml"}));
         assertThat(rc[0]).isEqualTo(2);
         assertThat(err).contains("unknown benchmark 'maml'");
@@ -67,6 +67,6 @@ class MainTest {
         assertThat(err).contains("dense.iteratons");
         err = stderrOf(() -> rc[0] = Main.run(new String[] {"run", "--algorithm", "maml"}));
         assertThat(rc[0]).isEqualTo(2);
-        assertThat(err).contains("--algorithm must be grbal or pearl");
+        assertThat(err).contains("'maml' is not supported; supported: grbal, pearl");
     }
 }

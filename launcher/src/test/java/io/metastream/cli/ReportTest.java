@@ -1,5 +1,7 @@
 package io.metastream.cli;
 
+import io.metastream.cli.grbal.GrbalReport;
+import io.metastream.cli.pearl.PearlReport;
 import io.metastream.sim.MetaTest;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,7 +21,6 @@ class ReportTest {
     @Test
     void writesValidJsonWithTheDocumentedFieldsAndThePlots(@TempDir Path dir) throws Exception {
         Report r = new Report();
-        r.algorithm = "GRBAL";
         r.family = "pendulum";
         r.versionsPublished = 3;
         r.transitionsProcessed = 100;
@@ -27,11 +28,11 @@ class ReportTest {
         r.deadLetters = 5;
         r.wallSeconds = 12.5;
         r.seed = 7;
-        r.config = Map.of("innerLr", "0.1", "quote\"key", "v");
         r.curve = List.of(new double[] {1, 10, 0.5, 0.4}, new double[] {2, 20, Double.NaN, 0.3});
-        r.heldOut = new MetaTest.Result(1, 0.1, 0.3, 0.2, -900, -1000,
-                List.of(new MetaTest.TaskResult("t-1", 0.1, 0.3, 0.2, -900, -1000)));
-        r.write(dir);
+        r.section = new GrbalReport(new MetaTest.Result(1, 0.1, 0.3, 0.2, -900, -1000,
+                List.of(new MetaTest.TaskResult("t-1", 0.1, 0.3, 0.2, -900, -1000))),
+                Map.of("innerLr", "0.1", "quote\"key", "v"));
+        assertThat(r.write(dir)).containsExactly("learning-curve.png", "heldout-mse.png", "heldout-mpc-return.png");
 
         JsonNode json = new ObjectMapper().readTree(Files.readString(dir.resolve("report.json")));
         assertThat(json.get("algorithm").asText()).isEqualTo("GRBAL");
@@ -54,14 +55,12 @@ class ReportTest {
     @Test
     void aPearlReportHasThePriorAndAdaptedReturnsAndItsPlots(@TempDir Path dir) throws Exception {
         Report r = new Report();
-        r.algorithm = "PEARL";
         r.family = "point-robot";
         r.versionsPublished = 3;
         r.seed = 7;
-        r.config = Map.of("latentDim", "5");
         r.curve = List.of(new double[] {1, 1000, 50.0, -20.0}, new double[] {2, 2000, 40.0, -12.5});
-        r.pearl = new io.metastream.sim.pearl.PearlMetaTrainer.Evaluation(new double[] {-15, -12, -10},
-                new double[] {0, 0.5, 1}, 8, 3);
+        r.section = new PearlReport(new io.metastream.sim.pearl.PearlMetaTrainer.Evaluation(new double[] {-15, -12, -10},
+                new double[] {0, 0.5, 1}, 8, 3), Map.of("latentDim", "5"));
         r.write(dir);
 
         JsonNode json = new ObjectMapper().readTree(Files.readString(dir.resolve("report.json")));

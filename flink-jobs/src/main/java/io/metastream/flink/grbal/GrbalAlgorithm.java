@@ -7,12 +7,15 @@ import io.metastream.schema.AdaptedModel;
 import io.metastream.schema.ModelVersion;
 import io.metastream.schema.Transition;
 
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.OutputTag;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -22,9 +25,37 @@ import java.util.Map;
  */
 public final class GrbalAlgorithm implements MetaAlgorithm<GrbalSegment> {
 
+    public static final ConfigOption<Integer> SEGMENT_STRIDE =
+            ConfigOptions.key("metastream.segment-stride")
+                    .intType()
+                    .defaultValue(8)
+                    .withDescription("The task operator sends the meta-learner the last M+K transitions of a task after this many new ones.");
+
+    public static final ConfigOption<Integer> REPLAY_SEGMENTS =
+            ConfigOptions.key("metastream.replay-segments")
+                    .intType()
+                    .defaultValue(3)
+                    .withDescription("With every new segment, this many older windows drawn at random from the task's replay shard are also sent to the meta-learner.");
+
+    public static final ConfigOption<Long> MAX_POLICY_LAG =
+            ConfigOptions.key("metastream.max-policy-lag")
+                    .longType()
+                    .defaultValue(1000L)
+                    .withDescription("Segments whose oldest transition was collected with a model more than this many versions older than the learner's are dropped and counted (staleSegments).");
+
     @Override
     public String name() {
         return "grbal";
+    }
+
+    @Override
+    public String description() {
+        return "model-based: a dynamics model adapted by gradient steps on each task's newest transitions; agents plan with MPC";
+    }
+
+    @Override
+    public List<ConfigOption<?>> options() {
+        return List.of(SEGMENT_STRIDE, REPLAY_SEGMENTS, MAX_POLICY_LAG);
     }
 
     @Override
@@ -41,8 +72,8 @@ public final class GrbalAlgorithm implements MetaAlgorithm<GrbalSegment> {
     public KeyedBroadcastProcessFunction<String, Transition, ModelVersion, AdaptedModel> taskFunction(Context c) {
         Configuration job = c.job();
         return new GrbalTaskFunction(c.modelName(), c.settings(), job.get(MetaStreamOptions.ADAPT_EVERY),
-                job.get(MetaStreamOptions.SEGMENT_STRIDE), job.get(MetaStreamOptions.REPLAY_CAPACITY),
-                job.get(MetaStreamOptions.REPLAY_SEGMENTS));
+                job.get(SEGMENT_STRIDE), job.get(MetaStreamOptions.REPLAY_CAPACITY),
+                job.get(REPLAY_SEGMENTS));
     }
 
     @Override
@@ -55,11 +86,11 @@ public final class GrbalAlgorithm implements MetaAlgorithm<GrbalSegment> {
         Configuration job = c.job();
         Map<String, String> info = new HashMap<>(c.provenance());
         info.put("adaptEvery", Integer.toString(job.get(MetaStreamOptions.ADAPT_EVERY)));
-        info.put("segmentStride", Integer.toString(job.get(MetaStreamOptions.SEGMENT_STRIDE)));
+        info.put("segmentStride", Integer.toString(job.get(SEGMENT_STRIDE)));
         info.put("replayCapacity", Integer.toString(job.get(MetaStreamOptions.REPLAY_CAPACITY)));
-        info.put("replaySegments", Integer.toString(job.get(MetaStreamOptions.REPLAY_SEGMENTS)));
+        info.put("replaySegments", Integer.toString(job.get(REPLAY_SEGMENTS)));
         info.put("publishEvery", Integer.toString(job.get(MetaStreamOptions.PUBLISH_EVERY)));
         return new GrbalLearnerFunction(c.modelName(), c.settings(), info, job.get(MetaStreamOptions.PUBLISH_EVERY),
-                job.get(MetaStreamOptions.MAX_POLICY_LAG));
+                job.get(MAX_POLICY_LAG));
     }
 }

@@ -7,12 +7,16 @@ import io.metastream.schema.AdaptedModel;
 import io.metastream.schema.ModelVersion;
 import io.metastream.schema.Transition;
 
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.OutputTag;
 
+import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -41,9 +45,47 @@ public final class PearlAlgorithm implements MetaAlgorithm<PearlTaskSample> {
             Map.entry("learnAlpha", "false"), Map.entry("policyLr", "1e-3"), Map.entry("qLr", "1e-3"),
             Map.entry("encoderLr", "1e-3"));
 
+    public static final ConfigOption<Integer> CONTEXT_WINDOW =
+            ConfigOptions.key("metastream.pearl.context-window")
+                    .intType()
+                    .defaultValue(200)
+                    .withDescription("PEARL: per task, the newest exploration transitions the posterior is inferred from "
+                            + "(fresh data only, never the replay).");
+
+    public static final ConfigOption<Integer> SAMPLE_EVERY =
+            ConfigOptions.key("metastream.pearl.sample-every")
+                    .intType()
+                    .defaultValue(32)
+                    .withDescription("PEARL: per task, send the meta-learner a sample (a context batch and an RL batch "
+                            + "from the task's replay shard) after this many new transitions.");
+
+    public static final ConfigOption<Integer> UPDATES_PER_SAMPLE =
+            ConfigOptions.key("metastream.pearl.updates-per-sample")
+                    .intType()
+                    .defaultValue(1)
+                    .withDescription("PEARL: learner gradient steps per received task sample.");
+
+    public static final ConfigOption<Duration> MAX_SAMPLE_AGE =
+            ConfigOptions.key("metastream.pearl.max-sample-age")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(15))
+                    .withDescription("PEARL: a sample older than this when it reaches the learner is pooled but "
+                            + "triggers no gradient step (counter lateSamples), so a learner that falls behind catches "
+                            + "up on fresh data instead of building an ever longer backlog.");
+
     @Override
     public String name() {
         return "pearl";
+    }
+
+    @Override
+    public String description() {
+        return "off-policy SAC with a probabilistic context encoder; agents do posterior sampling";
+    }
+
+    @Override
+    public List<ConfigOption<?>> options() {
+        return List.of(CONTEXT_WINDOW, SAMPLE_EVERY, UPDATES_PER_SAMPLE, MAX_SAMPLE_AGE);
     }
 
     @Override
@@ -60,7 +102,7 @@ public final class PearlAlgorithm implements MetaAlgorithm<PearlTaskSample> {
     public KeyedBroadcastProcessFunction<String, Transition, ModelVersion, AdaptedModel> taskFunction(Context c) {
         Configuration job = c.job();
         return new PearlTaskFunction(c.modelName(), c.settings(), job.get(MetaStreamOptions.ADAPT_EVERY),
-                job.get(MetaStreamOptions.SAMPLE_EVERY), job.get(MetaStreamOptions.CONTEXT_WINDOW),
+                job.get(SAMPLE_EVERY), job.get(CONTEXT_WINDOW),
                 job.get(MetaStreamOptions.REPLAY_CAPACITY));
     }
 
@@ -74,12 +116,12 @@ public final class PearlAlgorithm implements MetaAlgorithm<PearlTaskSample> {
         Configuration job = c.job();
         Map<String, String> info = new HashMap<>(c.provenance());
         info.put("adaptEvery", Integer.toString(job.get(MetaStreamOptions.ADAPT_EVERY)));
-        info.put("contextWindow", Integer.toString(job.get(MetaStreamOptions.CONTEXT_WINDOW)));
-        info.put("sampleEvery", Integer.toString(job.get(MetaStreamOptions.SAMPLE_EVERY)));
+        info.put("contextWindow", Integer.toString(job.get(CONTEXT_WINDOW)));
+        info.put("sampleEvery", Integer.toString(job.get(SAMPLE_EVERY)));
         info.put("replayCapacity", Integer.toString(job.get(MetaStreamOptions.REPLAY_CAPACITY)));
-        info.put("updatesPerSample", Integer.toString(job.get(MetaStreamOptions.UPDATES_PER_SAMPLE)));
+        info.put("updatesPerSample", Integer.toString(job.get(UPDATES_PER_SAMPLE)));
         info.put("publishEvery", Integer.toString(job.get(MetaStreamOptions.PUBLISH_EVERY)));
         return new PearlLearnerFunction(c.modelName(), c.settings(), info, job.get(MetaStreamOptions.PUBLISH_EVERY),
-                job.get(MetaStreamOptions.UPDATES_PER_SAMPLE), job.get(MetaStreamOptions.MAX_SAMPLE_AGE).toMillis());
+                job.get(UPDATES_PER_SAMPLE), job.get(MAX_SAMPLE_AGE).toMillis());
     }
 }

@@ -1,6 +1,8 @@
-package io.metastream.cli;
+package io.metastream.cli.pearl;
 
 import static org.assertj.core.api.Assertions.assertThat;
+
+import io.metastream.cli.Args;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

@@ -1,5 +1,8 @@
-package io.metastream.cli;
+package io.metastream.cli.pearl;
 
+import io.metastream.cli.Args;
+import io.metastream.cli.Json;
+import io.metastream.cli.Plots;
 import io.metastream.core.pearl.PearlConfig;
 import io.metastream.sim.GoalSearchCeiling;
 import io.metastream.sim.TaskFamilies;
@@ -219,9 +222,9 @@ final class PearlBench {
         b.append("  \"seed\": ").append(seed).append(",\n");
         b.append("  \"pointRobot\": {\n");
         int k = dense.contextEpisodes();
-        b.append("    \"metaTestReturn\": ").append(Report.num(d.finalEval().returnAfter()[k])).append(",\n");
-        b.append("    \"priorReturn\": ").append(Report.num(d.finalEval().returnAfter()[0])).append(",\n");
-        b.append("    \"oracleReturn\": ").append(d.oracle() == null ? "null" : Report.num(oracleReturn(d.oracle())))
+        b.append("    \"metaTestReturn\": ").append(Json.num(d.finalEval().returnAfter()[k])).append(",\n");
+        b.append("    \"priorReturn\": ").append(Json.num(d.finalEval().returnAfter()[0])).append(",\n");
+        b.append("    \"oracleReturn\": ").append(d.oracle() == null ? "null" : Json.num(oracleReturn(d.oracle())))
                 .append(",\n");
         b.append("    \"envSteps\": ").append(d.envSteps()).append(",\n");
         b.append("    \"oracleEnvSteps\": ").append(d.oracleEnvSteps()).append(",\n");
@@ -232,7 +235,7 @@ final class PearlBench {
         if (s != null) {
             int ks = sparse.contextEpisodes();
             b.append(",\n  \"sparsePointRobot\": {\n");
-            b.append("    \"successRate\": ").append(Report.num(s.finalEval().successAfter()[ks])).append(",\n");
+            b.append("    \"successRate\": ").append(Json.num(s.finalEval().successAfter()[ks])).append(",\n");
             b.append("    \"envSteps\": ").append(s.envSteps()).append(",\n");
             b.append("    \"contextEpisodes\": ").append(ks).append(",\n");
             b.append("    \"successRateAfterContextEpisodes\": ").append(array(s.finalEval().successAfter())).append(",\n");
@@ -261,10 +264,10 @@ final class PearlBench {
 
     private static void appendRun(StringBuilder b, FamilyRun run, Outcome o) {
         b.append("    \"gradientSteps\": ").append(o.gradientSteps()).append(",\n");
-        b.append("    \"seconds\": ").append(Report.num(o.seconds())).append(",\n");
+        b.append("    \"seconds\": ").append(Json.num(o.seconds())).append(",\n");
         b.append("    \"iterations\": ").append(run.iterations()).append(",\n");
-        b.append("    \"schedule\": ").append(Report.str(run.schedule().toString())).append(",\n");
-        b.append("    \"learner\": ").append(Report.str(o.config().toMap().toString())).append(",\n");
+        b.append("    \"schedule\": ").append(Json.str(run.schedule().toString())).append(",\n");
+        b.append("    \"learner\": ").append(Json.str(o.config().toMap().toString())).append(",\n");
         b.append("    \"curve\": [");
         for (int i = 0; i < o.curve().size(); i++) {
             b.append(i == 0 ? "" : ", ").append(array(o.curve().get(i)));
@@ -273,7 +276,7 @@ final class PearlBench {
     }
 
     private static String array(double[] v) {
-        return Report.array(v);
+        return Json.array(v);
     }
 
     /** Entry point for experiments: {@code java ... io.metastream.cli.PearlBench --out FILE ...}. */

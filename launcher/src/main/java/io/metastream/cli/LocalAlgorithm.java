@@ -1,0 +1,81 @@
+package io.metastream.cli;
+
+import io.metastream.client.ModelClient;
+import io.metastream.client.TopicNames;
+import io.metastream.flink.MetaAlgorithm;
+import io.metastream.schema.ModelVersion;
+import io.metastream.sim.TaskFamily;
+import io.metastream.sim.TaskSpec;
+import io.metastream.sim.fleet.Fleet;
+import io.metastream.sim.fleet.FleetStats;
+
+import org.apache.flink.configuration.Configuration;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The launcher side of one algorithm: how simulated agents act with what the client follows, what a
+ * local run measures at the end, and its report section. {@code bin/metastream run} and {@code fleet}
+ * dispatch on it, never on the algorithm's name. Registered in {@link LocalAlgorithms}, beside the job
+ * side ({@link MetaAlgorithm}) it pairs with.
+ */
+public interface LocalAlgorithm {
+
+    /** The job side; its {@code name()} is the {@code --algorithm} value that selects this. */
+    MetaAlgorithm<?> job();
+
+    /** Hyper-parameters a local run starts from (a profile sized for a CPU machine); each can be overridden. */
+    default Map<String, String> localProfile() {
+        return Map.of();
+    }
+
+    /** Sets how the fleet's agents act: the policy or model source, and a planner where one is needed. */
+    Fleet.Builder agents(Fleet.Builder fleet, TaskFamily family, ModelClient client);
+
+    /** A learning-curve point for a newly seen version, with the fleet's statistics at that moment. */
+    double[] curvePoint(ModelVersion v, FleetStats fleet);
+
+    /** The algorithm's part of a progress line. */
+    String progress(ModelVersion v);
+
+    /** Runs the held-out meta-test once the fleet stopped and the job was cancelled. */
+    ReportSection metaTest(Run run) throws Exception;
+
+    /** Its offline benchmark, run as {@code bin/metastream bench <name>}, where it has one. */
+    default java.util.Optional<Benchmark> benchmark() {
+        return java.util.Optional.empty();
+    }
+
+    /** An offline, seeded benchmark of one algorithm. */
+    interface Benchmark {
+        /** Flags (options without a value) it accepts. */
+        java.util.Set<String> flags();
+
+        /** The lines {@code help} prints for it. */
+        List<String> usage();
+
+        /** Runs it; returns the exit code. */
+        int run(Args args, PrintStream out) throws Exception;
+    }
+
+    /**
+     * A finished local run, as the meta-test sees it.
+     *
+     * @param job     every setting the job ran with (the algorithm's settings through
+     *                {@code MetaLearningJob.algorithmSettings})
+     * @param servers the broker, which still holds every topic
+     */
+    record Run(Configuration job, TaskFamily family, List<TaskSpec> heldOut, ModelClient client, String servers,
+            TopicNames topics, long seed, int mpcEpisodes, Duration duration, Path workDir, PrintStream out) {
+
+        /** The error for a run that ended before its first version. */
+        public IllegalStateException noVersion() {
+            return new IllegalStateException("no model version was published in " + duration.toSeconds()
+                    + " s; run longer (--duration) or see the log " + workDir.resolve("metastream.log"));
+        }
+    }
+}

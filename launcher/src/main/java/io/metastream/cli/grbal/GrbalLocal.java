@@ -1,0 +1,118 @@
+package io.metastream.cli.grbal;
+
+import io.metastream.cli.LocalAlgorithm;
+import io.metastream.cli.ReportSection;
+import io.metastream.client.Codecs;
+import io.metastream.client.ModelClient;
+import io.metastream.client.TopicReader;
+import io.metastream.client.TransitionRules;
+import io.metastream.client.Transitions;
+import io.metastream.core.grbal.DynamicsModel;
+import io.metastream.core.grbal.GrbalConfig;
+import io.metastream.core.grbal.Segment;
+import io.metastream.core.grbal.SupervisedTrainer;
+import io.metastream.core.mpc.MpcConfig;
+import io.metastream.flink.MetaAlgorithm;
+import io.metastream.flink.MetaLearningJob;
+import io.metastream.flink.grbal.GrbalAlgorithm;
+import io.metastream.schema.ModelVersion;
+import io.metastream.schema.Transition;
+import io.metastream.sim.MetaTest;
+import io.metastream.sim.TaskFamily;
+import io.metastream.sim.fleet.Fleet;
+import io.metastream.sim.fleet.FleetStats;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * GrBAL in the launcher: agents plan with random-shooting MPC on their task's adapted dynamics model;
+ * the meta-test compares one-step prediction error and MPC return with and without adaptation on the
+ * held-out tasks, and against a non-meta model trained on every transition the job accepted.
+ */
+public final class GrbalLocal implements LocalAlgorithm {
+
+    private static final MetaAlgorithm<?> JOB = new GrbalAlgorithm();
+
+    @Override
+    public MetaAlgorithm<?> job() {
+        return JOB;
+    }
+
+    /** Random-shooting MPC for a family: 200 candidates, horizon 10 (12 for the pendulum's slower dynamics). */
+    public static MpcConfig mpcFor(TaskFamily family) {
+        return MpcConfig.builder()
+                .horizon(family.name().equals("pendulum") ? 12 : 10)
+                .candidates(200)
+                .cemIterations(0)
+                .elites(20)
+                .actionBounds(family.actionLow(), family.actionHigh())
+                .build();
+    }
+
+    @Override
+    public Fleet.Builder agents(Fleet.Builder fleet, TaskFamily family, ModelClient client) {
+        return fleet.mpc(mpcFor(family)).modelSource(client::modelFor);
+    }
+
+    @Override
+    public double[] curvePoint(ModelVersion v, FleetStats fleet) {
+        return new double[] {v.getVersion(), v.getTransitionsSeen(), metric(v, "preAdaptLoss"), metric(v, "postAdaptLoss")};
+    }
+
+    @Override
+    public String progress(ModelVersion v) {
+        return String.format("meta-loss pre/post adapt %.4f / %.4f", metric(v, "preAdaptLoss"), metric(v, "postAdaptLoss"));
+    }
+
+    @Override
+    public ReportSection metaTest(Run run) {
+        GrbalConfig grbal = GrbalConfig.fromMap(MetaLearningJob.algorithmSettings(run.job()));
+        DynamicsModel theta = run.client().baseModel().orElseThrow(run::noVersion);
+        List<Segment> all = readExperience(run.servers(), run.topics().experience(), 200_000,
+                new TransitionRules(run.family().obsDim(), run.family().actDim()));
+        long transitions = all.stream().mapToLong(Segment::length).sum();
+        run.out().printf("  training the non-meta baseline on all %d transitions of the experience topic%n", transitions);
+        DynamicsModel nonMeta = SupervisedTrainer.train(grbal, all, 4000, 128, 1e-3, run.seed());
+        run.out().printf("  meta-test on %d held-out tasks ...%n", run.heldOut().size());
+        MetaTest.Result result = MetaTest.run(run.family(), run.heldOut(), theta, nonMeta,
+                new MetaTest.Config(grbal.adaptWindow(), grbal.predictWindow(), grbal.innerLr(), grbal.innerSteps(), 200,
+                        run.mpcEpisodes(), mpcFor(run.family()), run.seed() + 1000));
+        return new GrbalReport(result, grbal.toMap());
+    }
+
+    /**
+     * Up to {@code limit} transitions of the experience topic that the job's rules accept, one segment per
+     * task in arrival order: the data the job learned from (the demo's bad records do not decode or are refused).
+     */
+    static List<Segment> readExperience(String servers, String topic, int limit, TransitionRules rules) {
+        Map<String, List<Transition>> byTask = new HashMap<>();
+        var codec = Codecs.transition();
+        Properties p = new Properties();
+        p.put("bootstrap.servers", servers);
+        TopicReader.read(p, topic, limit, Duration.ofSeconds(120), r -> {
+            try {
+                Transition t = codec.decode(r.value());
+                if (rules.accepts(t)) {
+                    byTask.computeIfAbsent(t.getTaskId(), k -> new ArrayList<>()).add(t);
+                }
+            } catch (RuntimeException e) {
+                // a record the job dead-letters as MALFORMED or UNKNOWN_SCHEMA
+            }
+        });
+        List<Segment> segments = new ArrayList<>();
+        for (List<Transition> ts : byTask.values()) {
+            segments.add(Transitions.toSegment(ts));
+        }
+        return segments;
+    }
+
+    static double metric(ModelVersion v, String name) {
+        Double d = v.getMetrics().get(name);
+        return d == null ? Double.NaN : d;
+    }
+}

@@ -1,0 +1,102 @@
+package io.metastream.cli.pearl;
+
+import io.metastream.cli.Args;
+import io.metastream.cli.LocalAlgorithm;
+import io.metastream.cli.ReportSection;
+import io.metastream.client.ModelClient;
+import io.metastream.client.ModelVerifier;
+import io.metastream.core.pearl.PearlConfig;
+import io.metastream.core.pearl.PearlPolicy;
+import io.metastream.flink.MetaAlgorithm;
+import io.metastream.flink.MetaLearningJob;
+import io.metastream.flink.pearl.PearlAlgorithm;
+import io.metastream.schema.ModelVersion;
+import io.metastream.sim.TaskFamily;
+import io.metastream.sim.fleet.Fleet;
+import io.metastream.sim.fleet.FleetStats;
+import io.metastream.sim.pearl.PearlMetaTrainer;
+
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * PEARL in the launcher: agents do posterior sampling (z from their task's newest posterior, the prior
+ * before one exists, for a whole episode); the meta-test is PEARL's explore-then-exploit on the held-out
+ * tasks, return with z from the prior against return after context episodes.
+ */
+public final class PearlLocal implements LocalAlgorithm {
+
+    /** Held-out episodes per task: the prior episode, then 2 with the posterior of the earlier ones. */
+    static final int EPISODES = 3;
+
+    private static final MetaAlgorithm<?> JOB = new PearlAlgorithm();
+
+    @Override
+    public MetaAlgorithm<?> job() {
+        return JOB;
+    }
+
+    @Override
+    public Map<String, String> localProfile() {
+        return PearlAlgorithm.CPU_SETTINGS;
+    }
+
+    @Override
+    public Optional<Benchmark> benchmark() {
+        return Optional.of(new Benchmark() {
+            @Override
+            public Set<String> flags() {
+                return Set.of("skip-sparse", "skip-oracle");
+            }
+
+            @Override
+            public List<String> usage() {
+                return List.of(
+                        "PEARL meta-training on the published point-robot train goals, meta-test on the 20",
+                        "eval goals vs oracle SAC, then sparse-point-robot; JSON + PNG (seeded, reproducible)",
+                        "--out FILE (required) --seed N --skip-sparse --skip-oracle",
+                        "--dense.<setting> V / --sparse.<setting> V   e.g. --dense.iterations 40 (see the README)");
+            }
+
+            @Override
+            public int run(Args args, PrintStream out) throws Exception {
+                return new PearlBench(out).run(args);
+            }
+        });
+    }
+
+    @Override
+    public Fleet.Builder agents(Fleet.Builder fleet, TaskFamily family, ModelClient client) {
+        return fleet.policySource(client::policyFor);
+    }
+
+    @Override
+    public double[] curvePoint(ModelVersion v, FleetStats fleet) {
+        return new double[] {v.getVersion(), fleet.transitionsSent(), metric(v, "criticLoss"), fleet.meanEpisodeReturn()};
+    }
+
+    @Override
+    public String progress(ModelVersion v) {
+        return String.format("critic loss %.3f", metric(v, "criticLoss"));
+    }
+
+    @Override
+    public ReportSection metaTest(Run run) {
+        PearlConfig cfg = PearlConfig.fromMap(MetaLearningJob.algorithmSettings(run.job()));
+        ModelVersion last = run.client().latestModelVersion().orElseThrow(run::noVersion);
+        PearlPolicy policy = ModelVerifier.verifyAndDecodePolicy(last);
+        run.out().printf("  meta-test on %d held-out tasks (%d episodes each, posterior from the earlier ones) ...%n",
+                run.heldOut().size(), EPISODES);
+        PearlMetaTrainer.Evaluation e = PearlMetaTrainer.evaluate(run.family(), policy, run.heldOut(), EPISODES, 3,
+                run.seed() + 1000, false, false);
+        return new PearlReport(e, cfg.toMap());
+    }
+
+    private static double metric(ModelVersion v, String name) {
+        Double d = v.getMetrics().get(name);
+        return d == null ? Double.NaN : d;
+    }
+}
