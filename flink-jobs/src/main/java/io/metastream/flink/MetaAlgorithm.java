@@ -1,5 +1,6 @@
 package io.metastream.flink;
 
+import io.metastream.core.settings.Setting;
 import io.metastream.schema.AdaptedModel;
 import io.metastream.schema.ModelVersion;
 import io.metastream.schema.Transition;
@@ -49,6 +50,9 @@ public interface MetaAlgorithm<S> {
 
     /** Its own job settings (declared in its package), for {@code help} and the settings table. */
     List<ConfigOption<?>> options();
+
+    /** Its hyper-parameters ({@code <name>.<key>}), for {@code help} and the settings table. */
+    List<Setting> hyperParameters();
 
     /**
      * Validates its hyper-parameters: the prefix-stripped keys plus {@code obsDim} and {@code actDim}.

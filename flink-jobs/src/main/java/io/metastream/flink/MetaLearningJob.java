@@ -1,6 +1,7 @@
 package io.metastream.flink;
 
 import io.metastream.client.Codecs;
+import io.metastream.core.settings.SettingsTable;
 import io.metastream.client.TopicReader;
 import io.metastream.flink.internal.AvroRecordSerializer;
 import io.metastream.flink.internal.ModelBroadcast;
@@ -174,16 +175,16 @@ public final class MetaLearningJob {
         config.toMap().forEach((k, v) -> {
             if (k.startsWith(prefix)) {
                 String key = k.substring(prefix.length());
-                if (key.equals("obsDim") || key.equals("actDim")) {
+                if (key.equals(SettingsTable.OBS_DIM) || key.equals(SettingsTable.ACT_DIM)) {
                     throw new IllegalArgumentException(k + " is not a setting: observation and action sizes are job "
-                            + "settings, set " + (key.equals("obsDim") ? MetaStreamOptions.OBS_DIM.key()
+                            + "settings, set " + (key.equals(SettingsTable.OBS_DIM) ? MetaStreamOptions.OBS_DIM.key()
                             : MetaStreamOptions.ACT_DIM.key()) + " instead");
                 }
                 m.put(key, v);
             }
         });
-        m.put("obsDim", Integer.toString(obsDim(config)));
-        m.put("actDim", Integer.toString(actDim(config)));
+        m.put(SettingsTable.OBS_DIM, Integer.toString(obsDim(config)));
+        m.put(SettingsTable.ACT_DIM, Integer.toString(actDim(config)));
         return m;
     }
 

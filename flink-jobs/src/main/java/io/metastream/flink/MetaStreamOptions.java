@@ -1,5 +1,7 @@
 package io.metastream.flink;
 
+import io.metastream.client.TopicNames;
+
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 
@@ -26,25 +28,25 @@ public final class MetaStreamOptions {
     public static final ConfigOption<String> EXPERIENCE_TOPIC =
             ConfigOptions.key("metastream.topic.experience")
                     .stringType()
-                    .defaultValue("metastream.experience")
+                    .defaultValue(TopicNames.DEFAULT_EXPERIENCE)
                     .withDescription("Topic of Transition records (key = taskId) the fleet produces.");
 
     public static final ConfigOption<String> MODELS_TOPIC =
             ConfigOptions.key("metastream.topic.models")
                     .stringType()
-                    .defaultValue("metastream.models")
+                    .defaultValue(TopicNames.DEFAULT_MODELS)
                     .withDescription("Compacted topic of ModelVersion records; also read back as the broadcast of theta.");
 
     public static final ConfigOption<String> ADAPTED_TOPIC =
             ConfigOptions.key("metastream.topic.adapted")
                     .stringType()
-                    .defaultValue("metastream.adapted")
+                    .defaultValue(TopicNames.DEFAULT_ADAPTED)
                     .withDescription("Compacted topic of AdaptedModel records (key = taskId).");
 
     public static final ConfigOption<String> DEAD_LETTER_TOPIC =
             ConfigOptions.key("metastream.topic.dead-letters")
                     .stringType()
-                    .defaultValue("metastream.dead-letters")
+                    .defaultValue(TopicNames.DEFAULT_DEAD_LETTERS)
                     .withDescription("Topic of DeadLetter records: input the job could not use, with the reason.");
 
     public static final ConfigOption<String> GROUP_ID =
@@ -142,6 +144,9 @@ public final class MetaStreamOptions {
                     .intType()
                     .defaultValue(128)
                     .withDescription("Max parallelism (number of key groups) of keyed state; fixed for the life of the job's savepoints.");
+
+    /** The settings a job cannot run without (the others have defaults or are optional). */
+    public static final java.util.Set<ConfigOption<?>> REQUIRED = java.util.Set.of(BOOTSTRAP_SERVERS, OBS_DIM, ACT_DIM);
 
     private MetaStreamOptions() {}
 }

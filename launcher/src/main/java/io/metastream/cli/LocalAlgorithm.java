@@ -33,8 +33,13 @@ public interface LocalAlgorithm {
         return Map.of();
     }
 
-    /** Sets how the fleet's agents act: the policy or model source, and a planner where one is needed. */
-    Fleet.Builder agents(Fleet.Builder fleet, TaskFamily family, ModelClient client);
+    /**
+     * Sets how the fleet's agents act: the policy or model source, and a planner where one is needed.
+     *
+     * @param agentSettings the command line's {@code --mpc.<key>} settings, prefix stripped
+     * @throws IllegalArgumentException for a setting the algorithm's agents do not have
+     */
+    Fleet.Builder agents(Fleet.Builder fleet, TaskFamily family, ModelClient client, Map<String, String> agentSettings);
 
     /** A learning-curve point for a newly seen version, with the fleet's statistics at that moment. */
     double[] curvePoint(ModelVersion v, FleetStats fleet);
@@ -68,9 +73,11 @@ public interface LocalAlgorithm {
      * @param job     every setting the job ran with (the algorithm's settings through
      *                {@code MetaLearningJob.algorithmSettings})
      * @param servers the broker, which still holds every topic
+     * @param agentSettings the {@code --mpc.<key>} settings the fleet's agents used
      */
     record Run(Configuration job, TaskFamily family, List<TaskSpec> heldOut, ModelClient client, String servers,
-            TopicNames topics, long seed, int mpcEpisodes, Duration duration, Path workDir, PrintStream out) {
+            TopicNames topics, long seed, int mpcEpisodes, Map<String, String> agentSettings, Duration duration,
+            Path workDir, PrintStream out) {
 
         /** The error for a run that ended before its first version. */
         public IllegalStateException noVersion() {

@@ -9,7 +9,7 @@ import io.metastream.flink.MetaAlgorithms;
 import io.metastream.flink.MetaLearningJob;
 import io.metastream.flink.MetaStreamOptions;
 import io.metastream.local.KafkaBroker;
-import io.metastream.local.Topics;
+import io.metastream.client.TopicLayout;
 import io.metastream.schema.ModelVersion;
 import io.metastream.sim.TaskFamilies;
 import io.metastream.sim.TaskFamily;
@@ -42,9 +42,15 @@ import java.util.Properties;
  */
 final class LocalRun {
 
+    /**
+     * @param family   the task family; null only in job-only mode, where the sizes then come from
+     *                 {@code --metastream.obs-dim} / {@code --metastream.act-dim}
+     * @param duration training time; in job-only mode how long to serve, zero for until stopped
+     */
     record Settings(String algorithm, String family, int trainTasks, int heldOutTasks, int agents, Duration duration, long seed,
             int parallelism, double rate, boolean badRecords, Path workDir, Path reportDir,
-            Map<String, String> jobOptions, int mpcEpisodes, int switchEvery) {}
+            Map<String, String> jobOptions, int mpcEpisodes, int switchEvery, boolean jobOnly,
+            Map<String, String> agentSettings) {}
 
     private final Settings s;
     private final java.io.PrintStream out;
@@ -59,13 +65,14 @@ final class LocalRun {
     static Settings settings(Args a) {
         long now = System.currentTimeMillis();
         Path home = Path.of(System.getProperty("metastream.home", "."));
+        boolean jobOnly = a.flag("job-only");
         Settings st = new Settings(
                 a.string("algorithm", MetaStreamOptions.ALGORITHM.defaultValue()),
-                a.string("family", "point-mass"),
+                a.string("family", jobOnly ? null : "point-mass"),
                 a.integer("tasks", 16),
                 a.integer("held-out", 8),
                 a.integer("agents", 16),
-                Duration.ofSeconds(a.longValue("duration", 150)),
+                Duration.ofSeconds(a.longValue("duration", jobOnly ? 0 : 150)),
                 a.longValue("seed", 7),
                 a.integer("parallelism", 2),
                 a.decimal("rate", 1000),
@@ -74,14 +81,31 @@ final class LocalRun {
                 a.path("report", home.resolve("reports").resolve("run-" + now)),
                 jobOptions(a),
                 a.integer("mpc-episodes", 4),
-                a.integer("switch-every", 0));
+                a.integer("switch-every", 0),
+                jobOnly,
+                agentSettings(a));
+        if (st.duration().isNegative()) {
+            throw new IllegalArgumentException("--duration must not be negative");
+        }
         if (st.trainTasks() <= 0 || st.heldOutTasks() <= 0 || st.agents() <= 0) {
             throw new IllegalArgumentException("--tasks, --held-out and --agents must be positive");
         }
-        TaskFamilies.byName(st.family()); // fail early on an unknown family
+        if (st.family() != null) {
+            TaskFamilies.byName(st.family()); // fail early on an unknown family
+        }
         LocalAlgorithms.byName(st.algorithm()); // fail early on an unknown algorithm
         return st;
     }
+
+    /** The agents' settings given on the command line ({@code --mpc.<key>}), prefix stripped. */
+    static Map<String, String> agentSettings(Args a) {
+        Map<String, String> m = new LinkedHashMap<>();
+        a.withPrefix(MPC_PREFIX).forEach((k, v) -> m.put(k.substring(MPC_PREFIX.length()), v));
+        return m;
+    }
+
+    /** Prefix of the agents' planner settings on the command line. */
+    static final String MPC_PREFIX = "mpc.";
 
     /** The job's settings given on the command line: {@code metastream.*}, {@code kafka.*} and each algorithm's prefix. */
     private static Map<String, String> jobOptions(Args a) {
@@ -92,6 +116,33 @@ final class LocalRun {
         m.putAll(a.withPrefix("metastream."));
         m.putAll(a.withPrefix(MetaStreamOptions.KAFKA_PREFIX));
         return m;
+    }
+
+    /**
+     * The job's configuration for the embedded broker: the topics, the algorithm with its local profile
+     * and the run's seed, the command line's job options, and the sizes of {@code family} (null: the
+     * options must give {@code metastream.obs-dim} and {@code act-dim}).
+     */
+    Configuration jobConfig(String servers, TopicNames topics, LocalAlgorithm algorithm, TaskFamily family) {
+        String name = algorithm.job().name();
+        Configuration conf = new Configuration();
+        conf.setString(MetaStreamOptions.BOOTSTRAP_SERVERS.key(), servers);
+        conf.set(MetaStreamOptions.EXPERIENCE_TOPIC, topics.experience());
+        conf.set(MetaStreamOptions.MODELS_TOPIC, topics.models());
+        conf.set(MetaStreamOptions.ADAPTED_TOPIC, topics.adapted());
+        conf.set(MetaStreamOptions.DEAD_LETTER_TOPIC, topics.deadLetters());
+        conf.set(MetaStreamOptions.ALGORITHM, name);
+        conf.set(MetaStreamOptions.MODEL_NAME, name + "-" + (family == null ? "own" : family.name()));
+        conf.set(MetaStreamOptions.PARALLELISM, s.parallelism());
+        conf.set(MetaStreamOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(1));
+        String prefix = algorithm.job().settingsPrefix();
+        conf.setString(prefix + "seed", Long.toString(s.seed()));
+        algorithm.localProfile().forEach((k, v) -> conf.setString(prefix + k, v));
+        s.jobOptions().forEach(conf::setString);
+        if (family != null) {
+            FamilySizes.apply(conf, family);
+        }
+        return conf;
     }
 
     Report run() throws Exception {
@@ -110,25 +161,10 @@ final class LocalRun {
         out.printf("  work dir %s (logs: %s)%n", s.workDir(), s.workDir().resolve("metastream.log"));
         try (KafkaBroker broker = KafkaBroker.builder().dataDir(s.workDir().resolve("kafka")).build()) {
             broker.start();
-            broker.createTopics(Topics.defaults(topics, Math.max(2, s.parallelism())));
+            broker.createTopics(TopicLayout.defaults(topics, Math.max(2, s.parallelism())));
             out.printf("  Kafka broker (KRaft, child JVM) at %s; topics created%n", broker.bootstrapServers());
 
-            Configuration conf = new Configuration();
-            conf.setString(MetaStreamOptions.BOOTSTRAP_SERVERS.key(), broker.bootstrapServers());
-            conf.set(MetaStreamOptions.EXPERIENCE_TOPIC, topics.experience());
-            conf.set(MetaStreamOptions.MODELS_TOPIC, topics.models());
-            conf.set(MetaStreamOptions.ADAPTED_TOPIC, topics.adapted());
-            conf.set(MetaStreamOptions.DEAD_LETTER_TOPIC, topics.deadLetters());
-            conf.set(MetaStreamOptions.ALGORITHM, name);
-            conf.set(MetaStreamOptions.MODEL_NAME, name + "-" + family.name());
-            conf.set(MetaStreamOptions.PARALLELISM, s.parallelism());
-            conf.set(MetaStreamOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(1));
-            String prefix = algorithm.job().settingsPrefix();
-            conf.setString(prefix + "seed", Long.toString(s.seed()));
-            algorithm.localProfile().forEach((k, v) -> conf.setString(prefix + k, v));
-            s.jobOptions().forEach(conf::setString);
-            FamilySizes.apply(conf, family);
-
+            Configuration conf = jobConfig(broker.bootstrapServers(), topics, algorithm, family);
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(
                     s.parallelism(), MetaLearningJob.environmentConfig(conf));
             MetaLearningJob.fromKafka(conf).build(env);
@@ -145,7 +181,7 @@ final class LocalRun {
                 client.start();
                 List<double[]> curve = new ArrayList<>();
                 FleetStats fleetStats;
-                try (Fleet fleet = algorithm.agents(Fleet.builder(), family, client)
+                try (Fleet fleet = algorithm.agents(Fleet.builder(), family, client, s.agentSettings())
                         .bootstrapServers(broker.bootstrapServers())
                         .topic(topics.experience())
                         .family(family)
@@ -154,6 +190,7 @@ final class LocalRun {
                         .seed(s.seed())
                         .maxTransitionsPerSecond(s.rate())
                         .switchTaskEvery(s.switchEvery())
+                        .deadLetterTopic(topics.deadLetters())
                         .build()) {
                     fleetStats = driveFleet(fleet, client, family, train, topics, broker, started, curve, algorithm);
                 }
@@ -165,7 +202,8 @@ final class LocalRun {
                 long deadLetters = TopicReader.count(broker.bootstrapServers(), topics.deadLetters());
 
                 ReportSection section = algorithm.metaTest(new LocalAlgorithm.Run(conf, family, heldOut, client,
-                        broker.bootstrapServers(), topics, s.seed(), s.mpcEpisodes(), s.duration(), s.workDir(), out));
+                        broker.bootstrapServers(), topics, s.seed(), s.mpcEpisodes(), s.agentSettings(), s.duration(),
+                        s.workDir(), out));
                 Report r = new Report();
                 r.section = section;
                 r.family = family.name();

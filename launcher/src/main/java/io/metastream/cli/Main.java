@@ -1,6 +1,7 @@
 package io.metastream.cli;
 
 import io.metastream.client.ModelClient;
+import io.metastream.client.TopicLayout;
 import io.metastream.client.TopicNames;
 import io.metastream.flink.MetaAlgorithm;
 import io.metastream.flink.MetaAlgorithms;
@@ -13,7 +14,9 @@ import io.metastream.sim.fleet.FleetStats;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Set;
 
 /** The CLI behind {@code bin/metastream}. Exit codes: 0 success, 1 failure, 2 bad usage. */
@@ -47,15 +50,23 @@ public final class Main {
             "           --work DIR                     broker data and logs (default work/run-<time>)",
             "           --mpc-episodes N               MPC episodes per held-out task and condition (default 4)",
             "           --no-bad-records               do not send the demo bad records",
+            "           --job-only                     broker + job only, no fleet: for your own producers; prints the",
+            "                                          bootstrap address and topics and serves for --duration (default:",
+            "                                          until stopped). Sizes from --family or --metastream.obs-dim/act-dim",
             "           --switch-every N               agents' dynamics switch to another task every N steps (GrBAL's",
             "                                          changing-task setting; 0 = off, the default)",
             "           --<algorithm>.<key> V          algorithm settings (see the README), e.g. --"
                     + MetaAlgorithms.DEFAULT + ".seed 3",
             "           --metastream.<key> V           job settings, e.g. --metastream.publish-every 5",
+            "           --mpc.<key> V                  the agents' planner (GrBAL), e.g. --mpc.horizon 15",
             "  fleet    a simulated fleet producing to an existing Kafka cluster",
             "           --bootstrap-servers H:P --family F --tasks N --agents N --seed N --rate N",
             "           --algorithm " + String.join("|", MetaAlgorithms.names())
                     + " --duration SECONDS (0 = until killed) --model-name NAME --switch-every N",
+            "  topics   create the four topics on a cluster (partitions, retention, compaction, max message size),",
+            "           or with --print write the kafka-topics.sh commands that do it",
+            "           --bootstrap-servers H:P [--partitions N (default 4)] [--replication-factor N] [--print]",
+            "           [--kafka.<client property> V ...]",
             "  models   follow the models topic and print every version (read_committed)",
             "           --bootstrap-servers H:P --model-name NAME [--duration SECONDS]"));
         for (LocalAlgorithm a : LocalAlgorithms.all()) {
@@ -67,7 +78,7 @@ public final class Main {
         l.addAll(java.util.List.of(
             "  bench learner  one PEARL learner step (3x300 nets, batch 256, meta-batch 16): ND4J vs PyTorch",
             "           --out FILE (required) --steps N --repetitions N --python python3",
-            "  help     this text",
+            "  help     this text; help settings: every job setting and algorithm setting with its default",
             "",
             "Submitting the job to a cluster: flink run flink-jobs/target/metastream-flink-jobs-*-job.jar",
             "  --metastream.bootstrap-servers H:P --metastream.obs-dim N --metastream.act-dim N",
@@ -86,6 +97,10 @@ public final class Main {
     }
 
     static int run(String[] argv) {
+        if (argv.length >= 2 && argv[0].equals("help") && argv[1].equals("settings")) {
+            System.out.print(argv.length == 3 && argv[2].equals("--markdown") ? SettingsDoc.markdown() : SettingsDoc.text());
+            return 0;
+        }
         if (argv.length == 0 || argv[0].equals("help") || argv[0].equals("--help") || argv[0].equals("-h")) {
             System.out.println(USAGE);
             return argv.length == 0 ? 2 : 0;
@@ -100,6 +115,8 @@ public final class Main {
                     return fleet(rest);
                 case "models":
                     return models(rest);
+                case "topics":
+                    return topics(rest);
                 case "bench":
                     return bench(rest);
                 default:
@@ -117,7 +134,7 @@ public final class Main {
     }
 
     private static int localRun(String[] argv) throws Exception {
-        Args a = new Args(argv, Set.of("no-bad-records"));
+        Args a = new Args(argv, Set.of("no-bad-records", "job-only"));
         LocalRun.Settings s = LocalRun.settings(a);
         a.rejectUnknown("run");
         Files.createDirectories(s.workDir());
@@ -125,6 +142,23 @@ public final class Main {
         org.apache.logging.log4j.core.LoggerContext ctx =
                 (org.apache.logging.log4j.core.LoggerContext) org.apache.logging.log4j.LogManager.getContext(false);
         ctx.reconfigure();
+        if (s.jobOnly()) {
+            try (JobOnly j = JobOnly.start(s, System.out)) {
+                Thread main = Thread.currentThread();
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> { // Ctrl-C: stop the job and the broker first
+                    main.interrupt();
+                    try {
+                        main.join(30_000);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }));
+                j.serve(s.duration(), Duration.ofSeconds(10));
+            } catch (InterruptedException e) {
+                System.out.println("stopping");
+            }
+            return 0;
+        }
         LocalRun run = new LocalRun(s, System.out);
         Report r = run.run();
         System.out.println();
@@ -173,26 +207,63 @@ public final class Main {
         String experience = a.string("topic-experience", topics.experience());
         String modelsTopic = a.string("topic-models", topics.models());
         String adapted = a.string("topic-adapted", topics.adapted());
+        String deadLetters = a.string("topic-dead-letters", topics.deadLetters());
+        Map<String, String> agentSettings = LocalRun.agentSettings(a);
         a.rejectUnknown("fleet");
         if (servers == null) {
             throw new IllegalArgumentException("--bootstrap-servers is required");
         }
         try (ModelClient client = ModelClient.builder().bootstrapServers(servers).modelsTopic(modelsTopic)
                 .adaptedTopic(adapted).modelName(modelName).build();
-             Fleet fleet = algorithm.agents(Fleet.builder(), family, client).bootstrapServers(servers).topic(experience).family(family)
+             Fleet fleet = algorithm.agents(Fleet.builder(), family, client, agentSettings).bootstrapServers(servers).topic(experience).family(family)
                      .tasks(family.trainTasks(tasks, seed)).agents(agents).seed(seed).maxTransitionsPerSecond(rate)
-                     .switchTaskEvery(switchEvery).build()) {
+                     .switchTaskEvery(switchEvery).deadLetterTopic(deadLetters).build()) {
             client.start();
             fleet.start();
             long end = duration > 0 ? System.nanoTime() + duration * 1_000_000_000L : Long.MAX_VALUE;
             while (System.nanoTime() < end) {
-                Thread.sleep(10_000);
+                Thread.sleep(Math.min(10_000, Math.max(1, (end - System.nanoTime()) / 1_000_000)));
+                if (fleet.failure().isPresent()) {
+                    throw new IllegalStateException("the fleet stopped: " + fleet.failure().get(), fleet.failure().get());
+                }
                 FleetStats f = fleet.stats();
-                System.out.printf("transitions %d episodes %d mean return %.1f model version %s%n",
+                System.out.printf("transitions %d episodes %d mean return %.1f model version %s dead letters %d%s%n",
                         f.transitionsSent(), f.episodesCompleted(), f.meanEpisodeReturn(),
-                        client.latestVersion().isPresent() ? client.latestVersion().getAsLong() : "-");
+                        client.latestVersion().isPresent() ? client.latestVersion().getAsLong() : "-", f.deadLetters(),
+                        fleet.firstDeadLetter().map(r -> " (first: " + r + ")").orElse(""));
             }
         }
+        return 0;
+    }
+
+    /** {@code topics}: the topic layout of {@code TopicLayout}, created on a cluster or printed as commands. */
+    private static int topics(String[] argv) throws Exception {
+        Args a = new Args(argv, Set.of("print"));
+        String servers = a.string("bootstrap-servers", null);
+        int partitions = a.integer("partitions", 4);
+        int replication = a.integer("replication-factor", 1);
+        boolean print = a.flag("print");
+        java.util.Map<String, String> client = a.withPrefix(MetaStreamOptions.KAFKA_PREFIX);
+        a.rejectUnknown("topics");
+        if (servers == null) {
+            throw new IllegalArgumentException("--bootstrap-servers is required");
+        }
+        TopicNames names = TopicNames.defaults();
+        if (print) {
+            System.out.println("T=kafka-topics.sh");
+            TopicLayout.kafkaTopicsCommands(names, partitions, servers, replication).forEach(System.out::println);
+            return 0;
+        }
+        java.util.Properties p = new java.util.Properties();
+        client.forEach((k, v) -> p.put(k.substring(MetaStreamOptions.KAFKA_PREFIX.length()), v));
+        p.put("bootstrap.servers", servers);
+        java.util.List<org.apache.kafka.clients.admin.NewTopic> topics = TopicLayout.defaults(names, partitions).stream()
+                .map(t -> new org.apache.kafka.clients.admin.NewTopic(t.name(), t.numPartitions(), (short) replication)
+                        .configs(t.configs())).toList();
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(p)) {
+            TopicLayout.create(admin, topics, Duration.ofSeconds(60));
+        }
+        System.out.println("topics " + names.all() + " exist on " + servers);
         return 0;
     }
 

@@ -1,5 +1,6 @@
 package io.metastream.local;
 
+import io.metastream.client.TopicLayout;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
@@ -77,8 +78,8 @@ public final class KafkaBroker implements AutoCloseable {
     public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(60);
     /** How long {@link #close()} waits after SIGTERM before it sends SIGKILL. */
     public static final Duration STOP_TIMEOUT = Duration.ofSeconds(20);
-    /** Largest record the broker accepts (models can be large); matches {@link Topics#MAX_MODEL_MESSAGE_BYTES}. */
-    public static final int MESSAGE_MAX_BYTES = Topics.MAX_MODEL_MESSAGE_BYTES;
+    /** Largest record the broker accepts (models can be large); matches {@link io.metastream.client.TopicLayout#MAX_MODEL_MESSAGE_BYTES}. */
+    public static final int MESSAGE_MAX_BYTES = TopicLayout.MAX_MODEL_MESSAGE_BYTES;
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaBroker.class);
     private static final int NODE_ID = 1;
@@ -192,7 +193,7 @@ public final class KafkaBroker implements AutoCloseable {
             a = admin;
         }
         try {
-            Topics.create(a, topics, Duration.ofSeconds(60));
+            TopicLayout.create(a, topics, Duration.ofSeconds(60));
         } catch (IllegalStateException e) {
             throw new IllegalStateException(e.getMessage() + " (broker log: " + logFile() + ")", e.getCause());
         }

@@ -69,4 +69,16 @@ class MainTest {
         assertThat(rc[0]).isEqualTo(2);
         assertThat(err).contains("'maml' is not supported; supported: grbal, pearl");
     }
+
+    @Test
+    void jobOnlyWithoutAFamilyNeedsTheSizesAndAConflictingSizeIsRefused() {
+        int[] rc = {-1};
+        String err = stderrOf(() -> rc[0] = Main.run(new String[] {"run", "--job-only", "--metastream.obs-dim", "5"}));
+        assertThat(rc[0]).isEqualTo(2);
+        assertThat(err).contains("set metastream.act-dim");
+        err = stderrOf(() -> rc[0] = Main.run(new String[] {"run", "--job-only", "--family", "pendulum",
+            "--metastream.obs-dim", "5"}));
+        assertThat(rc[0]).isEqualTo(2);
+        assertThat(err).contains("metastream.obs-dim 5 conflicts with task family 'pendulum', whose observation size is 3");
+    }
 }

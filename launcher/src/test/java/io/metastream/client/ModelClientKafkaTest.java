@@ -102,7 +102,7 @@ class ModelClientKafkaTest {
             client.start();
             assertThat(client.awaitVersion(1, Duration.ofSeconds(2))).isFalse();
 
-            io.metastream.local.Topics.create(KAFKA.admin(), io.metastream.local.Topics.defaults(later, 1), Duration.ofSeconds(60));
+            TopicLayout.create(KAFKA.admin(), TopicLayout.defaults(later, 1), Duration.ofSeconds(60));
             try (KafkaProducer<byte[], byte[]> producer = producer()) {
                 producer.initTransactions();
                 publish(producer, later.models(), Codecs.modelVersion().encode(version(1, model(1))), MODEL);

@@ -1,6 +1,5 @@
 package io.metastream.flink;
 
-import io.metastream.flink.pearl.PearlAlgorithm;
 import io.metastream.client.ModelClient;
 import io.metastream.client.ModelVerifier;
 import io.metastream.client.TaskPolicy;
@@ -52,7 +51,7 @@ class PearlJobIT {
         String servers = KAFKA.bootstrapServers();
         Configuration conf = JobTestSupport.jobConfig(servers, topics, "it-pearl", "point-robot");
         conf.set(MetaStreamOptions.ALGORITHM, "pearl");
-        PearlAlgorithm.CPU_SETTINGS.forEach((k, v) -> conf.setString("pearl." + k, v));
+        io.metastream.core.pearl.PearlConfig.profile("cpu").forEach((k, v) -> conf.setString("pearl." + k, v));
         conf.setString("pearl.seed", "5");
         conf.set(MetaStreamOptions.PUBLISH_EVERY, 10);
         TaskFamily family = TaskFamilies.byName("point-robot");

@@ -2,7 +2,7 @@ package io.metastream.testing;
 
 import io.metastream.local.KafkaBroker;
 import io.metastream.client.TopicNames;
-import io.metastream.local.Topics;
+import io.metastream.client.TopicLayout;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
@@ -96,7 +96,7 @@ class KafkaBrokerTest {
             first.start();
             System.out.printf("fresh broker (format + start) ready in %d ms%n",
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-            first.createTopics(Topics.defaults(topics, 2));
+            first.createTopics(TopicLayout.defaults(topics, 2));
             try (KafkaProducer<String, String> producer = transactionalProducer(first.bootstrapServers())) {
                 producer.initTransactions();
                 producer.beginTransaction();
@@ -121,7 +121,7 @@ class KafkaBrokerTest {
             second.start();
             System.out.printf("restarted broker (kept data) ready in %d ms%n",
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-            second.createTopics(Topics.defaults(topics, 2)); // already there: kept as they are
+            second.createTopics(TopicLayout.defaults(topics, 2)); // already there: kept as they are
 
             List<ConsumerRecord<String, String>> read = readAll(second.bootstrapServers(), topics.experience(), 20);
 

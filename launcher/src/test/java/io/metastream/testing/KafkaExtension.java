@@ -2,7 +2,7 @@ package io.metastream.testing;
 
 import io.metastream.local.KafkaBroker;
 import io.metastream.client.TopicNames;
-import io.metastream.local.Topics;
+import io.metastream.client.TopicLayout;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -158,7 +158,7 @@ public final class KafkaExtension implements BeforeAllCallback, AfterAllCallback
         }
         String suffix = "." + clean + "." + topicCounter.incrementAndGet() + "-" + UUID.randomUUID().toString().substring(0, 6);
         TopicNames names = TopicNames.defaults().withSuffix(suffix);
-        Topics.create(admin(), Topics.defaults(names, experiencePartitions), Duration.ofSeconds(60));
+        TopicLayout.create(admin(), TopicLayout.defaults(names, experiencePartitions), Duration.ofSeconds(60));
         return names;
     }
 

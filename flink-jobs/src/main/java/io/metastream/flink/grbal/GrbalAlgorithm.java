@@ -1,6 +1,7 @@
 package io.metastream.flink.grbal;
 
 import io.metastream.core.grbal.GrbalConfig;
+import io.metastream.core.settings.Setting;
 import io.metastream.flink.MetaAlgorithm;
 import io.metastream.flink.MetaStreamOptions;
 import io.metastream.schema.AdaptedModel;
@@ -56,6 +57,11 @@ public final class GrbalAlgorithm implements MetaAlgorithm<GrbalSegment> {
     @Override
     public List<ConfigOption<?>> options() {
         return List.of(SEGMENT_STRIDE, REPLAY_SEGMENTS, MAX_POLICY_LAG);
+    }
+
+    @Override
+    public List<Setting> hyperParameters() {
+        return GrbalConfig.settings();
     }
 
     @Override

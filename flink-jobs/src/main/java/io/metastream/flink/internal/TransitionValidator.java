@@ -35,6 +35,12 @@ public final class TransitionValidator extends ProcessFunction<RawRecord, Transi
     public static final OutputTag<DeadLetter> DEAD_LETTERS =
             new OutputTag<>("dead-letters", new AvroTypeInfo<>(DeadLetter.class));
 
+    /** A task whose first this-many records (at one validator instance) were all rejected gets a WARN. */
+    static final int ALL_REJECTED_WARN_AFTER = 100;
+    /** Tasks followed for that warning per instance; the least recently seen are forgotten beyond it. */
+    static final int TRACKED_TASKS = 10_000;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TransitionValidator.class);
+
     private final TransitionRules rules;
 
     private transient AvroCodec<Transition> codec;
@@ -42,6 +48,9 @@ public final class TransitionValidator extends ProcessFunction<RawRecord, Transi
     private transient Map<DeadLetterReason, Counter> byReason;
     private transient LongCounter valid;
     private transient LongCounter invalid;
+    /** Per record key: {accepted, rejected} while no record was accepted; a key with one accepted is dropped. */
+    private transient Map<String, long[]> onlyRejected;
+    private transient long allRejectedWarnings;
 
     public TransitionValidator(int obsDim, int actDim) {
         this.rules = new TransitionRules(obsDim, actDim);
@@ -57,6 +66,12 @@ public final class TransitionValidator extends ProcessFunction<RawRecord, Transi
         getRuntimeContext().addAccumulator("deadLetters", invalid);
         MetricGroup group = getRuntimeContext().getMetricGroup();
         deadLetters = group.counter("deadLetters");
+        onlyRejected = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, long[]> eldest) {
+                return size() > TRACKED_TASKS;
+            }
+        };
         byReason = new EnumMap<>(DeadLetterReason.class);
         for (DeadLetterReason r : DeadLetterReason.values()) {
             byReason.put(r, group.counter("deadLetters." + r.name()));
@@ -86,11 +101,44 @@ public final class TransitionValidator extends ProcessFunction<RawRecord, Transi
             reject(raw, broken.get().reason(), broken.get().message(), ctx);
         } else {
             valid.add(1);
+            if (!onlyRejected.isEmpty()) {
+                onlyRejected.remove(t.getTaskId());
+            }
             out.collect(t);
         }
     }
 
+    /**
+     * A producer whose every record is refused (sizes that are not the job's, a wrong key) would otherwise
+     * see nothing happen: {@value #ALL_REJECTED_WARN_AFTER} rejected records of a key in a row, none accepted,
+     * get one WARN naming the key and the reason, and so does every tenfold count after it.
+     */
+    private void warnWhenATaskIsAllRejected(RawRecord raw, DeadLetterReason reason, String message) {
+        String key = raw.key == null ? "(no key)" : new String(raw.key, java.nio.charset.StandardCharsets.UTF_8);
+        long[] n = onlyRejected.computeIfAbsent(key, k -> new long[1]);
+        n[0]++;
+        if (n[0] >= ALL_REJECTED_WARN_AFTER && isTenfold(n[0] / ALL_REJECTED_WARN_AFTER) && n[0] % ALL_REJECTED_WARN_AFTER == 0) {
+            allRejectedWarnings++;
+            LOG.warn("The last {} records of task key '{}' were all dead-lettered, none accepted; the latest: {}: {}. "
+                    + "Check what the producer writes against the job's settings (metastream.obs-dim, "
+                    + "metastream.act-dim, key = taskId)", n[0], key, reason, message);
+        }
+    }
+
+    /** Warnings logged by {@link #warnWhenATaskIsAllRejected} (tests). */
+    long allRejectedWarnings() {
+        return allRejectedWarnings;
+    }
+
+    private static boolean isTenfold(long n) {
+        while (n % 10 == 0) {
+            n /= 10;
+        }
+        return n == 1;
+    }
+
     private void reject(RawRecord raw, DeadLetterReason reason, String message, Context ctx) {
+        warnWhenATaskIsAllRejected(raw, reason, message);
         deadLetters.inc();
         invalid.add(1);
         byReason.get(reason).inc();

@@ -1,6 +1,7 @@
 package io.metastream.flink.pearl;
 
 import io.metastream.core.pearl.PearlConfig;
+import io.metastream.core.settings.Setting;
 import io.metastream.flink.MetaAlgorithm;
 import io.metastream.flink.MetaStreamOptions;
 import io.metastream.schema.AdaptedModel;
@@ -26,24 +27,6 @@ import java.util.Map;
  */
 public final class PearlAlgorithm implements MetaAlgorithm<PearlTaskSample> {
 
-    /**
-     * PEARL settings sized for a CPU machine (the reference 3×300 nets take about 0.6 s per learner step
-     * on 2 cores), used by the local run and the tests; every key can be overridden with
-     * {@code --pearl.<key>}. Reward scale 100 with a fixed temperature of 1 follows oyster's point-robot
-     * configuration. The encoder keeps the paper's diagonal factors: rank factors ({@code encoderRank} 1)
-     * win offline over 40,000 steps ({@code bench pearl}), but in the stream's first few thousand steps
-     * they learned no faster on average and far less reliably (PearlJobIT's gain after 4,500 steps ranged
-     * from 0.6 to 5.7 over eight runs, against 3.0 to 3.8 over three runs with diagonal factors). The KL weight
-     * and the context sampling stay at the reference (0.1, uniform rows): {@code bench pearl} uses
-     * {@code klWeight} 10 and {@code minContextSize} 10, but in the stream's first few thousand steps
-     * both learned more slowly. A cluster job uses {@code PearlConfig}'s reference defaults (the paper's
-     * diagonal factors) unless given these keys.
-     */
-    public static final Map<String, String> CPU_SETTINGS = Map.ofEntries(
-            Map.entry("netHidden", "64,64"), Map.entry("encoderHidden", "64,64"), Map.entry("batchSize", "128"),
-            Map.entry("contextSize", "64"), Map.entry("metaBatch", "8"), Map.entry("rewardScale", "100"),
-            Map.entry("learnAlpha", "false"), Map.entry("policyLr", "1e-3"), Map.entry("qLr", "1e-3"),
-            Map.entry("encoderLr", "1e-3"));
 
     public static final ConfigOption<Integer> CONTEXT_WINDOW =
             ConfigOptions.key("metastream.pearl.context-window")
@@ -86,6 +69,11 @@ public final class PearlAlgorithm implements MetaAlgorithm<PearlTaskSample> {
     @Override
     public List<ConfigOption<?>> options() {
         return List.of(CONTEXT_WINDOW, SAMPLE_EVERY, UPDATES_PER_SAMPLE, MAX_SAMPLE_AGE);
+    }
+
+    @Override
+    public List<Setting> hyperParameters() {
+        return PearlConfig.settings();
     }
 
     @Override

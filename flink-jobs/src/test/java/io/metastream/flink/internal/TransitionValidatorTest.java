@@ -75,4 +75,27 @@ class TransitionValidatorTest {
         assertThat(d.getMessage()).contains("sparseReward is NaN");
         h.close();
     }
+
+    @Test
+    void warnsOnceATasksRecordsAreAllRejectedAndNotForATaskWithAcceptedOnes() throws Exception {
+        TransitionValidator v = new TransitionValidator(3, 1);
+        OneInputStreamOperatorTestHarness<RawRecord, Transition> h = ProcessFunctionTestHarnesses.forProcessFunction(v);
+        byte[] wrongKey = "robot-7".getBytes(StandardCharsets.UTF_8);
+        byte[] fourValues = Codecs.transition().encode(Transition.newBuilder(transition("robot-7", 1f, 0f, 0.5f))
+                .setObservation(List.of(1f, 0f, 0.5f, 2f)).build());
+        byte[] mixedKey = "task-2".getBytes(StandardCharsets.UTF_8);
+        byte[] good = Codecs.transition().encode(transition("task-2", 1f, 0f, 0.5f));
+        for (int i = 0; i < TransitionValidator.ALL_REJECTED_WARN_AFTER - 1; i++) {
+            h.processElement(new StreamRecord<>(new RawRecord("exp", 0, i, wrongKey, fourValues)));
+            h.processElement(new StreamRecord<>(new RawRecord("exp", 1, i, mixedKey, i % 10 == 0 ? good : fourValues)));
+        }
+        assertThat(v.allRejectedWarnings()).isZero();
+        h.processElement(new StreamRecord<>(new RawRecord("exp", 0, 1000, wrongKey, fourValues)));
+        assertThat(v.allRejectedWarnings()).isEqualTo(1);
+        for (int i = 0; i < 50; i++) {
+            h.processElement(new StreamRecord<>(new RawRecord("exp", 0, 2000 + i, wrongKey, fourValues)));
+        }
+        assertThat(v.allRejectedWarnings()).isEqualTo(1); // next at 1,000
+        h.close();
+    }
 }

@@ -43,20 +43,23 @@ public final class GrbalLocal implements LocalAlgorithm {
         return JOB;
     }
 
-    /** Random-shooting MPC for a family: 200 candidates, horizon 10 (12 for the pendulum's slower dynamics). */
-    public static MpcConfig mpcFor(TaskFamily family) {
-        return MpcConfig.builder()
-                .horizon(family.name().equals("pendulum") ? 12 : 10)
-                .candidates(200)
-                .cemIterations(0)
-                .elites(20)
-                .actionBounds(family.actionLow(), family.actionHigh())
-                .build();
+    /**
+     * The agents' planner: {@code MpcConfig}'s defaults (random shooting, 200 candidates, horizon 10; 12 for
+     * the pendulum's slower dynamics), then {@code settings} ({@code --mpc.<key>}), within the family's
+     * action bounds.
+     */
+    public static MpcConfig mpcFor(TaskFamily family, Map<String, String> settings) {
+        MpcConfig.Builder b = MpcConfig.builder().actionBounds(family.actionLow(), family.actionHigh());
+        if (family.name().equals("pendulum")) {
+            b.horizon(12);
+        }
+        return b.settings(settings).build();
     }
 
     @Override
-    public Fleet.Builder agents(Fleet.Builder fleet, TaskFamily family, ModelClient client) {
-        return fleet.mpc(mpcFor(family)).modelSource(client::modelFor);
+    public Fleet.Builder agents(Fleet.Builder fleet, TaskFamily family, ModelClient client,
+            Map<String, String> agentSettings) {
+        return fleet.mpc(mpcFor(family, agentSettings)).modelSource(client::modelFor);
     }
 
     @Override
@@ -81,7 +84,7 @@ public final class GrbalLocal implements LocalAlgorithm {
         run.out().printf("  meta-test on %d held-out tasks ...%n", run.heldOut().size());
         MetaTest.Result result = MetaTest.run(run.family(), run.heldOut(), theta, nonMeta,
                 new MetaTest.Config(grbal.adaptWindow(), grbal.predictWindow(), grbal.innerLr(), grbal.innerSteps(), 200,
-                        run.mpcEpisodes(), mpcFor(run.family()), run.seed() + 1000));
+                        run.mpcEpisodes(), mpcFor(run.family(), run.agentSettings()), run.seed() + 1000));
         return new GrbalReport(result, grbal.toMap());
     }
 

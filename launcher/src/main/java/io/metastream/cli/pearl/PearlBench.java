@@ -4,6 +4,8 @@ import io.metastream.cli.Args;
 import io.metastream.cli.Json;
 import io.metastream.cli.Plots;
 import io.metastream.core.pearl.PearlConfig;
+import io.metastream.core.settings.Setting;
+import io.metastream.core.settings.SettingsTable;
 import io.metastream.sim.GoalSearchCeiling;
 import io.metastream.sim.TaskFamilies;
 import io.metastream.sim.TaskFamily;
@@ -18,6 +20,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * {@code bin/metastream bench pearl}: PEARL meta-training on the published point-robot train goals and
@@ -28,8 +31,11 @@ import java.util.Map;
 final class PearlBench {
 
     /** The settings of one family's run. */
-    record FamilyRun(String family, PearlConfig.Builder learner, PearlMetaTrainer.Schedule schedule, int iterations,
+    record FamilyRun(String family, Map<String, String> learner, PearlMetaTrainer.Schedule schedule, int iterations,
             int evalEvery, int contextEpisodes, int oracleIterations) {}
+
+    /** Learner settings the bench sets itself: the family's sizes and the run's seed. */
+    private static final java.util.Set<String> FIXED = java.util.Set.of(SettingsTable.OBS_DIM, SettingsTable.ACT_DIM, "seed");
 
     /** Draw sequences per eval goal for the posterior-sampling ceiling (4,000 in all; about 0.01 standard error). */
     private static final int CEILING_REPETITIONS = 200;
@@ -42,8 +48,10 @@ final class PearlBench {
 
     /**
      * Defaults, scaled for a 2-core machine (2×64 networks; the reference 3×300 take about 0.6 s per
-     * step here); every value can be overridden from the command line as {@code --dense.<name>} or
-     * {@code --sparse.<name>}. The sparse schedule follows oyster's sparse-point-robot configuration in
+     * step here). The learner starts from {@code PearlConfig}'s profiles {@code bench-dense} and
+     * {@code bench-sparse}; any of its settings can be overridden as {@code --dense.<key>} or
+     * {@code --sparse.<key>} with the key {@code PearlConfig} uses (e.g. {@code --dense.klWeight 1}); the
+     * schedule's own settings (iterations, train-steps, ...) the same way. The sparse schedule follows oyster's sparse-point-robot configuration in
      * shape (10 tasks per iteration, mostly posterior-sampling data, discount 0.9, a large context batch,
      * 5 exploration episodes at test time) at a smaller scale. Both families depart from oyster's KL
      * weights (0.1 dense, 1 sparse): 10 here. At reward scale 100 the weaker bottleneck lets the
@@ -51,32 +59,23 @@ final class PearlBench {
      * the prior hedging near the start instead of heading for one point of the half circle (seeds 1–3
      * reached 0.15–0.38 of the goals after 5 context episodes with 10, 0.05–0.18 with 1). Dense
      * point-robot also trains the encoder on contiguous runs of 10 to 64 context rows
-     * ({@code min-context}; 0 restores oyster's uniform rows). Both families use an
-     * encoder with rank factors ({@code encoder-rank} 1; 0 restores the paper's diagonal factors), whose
+     * ({@code minContextSize}; 0 restores oyster's uniform rows). Both families use an
+     * encoder with rank factors ({@code encoderRank} 1; 0 restores the paper's diagonal factors), whose
      * full-covariance posterior can intersect the constraints single transitions put on the goal.
-     * {@code previous-reward true} widens the context rows with the previous step's reward (off: it did
+     * {@code contextPreviousReward true} widens the context rows with the previous step's reward (off: it did
      * not help over 80 iterations).
      */
     static FamilyRun defaults(String family, Args a) {
         boolean sparse = family.startsWith("sparse");
         String p = sparse ? "sparse." : "dense.";
-        PearlConfig.Builder b = PearlConfig.builder()
-                .latentDim(a.integer(p + "latent", 5))
-                .encoderHidden(Args.ints(a.string(p + "encoder-hidden", "64,64")))
-                .netHidden(Args.ints(a.string(p + "net-hidden", "64,64")))
-                .gamma(a.decimal(p + "gamma", sparse ? 0.9 : 0.99))
-                .tau(a.decimal(p + "tau", 0.005))
-                .learningRate(a.decimal(p + "lr", 1e-3))
-                .klWeight(a.decimal(p + "kl-weight", 10.0))
-                .rewardScale(a.decimal(p + "reward-scale", 100.0))
-                .learnAlpha(Boolean.parseBoolean(a.string(p + "learn-alpha", "false")))
-                .fixedAlpha(a.decimal(p + "alpha", 1.0))
-                .batchSize(a.integer(p + "batch", 128))
-                .contextSize(a.integer(p + "context", sparse ? 256 : 64))
-                .minContextSize(a.integer(p + "min-context", sparse ? 0 : 10))
-                .contextPreviousReward(Boolean.parseBoolean(a.string(p + "previous-reward", "false")))
-                .encoderRank(a.integer(p + "encoder-rank", 1))
-                .metaBatch(a.integer(p + "meta-batch", 8));
+        Map<String, String> learner = new TreeMap<>(PearlConfig.profile(sparse ? "bench-sparse" : "bench-dense"));
+        for (Setting setting : PearlConfig.settings()) {
+            String key = setting.key();
+            String v = a.string(p + key, null);
+            if (v != null && !FIXED.contains(key)) {
+                learner.put(key, v);
+            }
+        }
         PearlMetaTrainer.Schedule s = new PearlMetaTrainer.Schedule(
                 a.integer(p + "initial-steps", 200),
                 a.integer(p + "tasks-per-iteration", 10),
@@ -86,7 +85,7 @@ final class PearlBench {
                 a.integer(p + "train-steps", 500),
                 a.integer(p + "replay-capacity", 1_000_000));
         int iterations = a.integer(p + "iterations", sparse ? 40 : 80);
-        return new FamilyRun(family, b, s, iterations, a.integer(p + "eval-every", 8),
+        return new FamilyRun(family, learner, s, iterations, a.integer(p + "eval-every", 8),
                 a.integer(p + "context-episodes", sparse ? 5 : 2), a.integer(p + "oracle-iterations", 30));
     }
 
@@ -100,7 +99,11 @@ final class PearlBench {
         List<TaskSpec> eval = family.heldOutTasks(family.maxHeldOutTasks(), seed);
         int episodes = run.contextEpisodes() + 1;
         long t0 = System.nanoTime();
-        PearlConfig cfg = run.learner().obsDim(family.obsDim()).actDim(family.actDim()).seed(seed).build();
+        Map<String, String> settings = new TreeMap<>(run.learner());
+        settings.put(SettingsTable.OBS_DIM, Integer.toString(family.obsDim()));
+        settings.put(SettingsTable.ACT_DIM, Integer.toString(family.actDim()));
+        settings.put("seed", Long.toString(seed));
+        PearlConfig cfg = PearlConfig.fromMap(settings);
         PearlConfig oracleCfg = cfg.toBuilder().obsDim(PearlMetaTrainer.obsDim(family, train.get(0), true))
                 .seed(seed + 1).build();
         PearlMetaTrainer trainer = new PearlMetaTrainer(family, train, cfg, run.schedule(), false);

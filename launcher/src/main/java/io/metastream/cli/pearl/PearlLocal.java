@@ -41,7 +41,7 @@ public final class PearlLocal implements LocalAlgorithm {
 
     @Override
     public Map<String, String> localProfile() {
-        return PearlAlgorithm.CPU_SETTINGS;
+        return PearlConfig.profile("cpu");
     }
 
     @Override
@@ -69,7 +69,12 @@ public final class PearlLocal implements LocalAlgorithm {
     }
 
     @Override
-    public Fleet.Builder agents(Fleet.Builder fleet, TaskFamily family, ModelClient client) {
+    public Fleet.Builder agents(Fleet.Builder fleet, TaskFamily family, ModelClient client,
+            Map<String, String> agentSettings) {
+        if (!agentSettings.isEmpty()) {
+            throw new IllegalArgumentException("PEARL agents act with their policy and have no planner; drop "
+                    + agentSettings.keySet().stream().map(k -> "--mpc." + k).toList());
+        }
         return fleet.policySource(client::policyFor);
     }
 

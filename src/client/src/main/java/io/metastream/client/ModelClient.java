@@ -62,9 +62,9 @@ import java.util.Set;
 public final class ModelClient implements AutoCloseable {
 
     /** Default models topic (compacted, key = model name). */
-    public static final String DEFAULT_MODELS_TOPIC = "metastream.models";
+    public static final String DEFAULT_MODELS_TOPIC = TopicNames.DEFAULT_MODELS;
     /** Default adapted topic (compacted, key = task id). */
-    public static final String DEFAULT_ADAPTED_TOPIC = "metastream.adapted";
+    public static final String DEFAULT_ADAPTED_TOPIC = TopicNames.DEFAULT_ADAPTED;
     /** Default number of base-model versions kept. */
     public static final int DEFAULT_KEEP_VERSIONS = 8;
 

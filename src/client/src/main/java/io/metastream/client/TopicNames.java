@@ -20,6 +20,10 @@ public record TopicNames(String experience, String models, String adapted, Strin
 
     /** Default name of the experience topic. */
     public static final String DEFAULT_EXPERIENCE = "metastream.experience";
+    /** Default name of the models topic. */
+    public static final String DEFAULT_MODELS = "metastream.models";
+    /** Default name of the adapted topic. */
+    public static final String DEFAULT_ADAPTED = "metastream.adapted";
     /** Default name of the dead-letter topic. */
     public static final String DEFAULT_DEAD_LETTERS = "metastream.dead-letters";
 
@@ -39,12 +43,11 @@ public record TopicNames(String experience, String models, String adapted, Strin
 
     /**
      * The production names: {@code metastream.experience}, {@code metastream.models},
-     * {@code metastream.adapted}, {@code metastream.dead-letters}. The models and adapted defaults are
-     * the ones {@link ModelClient} uses, declared there once.
+     * {@code metastream.adapted}, {@code metastream.dead-letters}: the defaults of the job's topic
+     * settings, of {@link ModelClient} and of the local broker.
      */
     public static TopicNames defaults() {
-        return new TopicNames(DEFAULT_EXPERIENCE, ModelClient.DEFAULT_MODELS_TOPIC,
-                ModelClient.DEFAULT_ADAPTED_TOPIC, DEFAULT_DEAD_LETTERS);
+        return new TopicNames(DEFAULT_EXPERIENCE, DEFAULT_MODELS, DEFAULT_ADAPTED, DEFAULT_DEAD_LETTERS);
     }
 
     /** The same names with {@code suffix} appended to each, e.g. for one test's private topics. */

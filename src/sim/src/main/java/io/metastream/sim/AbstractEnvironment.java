@@ -5,23 +5,29 @@ import java.util.OptionalDouble;
 import java.util.SplittableRandom;
 
 /**
- * Episode bookkeeping shared by the built-in simulators: reset/step order, the horizon, action
- * validation and clipping. Subclasses hold only the physical state and the task-derived constants.
+ * The base class of a simulator: it does the episode bookkeeping (reset/step order, the horizon, action
+ * validation and clipping to the family's bounds, the task check on every task change), so a subclass
+ * holds only the physical state and the task-derived constants. Extend it for your own simulator.
+ *
+ * <p>A subclass implements {@link #applyTask} (recompute every constant derived from the task),
+ * {@link #resetState} (draw an initial state from {@link #rng}), {@link #advance} (one step under an
+ * already clipped action; returns the reward) and {@link #observe}; its constructor ends with
+ * {@code setTask(task)}. Not thread-safe, as every {@link Environment}.
  */
-abstract class AbstractEnvironment implements Environment {
+public abstract class AbstractEnvironment implements Environment {
 
     private final BaseTaskFamily family;
     private final double[] low;
     private final double[] high;
     private final int horizon;
     /** Source of initial states; seeded once at creation so episodes are reproducible. */
-    final SplittableRandom rng;
+    protected final SplittableRandom rng;
     private TaskSpec task;
     private int step;
     private boolean running;
 
     /** Subclass constructors must end with {@code setTask(task)}, once their own fields are set. */
-    AbstractEnvironment(BaseTaskFamily family, long seed) {
+    protected AbstractEnvironment(BaseTaskFamily family, long seed) {
         this.family = family;
         this.low = family.actionLow();
         this.high = family.actionHigh();
@@ -30,23 +36,23 @@ abstract class AbstractEnvironment implements Environment {
     }
 
     /** Draws a fresh initial state and returns its observation. */
-    abstract double[] resetState();
+    protected abstract double[] resetState();
 
     /** Recomputes every constant derived from the task; called on creation and on every task change. */
-    abstract void applyTask(TaskSpec task);
+    protected abstract void applyTask(TaskSpec task);
 
     /** Advances the state by one step under an already clipped action and returns the reward. */
-    abstract double advance(double[] action);
+    protected abstract double advance(double[] action);
 
     /** The observation of the current state (a fresh array). */
-    abstract double[] observe();
+    protected abstract double[] observe();
 
     /**
      * The sparse reward of the step {@link #advance} just computed, for families that define one
      * (see {@link StepResult#sparseReward()}); empty by default. Called once per step, right after
      * {@code advance}.
      */
-    OptionalDouble lastSparseReward() {
+    protected OptionalDouble lastSparseReward() {
         return OptionalDouble.empty();
     }
 
@@ -103,7 +109,8 @@ abstract class AbstractEnvironment implements Environment {
         return clipped;
     }
 
-    static double clip(double v, double lo, double hi) {
+    /** {@code v} limited to [lo, hi]. */
+    protected static double clip(double v, double lo, double hi) {
         return Math.max(lo, Math.min(hi, v));
     }
 }

@@ -8,13 +8,22 @@ import java.util.SortedMap;
 import java.util.SplittableRandom;
 
 /**
- * Shared task-set generation: one root stream per seed, split into a training and a held-out stream,
- * so the two sets are independent draws and extending one never shifts the other.
+ * The base class of a family whose tasks are drawn from a distribution of parameters (a mass, a
+ * length, a goal): extend it for your own simulator or robot. It generates the task sets: one root
+ * stream per seed, split into a training and a held-out stream, so the two sets are independent draws,
+ * extending one never shifts the other, and no held-out task shares its parameters with a training task.
+ *
+ * <p>A subclass gives its sizes, bounds and horizon ({@link TaskFamily}), {@link #sampleParams} (one
+ * task's parameters), {@link #validate} (the check {@link AbstractEnvironment} runs on every task
+ * change), {@link #create} (usually {@code new MyEnv(this, task, seed)}, an {@link AbstractEnvironment})
+ * and {@link #reward()} (the batched reward MPC plans with). Its {@link #name()} needs no registration:
+ * hand the family object to {@code Fleet.builder().family(...)}; {@link TaskFamilies} lists only the
+ * built-in ones. See the README's "Your own simulator or robot".
  */
-abstract class AbstractTaskFamily extends BaseTaskFamily {
+public abstract class AbstractTaskFamily extends BaseTaskFamily {
 
-    /** Draws the parameters of one task from the family's distribution. */
-    abstract SortedMap<String, Double> sampleParams(SplittableRandom rng);
+    /** Draws the parameters of one task from the family's distribution (keys are the parameter names). */
+    protected abstract SortedMap<String, Double> sampleParams(SplittableRandom rng);
 
     @Override
     public final List<TaskSpec> trainTasks(int n, long seed) {
@@ -55,7 +64,7 @@ abstract class AbstractTaskFamily extends BaseTaskFamily {
     }
 
     /** Returns a parameter that must be strictly positive (a mass, a length). */
-    static double requirePositive(TaskSpec task, String param) {
+    protected static double requirePositive(TaskSpec task, String param) {
         double v = task.param(param);
         if (!(v > 0)) {
             throw new IllegalArgumentException("parameter '" + param + "' of task '" + task.id() + "' is " + v
@@ -65,7 +74,7 @@ abstract class AbstractTaskFamily extends BaseTaskFamily {
     }
 
     /** Returns a parameter that must be zero or positive (a friction, a gain). */
-    static double requireNonNegative(TaskSpec task, String param) {
+    protected static double requireNonNegative(TaskSpec task, String param) {
         double v = task.param(param);
         if (!(v >= 0)) {
             throw new IllegalArgumentException("parameter '" + param + "' of task '" + task.id() + "' is " + v

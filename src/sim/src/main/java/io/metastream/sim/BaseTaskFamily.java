@@ -1,12 +1,13 @@
 package io.metastream.sim;
 
 /**
- * What every built-in family shares, however it produces its task lists: the parameter check that
- * {@link AbstractEnvironment} runs on creation and on every task change. {@link AbstractTaskFamily}
- * draws tasks from a distribution; {@link PointRobotFamily} serves a fixed published list.
+ * What every family built on {@link AbstractEnvironment} shares, however it produces its task lists:
+ * the parameter check the environment runs on creation and on every task change.
+ * {@link AbstractTaskFamily} draws tasks from a distribution (extend it for your own simulator); a family
+ * that serves a fixed, published task list (as {@code point-robot} does) extends this class directly.
  */
-abstract class BaseTaskFamily implements TaskFamily {
+public abstract class BaseTaskFamily implements TaskFamily {
 
     /** Throws {@link IllegalArgumentException} if the task lacks a parameter or has one out of range. */
-    abstract void validate(TaskSpec task);
+    protected abstract void validate(TaskSpec task);
 }

@@ -60,7 +60,7 @@ final class PendulumFamily extends AbstractTaskFamily {
     }
 
     @Override
-    SortedMap<String, Double> sampleParams(SplittableRandom rng) {
+    protected SortedMap<String, Double> sampleParams(SplittableRandom rng) {
         SortedMap<String, Double> p = new TreeMap<>();
         p.put(MASS, rng.nextDouble(0.5, 2.0));
         p.put(LENGTH, rng.nextDouble(0.5, 1.5));
@@ -70,7 +70,7 @@ final class PendulumFamily extends AbstractTaskFamily {
     }
 
     @Override
-    void validate(TaskSpec task) {
+    protected void validate(TaskSpec task) {
         requirePositive(task, MASS);
         requirePositive(task, LENGTH);
         requireNonNegative(task, DAMPING);
@@ -118,7 +118,7 @@ final class PendulumFamily extends AbstractTaskFamily {
         }
 
         @Override
-        void applyTask(TaskSpec task) {
+        protected void applyTask(TaskSpec task) {
             double m = task.param(MASS);
             double l = task.param(LENGTH);
             gravityCoef = 3 * G / (2 * l);
@@ -127,14 +127,14 @@ final class PendulumFamily extends AbstractTaskFamily {
         }
 
         @Override
-        double[] resetState() {
+        protected double[] resetState() {
             theta = rng.nextDouble(-Math.PI, Math.PI);
             thetaDot = rng.nextDouble(-1.0, 1.0);
             return observe();
         }
 
         @Override
-        double advance(double[] action) {
+        protected double advance(double[] action) {
             double u = action[0];
             double reward = -cost(theta, thetaDot, u);
             double acc = gravityCoef * Math.sin(theta) + torqueCoef * u - damping * thetaDot;
@@ -144,7 +144,7 @@ final class PendulumFamily extends AbstractTaskFamily {
         }
 
         @Override
-        double[] observe() {
+        protected double[] observe() {
             return new double[] {Math.cos(theta), Math.sin(theta), thetaDot};
         }
     }

@@ -57,7 +57,7 @@ final class PointMassFamily extends AbstractTaskFamily {
     }
 
     @Override
-    SortedMap<String, Double> sampleParams(SplittableRandom rng) {
+    protected SortedMap<String, Double> sampleParams(SplittableRandom rng) {
         double gx = rng.nextDouble(0.2, 1.5);
         double gy = rng.nextDouble(0.2, 1.5);
         if (rng.nextDouble() < CRIPPLE_PROBABILITY) {
@@ -77,7 +77,7 @@ final class PointMassFamily extends AbstractTaskFamily {
     }
 
     @Override
-    void validate(TaskSpec task) {
+    protected void validate(TaskSpec task) {
         requireNonNegative(task, GAIN_X);
         requireNonNegative(task, GAIN_Y);
         task.param(ROTATION);
@@ -117,7 +117,7 @@ final class PointMassFamily extends AbstractTaskFamily {
         }
 
         @Override
-        void applyTask(TaskSpec task) {
+        protected void applyTask(TaskSpec task) {
             double gx = task.param(GAIN_X);
             double gy = task.param(GAIN_Y);
             double psi = task.param(ROTATION);
@@ -131,7 +131,7 @@ final class PointMassFamily extends AbstractTaskFamily {
         }
 
         @Override
-        double[] resetState() {
+        protected double[] resetState() {
             x = rng.nextDouble(-2.0, 2.0);
             y = rng.nextDouble(-2.0, 2.0);
             vx = 0.0;
@@ -140,7 +140,7 @@ final class PointMassFamily extends AbstractTaskFamily {
         }
 
         @Override
-        double advance(double[] a) {
+        protected double advance(double[] a) {
             double fx = b00 * a[0] + b01 * a[1];
             double fy = b10 * a[0] + b11 * a[1];
             vx = vx + (fx - friction * vx) * DT;
@@ -151,7 +151,7 @@ final class PointMassFamily extends AbstractTaskFamily {
         }
 
         @Override
-        double[] observe() {
+        protected double[] observe() {
             return new double[] {x, y, vx, vy};
         }
     }

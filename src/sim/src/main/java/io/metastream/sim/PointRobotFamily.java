@@ -155,7 +155,7 @@ final class PointRobotFamily extends BaseTaskFamily {
     }
 
     @Override
-    void validate(TaskSpec task) {
+    protected void validate(TaskSpec task) {
         task.param(GOAL_X);
         task.param(GOAL_Y);
     }
@@ -218,13 +218,13 @@ final class PointRobotFamily extends BaseTaskFamily {
         }
 
         @Override
-        void applyTask(TaskSpec task) {
+        protected void applyTask(TaskSpec task) {
             goalX = task.param(GOAL_X);
             goalY = task.param(GOAL_Y);
         }
 
         @Override
-        double[] resetState() {
+        protected double[] resetState() {
             if (sparse) {
                 x = 0.0;
                 y = 0.0;
@@ -236,7 +236,7 @@ final class PointRobotFamily extends BaseTaskFamily {
         }
 
         @Override
-        double advance(double[] action) {
+        protected double advance(double[] action) {
             x += displacement(action[0]);
             y += displacement(action[1]);
             lastReward = denseReward(x, y, goalX, goalY);
@@ -244,12 +244,12 @@ final class PointRobotFamily extends BaseTaskFamily {
         }
 
         @Override
-        OptionalDouble lastSparseReward() {
+        protected OptionalDouble lastSparseReward() {
             return sparse ? OptionalDouble.of(sparseReward(lastReward)) : OptionalDouble.empty();
         }
 
         @Override
-        double[] observe() {
+        protected double[] observe() {
             return new double[] {x, y};
         }
     }

@@ -68,14 +68,14 @@ final class PointVelFamily extends AbstractTaskFamily {
     }
 
     @Override
-    SortedMap<String, Double> sampleParams(SplittableRandom rng) {
+    protected SortedMap<String, Double> sampleParams(SplittableRandom rng) {
         SortedMap<String, Double> p = new TreeMap<>();
         p.put(TARGET_VELOCITY, rng.nextDouble(0.0, MAX_TARGET));
         return p;
     }
 
     @Override
-    void validate(TaskSpec task) {
+    protected void validate(TaskSpec task) {
         task.param(TARGET_VELOCITY);
     }
 
@@ -121,24 +121,24 @@ final class PointVelFamily extends AbstractTaskFamily {
         }
 
         @Override
-        void applyTask(TaskSpec task) {
+        protected void applyTask(TaskSpec task) {
             target = task.param(TARGET_VELOCITY);
         }
 
         @Override
-        double[] resetState() {
+        protected double[] resetState() {
             v = rng.nextDouble(-INITIAL_SPEED, INITIAL_SPEED);
             return observe();
         }
 
         @Override
-        double advance(double[] action) {
+        protected double advance(double[] action) {
             v = nextVelocity(v, action[0]);
             return reward(v, action[0], target);
         }
 
         @Override
-        double[] observe() {
+        protected double[] observe() {
             return new double[] {v};
         }
     }

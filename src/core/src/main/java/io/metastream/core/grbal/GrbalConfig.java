@@ -1,9 +1,12 @@
 package io.metastream.core.grbal;
 
 import io.metastream.core.internal.ConfigMaps;
+import io.metastream.core.settings.Setting;
+import io.metastream.core.settings.SettingsTable;
 import io.metastream.core.nn.Activation;
 import io.metastream.core.nn.Mlp;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -62,9 +65,42 @@ public record GrbalConfig(
     static final double DEFAULT_MAX_GRAD_NORM = 10.0;
     static final long DEFAULT_NORMALIZER_WARMUP = 2000L;
 
-    private static final Set<String> KEYS = Set.of("obsDim", "actDim", "hidden", "activation", "innerLr", "innerSteps",
-            "adaptWindow", "predictWindow", "metaLr", "metaBatchSize", "firstOrder", "seed", "maxGradNorm",
-            "normalizerWarmupTransitions");
+    /** Every setting, declared once: key, type, default, description, and how it is read and set. */
+    private static final SettingsTable<GrbalConfig, Builder> SETTINGS = SettingsTable.<GrbalConfig, Builder>of("GrbalConfig")
+            .integer(SettingsTable.OBS_DIM, null, "observation dimension (the job sets it from metastream.obs-dim)",
+                    GrbalConfig::obsDim, Builder::obsDim)
+            .integer(SettingsTable.ACT_DIM, null, "action dimension (the job sets it from metastream.act-dim)",
+                    GrbalConfig::actDim, Builder::actDim)
+            .ints("hidden", DEFAULT_HIDDEN, "hidden layer sizes of the dynamics network (empty: a linear model)",
+                    c -> c.hidden, Builder::hidden)
+            .other("activation", "TANH|RELU", DEFAULT_ACTIVATION, "hidden activation (TANH is smooth, so "
+                    + "second-order meta-gradients are exact)", GrbalConfig::activation, Activation::name,
+                    Activation::fromName, Builder::activation)
+            .decimal("innerLr", DEFAULT_INNER_LR, "inner-loop step size, in the normalised space of inputs and targets",
+                    GrbalConfig::innerLr, Builder::innerLr)
+            .integer("innerSteps", DEFAULT_INNER_STEPS, "inner gradient steps on the adaptation window (0: a "
+                    + "non-adaptive multi-task model)", GrbalConfig::innerSteps, Builder::innerSteps)
+            .integer("adaptWindow", DEFAULT_ADAPT_WINDOW, "M, past transitions the model adapts on",
+                    GrbalConfig::adaptWindow, Builder::adaptWindow)
+            .integer("predictWindow", DEFAULT_PREDICT_WINDOW, "K, following transitions the adapted model is scored on",
+                    GrbalConfig::predictWindow, Builder::predictWindow)
+            .decimal("metaLr", DEFAULT_META_LR, "Adam step size of the outer loop", GrbalConfig::metaLr, Builder::metaLr)
+            .integer("metaBatchSize", DEFAULT_META_BATCH_SIZE, "meta-gradients averaged per outer step",
+                    GrbalConfig::metaBatchSize, Builder::metaBatchSize)
+            .bool("firstOrder", DEFAULT_FIRST_ORDER, "drop the second-order term of the meta-gradient",
+                    GrbalConfig::firstOrder, Builder::firstOrder)
+            .longValue("seed", DEFAULT_SEED, "seed of the initial parameters and of the task operators' replay draws",
+                    GrbalConfig::seed, Builder::seed)
+            .decimal("maxGradNorm", DEFAULT_MAX_GRAD_NORM, "global-norm clipping of the averaged meta-gradient "
+                    + "(<= 0: none)", GrbalConfig::maxGradNorm, Builder::maxGradNorm)
+            .longValue("normalizerWarmupTransitions", DEFAULT_NORMALIZER_WARMUP, "transitions the normaliser "
+                    + "observes before it freezes (0: no normalisation)", GrbalConfig::normalizerWarmupTransitions,
+                    Builder::normalizerWarmupTransitions);
+
+    /** The documentation of every setting, for {@code help} and the settings table. */
+    public static List<Setting> settings() {
+        return SETTINGS.settings();
+    }
 
     /** Validates every setting; prefer {@link #builder()}. */
     public GrbalConfig {
@@ -128,22 +164,7 @@ public record GrbalConfig(
      * {@link Double#toString(double)} form.
      */
     public Map<String, String> toMap() {
-        TreeMap<String, String> m = new TreeMap<>();
-        m.put("obsDim", Integer.toString(obsDim));
-        m.put("actDim", Integer.toString(actDim));
-        m.put("hidden", ConfigMaps.joinInts(hidden));
-        m.put("activation", activation.name());
-        m.put("innerLr", Double.toString(innerLr));
-        m.put("innerSteps", Integer.toString(innerSteps));
-        m.put("adaptWindow", Integer.toString(adaptWindow));
-        m.put("predictWindow", Integer.toString(predictWindow));
-        m.put("metaLr", Double.toString(metaLr));
-        m.put("metaBatchSize", Integer.toString(metaBatchSize));
-        m.put("firstOrder", Boolean.toString(firstOrder));
-        m.put("seed", Long.toString(seed));
-        m.put("maxGradNorm", Double.toString(maxGradNorm));
-        m.put("normalizerWarmupTransitions", Long.toString(normalizerWarmupTransitions));
-        return m;
+        return SETTINGS.toMap(this);
     }
 
     /** SHA-256 (lowercase hex) of the canonical map, as UTF-8 lines {@code key=value\n} in key order. */
@@ -159,31 +180,8 @@ public record GrbalConfig(
      *     invalid setting
      */
     public static GrbalConfig fromMap(Map<String, String> map) {
-        Builder b = builder();
-        ConfigMaps.apply("GrbalConfig", map, KEYS, (k, v) -> {
-            switch (k) {
-                case "obsDim" -> b.obsDim(Integer.parseInt(v));
-                case "actDim" -> b.actDim(Integer.parseInt(v));
-                case "hidden" -> b.hidden(ConfigMaps.parseInts(v));
-                case "activation" -> b.activation(Activation.fromName(v));
-                case "innerLr" -> b.innerLr(Double.parseDouble(v));
-                case "innerSteps" -> b.innerSteps(Integer.parseInt(v));
-                case "adaptWindow" -> b.adaptWindow(Integer.parseInt(v));
-                case "predictWindow" -> b.predictWindow(Integer.parseInt(v));
-                case "metaLr" -> b.metaLr(Double.parseDouble(v));
-                case "metaBatchSize" -> b.metaBatchSize(Integer.parseInt(v));
-                case "firstOrder" -> b.firstOrder(ConfigMaps.parseBoolean("GrbalConfig", "firstOrder", v));
-                case "seed" -> b.seed(Long.parseLong(v));
-                case "maxGradNorm" -> b.maxGradNorm(Double.parseDouble(v));
-                case "normalizerWarmupTransitions" -> b.normalizerWarmupTransitions(Long.parseLong(v));
-                default -> throw new IllegalStateException("unhandled key " + k);
-            }
-        });
-        return b.build();
+        return SETTINGS.apply(map, builder()).build();
     }
-
-
-
 
     /** Arrays compare by content. */
     @Override

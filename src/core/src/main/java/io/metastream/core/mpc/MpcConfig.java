@@ -1,5 +1,8 @@
 package io.metastream.core.mpc;
 
+import io.metastream.core.settings.Setting;
+import io.metastream.core.settings.SettingsTable;
+
 import java.util.Arrays;
 
 /**
@@ -14,6 +17,26 @@ import java.util.Arrays;
  * @param actionHigh per-dimension upper action bound (required, each > the lower bound)
  */
 public record MpcConfig(int horizon, int candidates, int cemIterations, int elites, double[] actionLow, double[] actionHigh) {
+
+    static final int DEFAULT_HORIZON = 10;
+    static final int DEFAULT_CANDIDATES = 200;
+    static final int DEFAULT_CEM_ITERATIONS = 0;
+    static final int DEFAULT_ELITES = 20;
+
+    /** The planner's settings, declared once (the action bounds come from the task family, not from here). */
+    private static final SettingsTable<MpcConfig, Builder> SETTINGS = SettingsTable.<MpcConfig, Builder>of("MpcConfig")
+            .integer("horizon", DEFAULT_HORIZON, "planning horizon in steps", MpcConfig::horizon, Builder::horizon)
+            .integer("candidates", DEFAULT_CANDIDATES, "action sequences evaluated per round", MpcConfig::candidates,
+                    Builder::candidates)
+            .integer("cemIterations", DEFAULT_CEM_ITERATIONS, "cross-entropy refits after the uniform round "
+                    + "(0: random shooting)", MpcConfig::cemIterations, Builder::cemIterations)
+            .integer("elites", DEFAULT_ELITES, "best sequences a CEM round refits to, in [1, candidates]",
+                    MpcConfig::elites, Builder::elites);
+
+    /** The documentation of the planner's settings. */
+    public static java.util.List<Setting> settings() {
+        return SETTINGS.settings();
+    }
 
     /** Validates every setting; prefer {@link #builder()}. */
     public MpcConfig {
@@ -84,14 +107,23 @@ public record MpcConfig(int horizon, int candidates, int cemIterations, int elit
 
     /** Validating builder of {@link MpcConfig}; action bounds are required. Not thread-safe. */
     public static final class Builder {
-        private int horizon = 10;
-        private int candidates = 200;
-        private int cemIterations = 0;
-        private int elites = 20;
+        private int horizon = DEFAULT_HORIZON;
+        private int candidates = DEFAULT_CANDIDATES;
+        private int cemIterations = DEFAULT_CEM_ITERATIONS;
+        private int elites = DEFAULT_ELITES;
         private double[] low;
         private double[] high;
 
         Builder() {}
+
+        /**
+         * Sets the planner settings {@code map} names, keyed as {@link #settings()} lists them.
+         *
+         * @throws IllegalArgumentException for an unknown key or an unparsable value
+         */
+        public Builder settings(java.util.Map<String, String> map) {
+            return SETTINGS.apply(map, this);
+        }
 
         public Builder horizon(int v) {
             horizon = v;

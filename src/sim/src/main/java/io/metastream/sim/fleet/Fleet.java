@@ -67,6 +67,8 @@ public final class Fleet implements AutoCloseable {
     private final TokenBucket rateLimit;
     private final Clock clock;
     private final StatsCollector stats = new StatsCollector(RETURN_WINDOW);
+    /** Watches the job's dead letters for this fleet's tasks; null without {@code deadLetterTopic}. */
+    private volatile DeadLetterWatch deadLetters;
     /** Guards {@code claimed} and {@code closed}: run/start and close may race from different threads. */
     private final Object lifecycle = new Object();
     private boolean claimed;
@@ -159,7 +161,14 @@ public final class Fleet implements AutoCloseable {
 
     /** The counters so far; safe to call from any thread. */
     public FleetStats stats() {
-        return stats.snapshot();
+        DeadLetterWatch w = deadLetters;
+        return stats.snapshot(w == null ? -1 : w.count());
+    }
+
+    /** The reason and message of the first of this fleet's records the job dead-lettered, if any was seen. */
+    public Optional<String> firstDeadLetter() {
+        DeadLetterWatch w = deadLetters;
+        return w == null ? Optional.empty() : w.firstReason();
     }
 
     /** The exception that ended the loop, if one did. */
@@ -198,6 +207,9 @@ public final class Fleet implements AutoCloseable {
         }
         if (producer != null) {
             producer.close(CLOSE_TIMEOUT);
+        }
+        if (deadLetters != null) {
+            deadLetters.close();
         }
     }
 
@@ -251,6 +263,7 @@ public final class Fleet implements AutoCloseable {
         private int switchTaskEvery;
         private long episodesPerAgent;
         private final Map<String, String> producerProperties = new LinkedHashMap<>();
+        private String deadLetterTopic;
 
         Builder() {}
 
@@ -354,6 +367,16 @@ public final class Fleet implements AutoCloseable {
         }
 
         /**
+         * The job's dead-letter topic: the fleet then counts the dead letters of its tasks
+         * ({@link FleetStats#deadLetters()}) and logs the job's reason at WARN when its records are
+         * rejected (see {@link DeadLetterWatch}).
+         */
+        public Builder deadLetterTopic(String deadLetterTopic) {
+            this.deadLetterTopic = Objects.requireNonNull(deadLetterTopic, "deadLetterTopic");
+            return this;
+        }
+
+        /**
          * Validates the settings and creates the fleet with its Kafka producer.
          *
          * @throws IllegalArgumentException if a setting is missing or invalid; the message says which and how to fix it
@@ -365,7 +388,20 @@ public final class Fleet implements AutoCloseable {
             }
             KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerConfig());
             try {
-                return new Fleet(this, producer::send, producer, Clock.systemUTC());
+                Fleet fleet = new Fleet(this, producer::send, producer, Clock.systemUTC());
+                if (deadLetterTopic != null) {
+                    Properties client = new Properties();
+                    client.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+                    producerProperties.forEach((k, v) -> {
+                        if (k.startsWith("security.") || k.startsWith("sasl.") || k.startsWith("ssl.")) {
+                            client.put(k, v);
+                        }
+                    });
+                    Set<String> ids = new HashSet<>();
+                    tasks.forEach(t -> ids.add(t.id()));
+                    fleet.deadLetters = new DeadLetterWatch(client, deadLetterTopic, ids);
+                }
+                return fleet;
             } catch (RuntimeException e) {
                 producer.close(Duration.ZERO);
                 throw e;

@@ -17,6 +17,8 @@ import java.util.TreeMap;
  *     episodes; NaN before the first one completes
  * @param randomSteps steps whose action was drawn uniformly at random (no model yet, or ε-exploration)
  * @param plannedStepsByPolicyVersion steps whose action the MPC planner chose, by the base model version used
+ * @param deadLetters this fleet's records the job dead-lettered since the fleet started; -1 when the fleet
+ *     was built without {@code deadLetterTopic}
  */
 public record FleetStats(
         long transitionsProduced,
@@ -25,7 +27,8 @@ public record FleetStats(
         long episodesCompleted,
         double meanEpisodeReturn,
         long randomSteps,
-        SortedMap<Long, Long> plannedStepsByPolicyVersion) {
+        SortedMap<Long, Long> plannedStepsByPolicyVersion,
+        long deadLetters) {
 
     public FleetStats {
         Objects.requireNonNull(plannedStepsByPolicyVersion, "plannedStepsByPolicyVersion");

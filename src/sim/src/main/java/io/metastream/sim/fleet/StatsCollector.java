@@ -10,7 +10,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The fleet's counters. Written by the loop thread (steps, episodes) and by the producer's I/O thread
- * (acknowledgements, errors); read by any thread through {@link #snapshot()}.
+ * (acknowledgements, errors); read by any thread through {@link #snapshot(long)}.
  */
 final class StatsCollector {
 
@@ -67,7 +67,7 @@ final class StatsCollector {
         }
     }
 
-    FleetStats snapshot() {
+    FleetStats snapshot(long deadLetters) {
         double meanReturn;
         synchronized (recentReturns) {
             meanReturn = recentReturns.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
@@ -77,6 +77,6 @@ final class StatsCollector {
             planned = new TreeMap<>(plannedByVersion);
         }
         return new FleetStats(produced.get(), sent.get(), errors.get(), episodes.get(), meanReturn,
-                randomSteps.get(), planned);
+                randomSteps.get(), planned, deadLetters);
     }
 }

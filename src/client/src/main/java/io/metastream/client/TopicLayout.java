@@ -1,6 +1,4 @@
-package io.metastream.local;
-
-import io.metastream.client.TopicNames;
+package io.metastream.client;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -34,10 +32,11 @@ import java.util.concurrent.TimeoutException;
  *   <li><b>dead-letters</b>: 1 partition, deleted after the broker's default retention.</li>
  * </ul>
  *
- * <p>Replication is left to the broker's {@code default.replication.factor}: 1 on the embedded
- * {@link KafkaBroker}, whatever the cluster is configured with elsewhere.
+ * <p>Replication is left to the broker's {@code default.replication.factor}: 1 on the embedded broker,
+ * whatever the cluster is configured with elsewhere. The job, the local broker, the client and the
+ * compose file ({@link #kafkaTopicsCommands}) all take the layout from here.
  */
-public final class Topics {
+public final class TopicLayout {
 
     /** Largest record on the models and adapted topics; the embedded broker accepts the same. */
     public static final int MAX_MODEL_MESSAGE_BYTES = 20 * 1024 * 1024;
@@ -46,7 +45,7 @@ public final class Topics {
     /** Minimum time a model version stays in the models topic before compaction may drop it. */
     public static final Duration MODELS_MIN_COMPACTION_LAG = Duration.ofMinutes(1);
 
-    private Topics() {
+    private TopicLayout() {
     }
 
     /**
@@ -73,6 +72,24 @@ public final class Topics {
         NewTopic deadLetters = topic(names.deadLetters(), 1).configs(Map.of(
                 TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE));
         return List.of(experience, models, adapted, deadLetters);
+    }
+
+    /**
+     * The same layout as {@code kafka-topics.sh --create} command lines (one per topic, {@code $T} standing
+     * for the script), as the compose file and a cluster's operator run them.
+     */
+    public static List<String> kafkaTopicsCommands(TopicNames names, int experiencePartitions, String bootstrapServers,
+            int replicationFactor) {
+        List<String> lines = new java.util.ArrayList<>();
+        for (NewTopic t : defaults(names, experiencePartitions)) {
+            StringBuilder b = new StringBuilder("$T --bootstrap-server ").append(bootstrapServers)
+                    .append(" --create --if-not-exists --topic ").append(t.name())
+                    .append(" --partitions ").append(t.numPartitions())
+                    .append(" --replication-factor ").append(replicationFactor);
+            new java.util.TreeMap<>(t.configs()).forEach((k, v) -> b.append(" --config ").append(k).append('=').append(v));
+            lines.add(b.toString());
+        }
+        return lines;
     }
 
     /**
