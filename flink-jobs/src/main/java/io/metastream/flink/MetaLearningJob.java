@@ -1,6 +1,7 @@
 package io.metastream.flink;
 
 import io.metastream.client.Codecs;
+import io.metastream.client.CommandLineArgs;
 import io.metastream.core.settings.SettingsTable;
 import io.metastream.client.TopicReader;
 import io.metastream.flink.internal.AvroRecordSerializer;
@@ -336,19 +337,12 @@ public final class MetaLearningJob {
         });
     }
 
-    /** Parses {@code --key value} pairs; a key without a value or a stray word is an error that names it. */
+    /**
+     * Parses {@code --key value} pairs with the project's one command-line parser; a key without a value,
+     * a key given twice or a stray word is an error that names it.
+     */
     public static Configuration parseArgs(String[] args) {
-        Map<String, String> m = new HashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (!a.startsWith("--") || a.length() == 2) {
-                throw new IllegalArgumentException("expected --key value, got '" + a + "'");
-            }
-            if (i + 1 >= args.length) {
-                throw new IllegalArgumentException("option " + a + " needs a value");
-            }
-            m.put(a.substring(2), args[++i]);
-        }
-        return Configuration.fromMap(m);
+        return Configuration.fromMap(new CommandLineArgs(args, java.util.Set.of()).all());
     }
+
 }

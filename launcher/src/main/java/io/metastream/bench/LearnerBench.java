@@ -1,5 +1,7 @@
 package io.metastream.bench;
 
+import io.metastream.client.CommandLineArgs;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -144,38 +146,22 @@ public final class LearnerBench {
             List<String> torchDtypes, String torchBlas, boolean guard) {
 
         static Options parse(List<String> args) throws UsageException {
+            CommandLineArgs a;
             Map<String, String> v = new LinkedHashMap<>();
-            boolean noGuard = false;
-            List<String> known = List.of("out", "steps", "warmup", "repetitions", "threads", "python", "script",
-                    "torch-dtypes", "torch-blas");
-            for (int i = 0; i < args.size(); i++) {
-                String a = args.get(i);
-                if (a == null || !a.startsWith("--") || a.length() == 2) {
-                    throw new UsageException("expected an option like --name value, got '" + a + "'");
-                }
-                String name = a.substring(2);
-                String value = null;
-                int eq = name.indexOf('=');
-                if (eq > 0) {
-                    value = name.substring(eq + 1);
-                    name = name.substring(0, eq);
-                }
-                if (name.equals("no-guard")) {
-                    noGuard = true;
-                    continue;
-                }
-                if (!known.contains(name)) {
-                    throw new UsageException("unknown option --" + name);
-                }
-                if (value == null) {
-                    if (i + 1 >= args.size()) {
-                        throw new UsageException("option --" + name + " needs a value");
+            boolean noGuard;
+            try {
+                a = new CommandLineArgs(args.toArray(new String[0]), java.util.Set.of("no-guard"));
+                noGuard = a.flag("no-guard");
+                for (String name : List.of("out", "steps", "warmup", "repetitions", "threads", "python", "script",
+                        "torch-dtypes", "torch-blas")) {
+                    String value = a.string(name, null);
+                    if (value != null) {
+                        v.put(name, value);
                     }
-                    value = args.get(++i);
                 }
-                if (v.put(name, value) != null) {
-                    throw new UsageException("option --" + name + " is given twice");
-                }
+                a.rejectUnknown("bench learner");
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
             }
             String outFile = v.get("out");
             if (outFile == null || outFile.isBlank()) {

@@ -1,5 +1,6 @@
 package io.metastream.cli;
 
+import io.metastream.client.CommandLineArgs;
 import io.metastream.client.TopicNames;
 import io.metastream.client.TopicReader;
 import io.metastream.flink.MetaLearningJob;
@@ -49,7 +50,7 @@ public final class JobOnly implements AutoCloseable {
     public static JobOnly start(PrintStream out, String... args) throws Exception {
         String[] all = java.util.Arrays.copyOf(args, args.length + 1);
         all[args.length] = "--job-only";
-        Args a = new Args(all, java.util.Set.of("job-only"));
+        CommandLineArgs a = new CommandLineArgs(all, java.util.Set.of("job-only"));
         LocalRun.Settings s = LocalRun.settings(a);
         a.rejectUnknown("run --job-only");
         return start(s, out);

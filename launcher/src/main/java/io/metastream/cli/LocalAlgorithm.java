@@ -1,5 +1,6 @@
 package io.metastream.cli;
 
+import io.metastream.client.CommandLineArgs;
 import io.metastream.client.ModelClient;
 import io.metastream.client.TopicNames;
 import io.metastream.flink.MetaAlgorithm;
@@ -64,7 +65,7 @@ public interface LocalAlgorithm {
         List<String> usage();
 
         /** Runs it; returns the exit code. */
-        int run(Args args, PrintStream out) throws Exception;
+        int run(CommandLineArgs args, PrintStream out) throws Exception;
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.metastream.cli;
 
+import io.metastream.client.CommandLineArgs;
 import io.metastream.client.BadRecords;
 import io.metastream.client.ModelClient;
 import io.metastream.client.TopicNames;
@@ -62,7 +63,7 @@ final class LocalRun {
         this.out = out;
     }
 
-    static Settings settings(Args a) {
+    static Settings settings(CommandLineArgs a) {
         long now = System.currentTimeMillis();
         Path home = Path.of(System.getProperty("metastream.home", "."));
         boolean jobOnly = a.flag("job-only");
@@ -98,7 +99,7 @@ final class LocalRun {
     }
 
     /** The agents' settings given on the command line ({@code --mpc.<key>}), prefix stripped. */
-    static Map<String, String> agentSettings(Args a) {
+    static Map<String, String> agentSettings(CommandLineArgs a) {
         Map<String, String> m = new LinkedHashMap<>();
         a.withPrefix(MPC_PREFIX).forEach((k, v) -> m.put(k.substring(MPC_PREFIX.length()), v));
         return m;
@@ -108,7 +109,7 @@ final class LocalRun {
     static final String MPC_PREFIX = "mpc.";
 
     /** The job's settings given on the command line: {@code metastream.*}, {@code kafka.*} and each algorithm's prefix. */
-    private static Map<String, String> jobOptions(Args a) {
+    private static Map<String, String> jobOptions(CommandLineArgs a) {
         Map<String, String> m = new LinkedHashMap<>();
         for (MetaAlgorithm<?> algorithm : MetaAlgorithms.all()) {
             m.putAll(a.withPrefix(algorithm.settingsPrefix()));

@@ -1,5 +1,6 @@
 package io.metastream.cli;
 
+import io.metastream.client.CommandLineArgs;
 import io.metastream.client.ModelClient;
 import io.metastream.client.TopicLayout;
 import io.metastream.client.TopicNames;
@@ -134,7 +135,7 @@ public final class Main {
     }
 
     private static int localRun(String[] argv) throws Exception {
-        Args a = new Args(argv, Set.of("no-bad-records", "job-only"));
+        CommandLineArgs a = new CommandLineArgs(argv, Set.of("no-bad-records", "job-only"));
         LocalRun.Settings s = LocalRun.settings(a);
         a.rejectUnknown("run");
         Files.createDirectories(s.workDir());
@@ -184,14 +185,14 @@ public final class Main {
         for (LocalAlgorithm a : LocalAlgorithms.all()) {
             if (a.job().name().equals(argv[0]) && a.benchmark().isPresent()) {
                 LocalAlgorithm.Benchmark b = a.benchmark().get();
-                return b.run(new Args(rest, b.flags()), System.out);
+                return b.run(new CommandLineArgs(rest, b.flags()), System.out);
             }
         }
         throw new IllegalArgumentException("unknown benchmark '" + argv[0] + "'; use " + String.join(", ", names));
     }
 
     private static int fleet(String[] argv) throws Exception {
-        Args a = new Args(argv, Set.of());
+        CommandLineArgs a = new CommandLineArgs(argv, Set.of());
         String servers = a.string("bootstrap-servers", null);
         TaskFamily family = TaskFamilies.byName(a.string("family", "point-mass"));
         int tasks = a.integer("tasks", 16);
@@ -238,7 +239,7 @@ public final class Main {
 
     /** {@code topics}: the topic layout of {@code TopicLayout}, created on a cluster or printed as commands. */
     private static int topics(String[] argv) throws Exception {
-        Args a = new Args(argv, Set.of("print"));
+        CommandLineArgs a = new CommandLineArgs(argv, Set.of("print"));
         String servers = a.string("bootstrap-servers", null);
         int partitions = a.integer("partitions", 4);
         int replication = a.integer("replication-factor", 1);
@@ -268,7 +269,7 @@ public final class Main {
     }
 
     private static int models(String[] argv) throws Exception {
-        Args a = new Args(argv, Set.of());
+        CommandLineArgs a = new CommandLineArgs(argv, Set.of());
         String servers = a.string("bootstrap-servers", null);
         String modelName = a.string("model-name", "grbal-point-mass");
         long duration = a.longValue("duration", 0);

@@ -97,7 +97,7 @@ class LearnerBenchTest {
         cases.put(List.of("--out", "r.json", "--warmup", "-1"), "--warmup must be >= 0");
         cases.put(List.of("--out", "r.json", "--repetitions", "0"), "--repetitions must be >= 1");
         cases.put(List.of("--out", "r.json", "--threads", "0"), "--threads must be >= 1");
-        cases.put(List.of("--out", "r.json", "--stepz", "3"), "unknown option --stepz");
+        cases.put(List.of("--out", "r.json", "--stepz", "3"), "unknown option(s) for 'bench learner': --stepz");
         cases.put(List.of("--out", "r.json", "--steps"), "option --steps needs a value");
         cases.put(List.of("--out", "r.json", "--out", "s.json"), "option --out is given twice");
         cases.put(List.of("--out", "r.json", "--torch-dtypes", "float16"), "--torch-dtypes takes float64 and/or float32");

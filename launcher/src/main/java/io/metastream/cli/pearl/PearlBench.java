@@ -1,6 +1,6 @@
 package io.metastream.cli.pearl;
 
-import io.metastream.cli.Args;
+import io.metastream.client.CommandLineArgs;
 import io.metastream.cli.Json;
 import io.metastream.cli.Plots;
 import io.metastream.core.pearl.PearlConfig;
@@ -65,7 +65,7 @@ final class PearlBench {
      * {@code contextPreviousReward true} widens the context rows with the previous step's reward (off: it did
      * not help over 80 iterations).
      */
-    static FamilyRun defaults(String family, Args a) {
+    static FamilyRun defaults(String family, CommandLineArgs a) {
         boolean sparse = family.startsWith("sparse");
         String p = sparse ? "sparse." : "dense.";
         Map<String, String> learner = new TreeMap<>(PearlConfig.profile(sparse ? "bench-sparse" : "bench-dense"));
@@ -167,7 +167,7 @@ final class PearlBench {
     }
 
     /** {@code bench pearl}: runs both families, writes FILE (JSON) and a PNG beside it. */
-    int run(Args a) throws IOException {
+    int run(CommandLineArgs a) throws IOException {
         Path file = a.path("out", null);
         if (file == null) {
             throw new IllegalArgumentException("bench pearl needs --out FILE (the JSON report)");
@@ -284,6 +284,6 @@ final class PearlBench {
 
     /** Entry point for experiments: {@code java ... io.metastream.cli.PearlBench --out FILE ...}. */
     public static void main(String[] argv) throws IOException {
-        System.exit(new PearlBench(System.out).run(new Args(argv, java.util.Set.of("skip-sparse", "skip-oracle"))));
+        System.exit(new PearlBench(System.out).run(new CommandLineArgs(argv, java.util.Set.of("skip-sparse", "skip-oracle"))));
     }
 }

@@ -1,6 +1,6 @@
 package io.metastream.cli.pearl;
 
-import io.metastream.cli.Args;
+import io.metastream.client.CommandLineArgs;
 import io.metastream.cli.LocalAlgorithm;
 import io.metastream.cli.ReportSection;
 import io.metastream.client.ModelClient;
@@ -62,7 +62,7 @@ public final class PearlLocal implements LocalAlgorithm {
             }
 
             @Override
-            public int run(Args args, PrintStream out) throws Exception {
+            public int run(CommandLineArgs args, PrintStream out) throws Exception {
                 return new PearlBench(out).run(args);
             }
         });

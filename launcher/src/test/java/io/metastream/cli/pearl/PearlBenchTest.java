@@ -2,7 +2,7 @@ package io.metastream.cli.pearl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.metastream.cli.Args;
+import io.metastream.client.CommandLineArgs;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -34,7 +34,7 @@ class PearlBenchTest {
         System.arraycopy(TINY, 0, argv, 2, TINY.length);
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         int rc = new PearlBench(new PrintStream(log, true, StandardCharsets.UTF_8))
-                .run(new Args(argv, Set.of("skip-sparse", "skip-oracle")));
+                .run(new CommandLineArgs(argv, Set.of("skip-sparse", "skip-oracle")));
         assertThat(rc).isZero();
         assertThat(log.toString(StandardCharsets.UTF_8)).contains("ideal posterior sampling");
         return Files.readString(out);

@@ -1,5 +1,6 @@
 package io.metastream.examples.cartpole;
 
+import io.metastream.client.CommandLineArgs;
 import io.metastream.client.ModelClient;
 import io.metastream.client.TopicNames;
 import io.metastream.core.mpc.MpcConfig;
@@ -9,9 +10,7 @@ import io.metastream.sim.fleet.FleetStats;
 
 import java.io.PrintStream;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Predicate;
 
 /**
@@ -90,24 +89,20 @@ public final class CartPoleProducer {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> a = new HashMap<>();
-        for (int i = 0; i < args.length; i += 2) {
-            if (!args[i].startsWith("--") || i + 1 >= args.length) {
-                System.err.println("usage: --bootstrap-servers H:P [--model-name NAME] [--tasks N] [--agents N] "
-                        + "[--seed N] [--rate N] [--duration SECONDS]; got '" + args[i] + "'");
-                System.exit(2);
-            }
-            a.put(args[i].substring(2), args[i + 1]);
-        }
-        String servers = a.get("bootstrap-servers");
+        CommandLineArgs a = new CommandLineArgs(args, java.util.Set.of());
+        String servers = a.string("bootstrap-servers", null);
+        String modelName = a.string("model-name", "grbal-own");
+        int tasks = a.integer("tasks", 8);
+        int agents = a.integer("agents", 8);
+        long seed = a.longValue("seed", 1);
+        double rate = a.decimal("rate", 500);
+        long duration = a.longValue("duration", 0);
+        a.rejectUnknown("CartPoleProducer");
         if (servers == null) {
             System.err.println("--bootstrap-servers is required (bin/metastream run --job-only prints it)");
             System.exit(2);
         }
-        long duration = Long.parseLong(a.getOrDefault("duration", "0"));
         long end = duration > 0 ? System.nanoTime() + Duration.ofSeconds(duration).toNanos() : Long.MAX_VALUE;
-        run(servers, a.getOrDefault("model-name", "grbal-own"), Integer.parseInt(a.getOrDefault("tasks", "8")),
-                Integer.parseInt(a.getOrDefault("agents", "8")), Long.parseLong(a.getOrDefault("seed", "1")),
-                Double.parseDouble(a.getOrDefault("rate", "500")), System.out, s -> System.nanoTime() >= end);
+        run(servers, modelName, tasks, agents, seed, rate, System.out, s -> System.nanoTime() >= end);
     }
 }

@@ -1,4 +1,4 @@
-package io.metastream.cli;
+package io.metastream.client;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -7,29 +7,36 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Command-line options: {@code --name value} pairs and {@code --flag}s. The only place raw strings are
- * parsed; every getter names the option in its error message.
+ * Command-line options: {@code --name value} (or {@code --name=value}) pairs and {@code --flag}s. The one
+ * parser of the project's command lines (the CLI, the job's {@code main}, the benchmarks, the example
+ * producer): raw strings are parsed only here, and every getter names the option in its error message.
+ * An option given twice is an error, and so is one no getter asked for ({@link #rejectUnknown}).
  */
-public final class Args {
+public final class CommandLineArgs {
     private final Map<String, String> values = new LinkedHashMap<>();
     private final Set<String> used = new TreeSet<>();
 
-    public Args(String[] args, Set<String> flags) {
+    public CommandLineArgs(String[] args, Set<String> flags) {
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (!a.startsWith("--") || a.length() == 2) {
                 throw new IllegalArgumentException("expected an option like --name value, got '" + a + "'");
             }
             String name = a.substring(2);
+            String value;
             int eq = name.indexOf('=');
             if (eq > 0) {
-                values.put(name.substring(0, eq), name.substring(eq + 1));
+                value = name.substring(eq + 1);
+                name = name.substring(0, eq);
             } else if (flags.contains(name)) {
-                values.put(name, "true");
+                value = "true";
             } else if (i + 1 < args.length) {
-                values.put(name, args[++i]);
+                value = args[++i];
             } else {
                 throw new IllegalArgumentException("option --" + name + " needs a value");
+            }
+            if (values.put(name, value) != null) {
+                throw new IllegalArgumentException("option --" + name + " is given twice");
             }
         }
     }
@@ -94,6 +101,17 @@ public final class Args {
             }
         });
         return m;
+    }
+
+    /** Every option as given, in order (the job's {@code main} hands them all to its configuration). */
+    public Map<String, String> all() {
+        used.addAll(values.keySet());
+        return java.util.Collections.unmodifiableMap(values);
+    }
+
+    /** True when the option was given. */
+    public boolean has(String name) {
+        return values.containsKey(name);
     }
 
     /** Fails on options no getter asked for: a typo must not be silently ignored. */
