@@ -2,7 +2,7 @@ package io.metastream.cli;
 
 import io.metastream.cli.grbal.GrbalReport;
 import io.metastream.cli.pearl.PearlReport;
-import io.metastream.sim.MetaTest;
+import io.metastream.sim.evaluation.MetaTest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -9,7 +9,7 @@ import io.metastream.client.TopicNames;
 import io.metastream.schema.DeadLetter;
 import io.metastream.schema.DeadLetterReason;
 import io.metastream.schema.ModelVersion;
-import io.metastream.sim.MetaTest;
+import io.metastream.sim.evaluation.MetaTest;
 import io.metastream.sim.TaskFamilies;
 import io.metastream.sim.TaskFamily;
 import io.metastream.sim.fleet.Fleet;

@@ -17,7 +17,7 @@ import io.metastream.flink.MetaLearningJob;
 import io.metastream.flink.grbal.GrbalAlgorithm;
 import io.metastream.schema.ModelVersion;
 import io.metastream.schema.Transition;
-import io.metastream.sim.MetaTest;
+import io.metastream.sim.evaluation.MetaTest;
 import io.metastream.sim.TaskFamily;
 import io.metastream.sim.fleet.Fleet;
 import io.metastream.sim.fleet.FleetStats;

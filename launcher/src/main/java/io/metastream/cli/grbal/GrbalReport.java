@@ -2,7 +2,7 @@ package io.metastream.cli.grbal;
 
 import io.metastream.cli.Plots;
 import io.metastream.cli.ReportSection;
-import io.metastream.sim.MetaTest;
+import io.metastream.sim.evaluation.MetaTest;
 
 import java.io.IOException;
 import java.nio.file.Path;

@@ -6,7 +6,7 @@ import io.metastream.cli.Plots;
 import io.metastream.core.pearl.PearlConfig;
 import io.metastream.core.settings.Setting;
 import io.metastream.core.settings.SettingsTable;
-import io.metastream.sim.GoalSearchCeiling;
+import io.metastream.sim.evaluation.GoalSearchCeiling;
 import io.metastream.sim.TaskFamilies;
 import io.metastream.sim.TaskFamily;
 import io.metastream.sim.TaskSpec;

@@ -1,5 +1,6 @@
 package io.metastream.sim;
 
+import org.nd4j.linalg.factory.Nd4j;
 import io.metastream.core.mpc.BatchReward;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,15 +41,15 @@ import java.util.TreeMap;
  * <p>The reward depends on the task's goal, so {@link #reward()} is unsupported; use
  * {@link #reward(TaskSpec)}.
  */
-final class PointRobotFamily extends BaseTaskFamily {
+public final class PointRobotFamily extends BaseTaskFamily {
 
     static final String DENSE_NAME = "point-robot";
-    static final String SPARSE_NAME = "sparse-point-robot";
-    static final String GOAL_X = "goalX";
-    static final String GOAL_Y = "goalY";
+    public static final String SPARSE_NAME = "sparse-point-robot";
+    public static final String GOAL_X = "goalX";
+    public static final String GOAL_Y = "goalY";
 
     /** The robot's displacement bounds per axis, [−0.1, 0.1]. */
-    static final double MAX_DISPLACEMENT = 0.1;
+    public static final double MAX_DISPLACEMENT = 0.1;
     static final double GOAL_RADIUS = 0.2;
     static final int HORIZON = 20;
 
@@ -170,6 +171,23 @@ final class PointRobotFamily extends BaseTaskFamily {
      *
      * @throws UnsupportedOperationException always; the message points to {@link #reward(TaskSpec)}
      */
+    /**
+     * PEARL point robot (dense and sparse variants alike, since their {@code step} returns the dense
+     * reward): −‖s' − g‖ on the next observation for the goal g of one task; the action does not enter.
+     */
+    private static BatchReward batchReward(double goalX, double goalY) {
+        return (obs, act, nextObs) -> {
+            int n = BatchRows.rows(nextObs, act);
+            BatchRows.requireColumns(act, 2, "act");
+            double[] s = BatchRows.rowMajor(nextObs, 2, "nextObs");
+            double[] r = new double[n];
+            for (int i = 0; i < n; i++) {
+                r[i] = PointRobotFamily.denseReward(s[2 * i], s[2 * i + 1], goalX, goalY);
+            }
+            return Nd4j.createFromArray(r);
+        };
+    }
+
     @Override
     public BatchReward reward() {
         throw new UnsupportedOperationException(name + "'s reward depends on the task's goal; use reward(task)");
@@ -179,7 +197,7 @@ final class PointRobotFamily extends BaseTaskFamily {
     @Override
     public BatchReward reward(TaskSpec task) {
         validate(task);
-        return RewardFunctions.pointRobot(task.param(GOAL_X), task.param(GOAL_Y));
+        return batchReward(task.param(GOAL_X), task.param(GOAL_Y));
     }
 
     /** Maps one policy action component in [−1, 1] to the robot's displacement, as NormalizedBoxEnv does. */
@@ -191,14 +209,14 @@ final class PointRobotFamily extends BaseTaskFamily {
     }
 
     /** The dense reward −‖s − g‖₂ for a position s; shared with the batched reward. */
-    static double denseReward(double x, double y, double goalX, double goalY) {
+    public static double denseReward(double x, double y, double goalX, double goalY) {
         double dx = x - goalX;
         double dy = y - goalY;
         return -Math.sqrt(dx * dx + dy * dy);
     }
 
     /** The sparse reward for a dense reward d = −‖s − g‖: 1 + d = 1 − ‖s − g‖ if ‖s − g‖ ≤ 0.2, else 0. */
-    static double sparseReward(double denseReward) {
+    public static double sparseReward(double denseReward) {
         return denseReward >= -GOAL_RADIUS ? denseReward + 1.0 : 0.0;
     }
 

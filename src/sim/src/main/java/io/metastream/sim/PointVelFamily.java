@@ -1,5 +1,6 @@
 package io.metastream.sim;
 
+import org.nd4j.linalg.factory.Nd4j;
 import io.metastream.core.mpc.BatchReward;
 import java.util.SortedMap;
 import java.util.SplittableRandom;
@@ -89,6 +90,24 @@ final class PointVelFamily extends AbstractTaskFamily {
      *
      * @throws UnsupportedOperationException always; the message points to {@link #reward(TaskSpec)}
      */
+    /**
+     * Velocity tracking: −|v' − v*| − 0.05·a² with v' the next observation's velocity, a the action
+     * clipped to [−1, 1] and v* the target velocity of one task.
+     */
+    private static BatchReward batchReward(double targetVelocity) {
+        return (obs, act, nextObs) -> {
+            int n = BatchRows.rows(nextObs, act);
+            double[] v = BatchRows.rowMajor(nextObs, 1, "nextObs");
+            double[] a = BatchRows.rowMajor(act, 1, "act");
+            double[] r = new double[n];
+            for (int i = 0; i < n; i++) {
+                double u = Math.max(-1.0, Math.min(1.0, a[i]));
+                r[i] = PointVelFamily.reward(v[i], u, targetVelocity);
+            }
+            return Nd4j.createFromArray(r);
+        };
+    }
+
     @Override
     public BatchReward reward() {
         throw new UnsupportedOperationException(NAME + "'s reward depends on the task's target velocity; use reward(task)");
@@ -97,7 +116,7 @@ final class PointVelFamily extends AbstractTaskFamily {
     @Override
     public BatchReward reward(TaskSpec task) {
         validate(task);
-        return RewardFunctions.pointVel(task.param(TARGET_VELOCITY));
+        return batchReward(task.param(TARGET_VELOCITY));
     }
 
     /** The reward for the velocity after the step and the applied action; shared with the batched reward. */

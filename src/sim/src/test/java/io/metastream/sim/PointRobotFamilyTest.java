@@ -1,5 +1,6 @@
 package io.metastream.sim;
 
+import io.metastream.sim.evaluation.Evaluation;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;

@@ -1,5 +1,10 @@
-package io.metastream.sim;
+package io.metastream.sim.evaluation;
 
+import io.metastream.sim.Environment;
+import io.metastream.sim.Policy;
+import io.metastream.sim.StepResult;
+import io.metastream.sim.TaskFamily;
+import io.metastream.sim.TaskSpec;
 import io.metastream.core.grbal.Segment;
 import io.metastream.core.mpc.BatchDynamics;
 import io.metastream.core.mpc.MpcConfig;

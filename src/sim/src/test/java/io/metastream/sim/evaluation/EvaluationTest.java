@@ -1,5 +1,9 @@
-package io.metastream.sim;
+package io.metastream.sim.evaluation;
 
+import io.metastream.sim.Policy;
+import io.metastream.sim.TaskFamilies;
+import io.metastream.sim.TaskFamily;
+import io.metastream.sim.TaskSpec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -14,7 +18,8 @@ import org.nd4j.linalg.factory.Nd4j;
 class EvaluationTest {
 
     private final TaskFamily pointMass = TaskFamilies.byName("point-mass");
-    private final TaskSpec task = PointMassFamilyTest.task("p", 1.0, 1.0, 0.3, 0.2);
+    private final TaskSpec task = new TaskSpec("p", new java.util.TreeMap<>(java.util.Map.of(
+            "gainX", 1.0, "gainY", 1.0, "rotation", 0.3, "friction", 0.2)));
     private final MpcConfig mpc = MpcConfig.builder()
             .horizon(5).candidates(100)
             .actionBounds(pointMass.actionLow(), pointMass.actionHigh())

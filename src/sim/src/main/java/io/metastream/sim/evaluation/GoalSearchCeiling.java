@@ -1,5 +1,10 @@
-package io.metastream.sim;
+package io.metastream.sim.evaluation;
 
+import io.metastream.sim.Environment;
+import io.metastream.sim.PointRobotFamily;
+import io.metastream.sim.StepResult;
+import io.metastream.sim.TaskFamily;
+import io.metastream.sim.TaskSpec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;

@@ -1,5 +1,7 @@
-package io.metastream.sim;
+package io.metastream.sim.evaluation;
 
+import io.metastream.sim.TaskFamilies;
+import io.metastream.sim.TaskFamily;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
