@@ -43,8 +43,17 @@ final class ModelState {
 
     private static final Logger LOG = LoggerFactory.getLogger(ModelState.class);
 
-    /** A verified version: a dynamics model (GrBAL) or a PEARL policy; exactly one is non-null. */
-    private record Held(long version, DynamicsModel model, PearlPolicy policy) {
+    /** A verified version and what its {@link ModelFormats} format decoded it to. */
+    private record Held(long version, Object decoded) {
+        /** The dynamics model, or null when the version carries another kind of model. */
+        DynamicsModel model() {
+            return decoded instanceof DynamicsModel m ? m : null;
+        }
+
+        /** The policy, or null when the version carries another kind of model. */
+        PearlPolicy policy() {
+            return decoded instanceof PearlPolicy p ? p : null;
+        }
     }
 
     /** Identity matters: the combined-model cache is keyed by the adaptation object it was built from. */
@@ -93,14 +102,9 @@ final class ModelState {
                 return false;
             }
         }
-        DynamicsModel model = null;
-        PearlPolicy policy = null;
+        Object decoded;
         try {
-            if (ModelVerifier.isPolicy(v)) {
-                policy = ModelVerifier.verifyAndDecodePolicy(v);
-            } else {
-                model = ModelVerifier.verifyAndDecode(v);
-            }
+            decoded = ModelVerifier.verifyAndDecodeAny(v);
         } catch (ModelIntegrityException e) {
             reject(e.getMessage());
             return false;
@@ -111,7 +115,7 @@ final class ModelState {
                     || (versions.size() >= keepVersions && version < versions.firstKey())) {
                 return false;
             }
-            versions.put(version, new Held(version, model, policy));
+            versions.put(version, new Held(version, decoded));
             while (versions.size() > keepVersions) {
                 versions.pollFirstEntry();
             }

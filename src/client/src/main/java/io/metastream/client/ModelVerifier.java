@@ -59,9 +59,22 @@ public final class ModelVerifier {
         }
     }
 
-    /** True when the version carries a PEARL policy rather than a dynamics model. */
-    public static boolean isPolicy(ModelVersion v) {
-        return PearlPolicy.ENCODING.equals(v.getParameterEncoding());
+    /**
+     * Checks the checksum and decodes the parameters with the {@link ModelFormats} format of the encoding
+     * the version declares (a dynamics model, a policy, ...).
+     *
+     * @throws ModelIntegrityException naming the version and what failed, the supported encodings for an unknown one
+     */
+    public static Object verifyAndDecodeAny(ModelVersion v) {
+        Objects.requireNonNull(v, "v");
+        ModelFormats.Format format = ModelFormats.byEncoding(v.getParameterEncoding()).orElse(null);
+        byte[] blob = checkedBlob(v, format == null ? null : format.encoding());
+        try {
+            return format.decode().apply(blob);
+        } catch (IllegalArgumentException e) {
+            throw new ModelIntegrityException(name(v) + ": parameters match their checksum but do not decode as "
+                    + format.encoding() + ": " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -127,10 +140,10 @@ public final class ModelVerifier {
             throw new ModelIntegrityException(name(v) + ": parameters SHA-256 is " + actual + " but the record says "
                     + v.getParametersSha256() + "; the blob was corrupted or the record was built wrongly, refusing it");
         }
-        if (!encoding.equals(v.getParameterEncoding())) {
+        if (encoding == null || !encoding.equals(v.getParameterEncoding())) {
             throw new ModelIntegrityException(name(v) + ": parameter encoding '" + v.getParameterEncoding()
-                    + "' is not supported here; expected '" + encoding + "' (supported by this client: '"
-                    + ModelBlob.ENCODING + "', '" + PearlPolicy.ENCODING + "')");
+                    + "' is not supported here" + (encoding == null ? "" : "; expected '" + encoding + "'")
+                    + " (supported by this client: '" + String.join("', '", ModelFormats.encodings()) + "')");
         }
         return blob;
     }

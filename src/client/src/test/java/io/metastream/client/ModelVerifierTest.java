@@ -99,4 +99,20 @@ class ModelVerifierTest {
                 .setCovarianceFactor(List.of(1f, 0f, 0.5f)).build(), 2))
                 .isInstanceOf(ModelIntegrityException.class).hasMessageContaining("covariance factor of 3 values");
     }
+
+    @Test
+    void decodesEveryRegisteredEncodingByTheEncodingTheVersionDeclares() {
+        assertThat(ModelFormats.encodings()).containsExactly(io.metastream.core.io.ModelBlob.ENCODING,
+                io.metastream.core.pearl.PearlPolicy.ENCODING);
+        assertThat(ModelVerifier.verifyAndDecodeAny(ModelFixtures.version(1, ModelFixtures.model(1))))
+                .isInstanceOf(io.metastream.core.grbal.DynamicsModel.class);
+        assertThat(ModelVerifier.verifyAndDecodeAny(ModelFixtures.policyVersion(2, ModelFixtures.policy(2))))
+                .isInstanceOf(io.metastream.core.pearl.PearlPolicy.class);
+        var v = ModelFixtures.version(3, ModelFixtures.model(3));
+        v.setParameterEncoding("maml-policy-v1");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ModelVerifier.verifyAndDecodeAny(v))
+                .isInstanceOf(ModelIntegrityException.class)
+                .hasMessageContaining("'maml-policy-v1' is not supported here")
+                .hasMessageContaining(io.metastream.core.pearl.PearlPolicy.ENCODING);
+    }
 }
