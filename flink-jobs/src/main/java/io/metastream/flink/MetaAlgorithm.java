@@ -92,5 +92,18 @@ public interface MetaAlgorithm<S> {
      * @param settings   the algorithm's prefix-stripped hyper-parameters plus obsDim and actDim, validated
      * @param provenance job settings every version records (as {@code job.<key>}); the algorithm adds its own
      */
-    record Context(Configuration job, String modelName, Map<String, String> settings, Map<String, String> provenance) {}
+    record Context(Configuration job, String modelName, Map<String, String> settings, Map<String, String> provenance) {
+
+        /**
+         * The provenance plus the given job settings' values, each under its name: {@code names[i]} for
+         * {@code options[i]} (the names versions have always recorded, e.g. {@code adaptEvery}).
+         */
+        public Map<String, String> provenanceWith(List<String> names, List<ConfigOption<?>> options) {
+            Map<String, String> info = new java.util.HashMap<>(provenance);
+            for (int i = 0; i < names.size(); i++) {
+                info.put(names.get(i), String.valueOf(job.get(options.get(i))));
+            }
+            return info;
+        }
+    }
 }

@@ -4,6 +4,7 @@ import io.metastream.client.TopicNames;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.Configuration;
 
 import java.time.Duration;
 
@@ -147,6 +148,20 @@ public final class MetaStreamOptions {
 
     /** The settings a job cannot run without (the others have defaults or are optional). */
     public static final java.util.Set<ConfigOption<?>> REQUIRED = java.util.Set.of(BOOTSTRAP_SERVERS, OBS_DIM, ACT_DIM);
+
+    /**
+     * A configuration for a broker at {@code servers} with the four topics of {@code topics}: what every
+     * caller that starts the job next to a broker (the local run, the tests) sets first.
+     */
+    public static Configuration forBroker(String servers, TopicNames topics) {
+        Configuration conf = new Configuration();
+        conf.set(BOOTSTRAP_SERVERS, servers);
+        conf.set(EXPERIENCE_TOPIC, topics.experience());
+        conf.set(MODELS_TOPIC, topics.models());
+        conf.set(ADAPTED_TOPIC, topics.adapted());
+        conf.set(DEAD_LETTER_TOPIC, topics.deadLetters());
+        return conf;
+    }
 
     private MetaStreamOptions() {}
 }

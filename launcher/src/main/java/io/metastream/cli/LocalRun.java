@@ -126,12 +126,7 @@ final class LocalRun {
      */
     Configuration jobConfig(String servers, TopicNames topics, LocalAlgorithm algorithm, TaskFamily family) {
         String name = algorithm.job().name();
-        Configuration conf = new Configuration();
-        conf.setString(MetaStreamOptions.BOOTSTRAP_SERVERS.key(), servers);
-        conf.set(MetaStreamOptions.EXPERIENCE_TOPIC, topics.experience());
-        conf.set(MetaStreamOptions.MODELS_TOPIC, topics.models());
-        conf.set(MetaStreamOptions.ADAPTED_TOPIC, topics.adapted());
-        conf.set(MetaStreamOptions.DEAD_LETTER_TOPIC, topics.deadLetters());
+        Configuration conf = MetaStreamOptions.forBroker(servers, topics);
         conf.set(MetaStreamOptions.ALGORITHM, name);
         conf.set(MetaStreamOptions.MODEL_NAME, name + "-" + (family == null ? "own" : family.name()));
         conf.set(MetaStreamOptions.PARALLELISM, s.parallelism());

@@ -39,12 +39,7 @@ final class JobTestSupport {
     }
 
     static Configuration jobConfig(String servers, TopicNames topics, String modelName, String family) {
-        Configuration conf = new Configuration();
-        conf.setString(MetaStreamOptions.BOOTSTRAP_SERVERS.key(), servers);
-        conf.set(MetaStreamOptions.EXPERIENCE_TOPIC, topics.experience());
-        conf.set(MetaStreamOptions.MODELS_TOPIC, topics.models());
-        conf.set(MetaStreamOptions.ADAPTED_TOPIC, topics.adapted());
-        conf.set(MetaStreamOptions.DEAD_LETTER_TOPIC, topics.deadLetters());
+        Configuration conf = MetaStreamOptions.forBroker(servers, topics);
         conf.set(MetaStreamOptions.MODEL_NAME, modelName);
         conf.set(MetaStreamOptions.GROUP_ID, "it-" + modelName);
         FamilySizes.apply(conf, TaskFamilies.byName(family));

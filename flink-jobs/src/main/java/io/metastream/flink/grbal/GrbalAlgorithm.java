@@ -15,7 +15,6 @@ import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.OutputTag;
 
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -90,12 +89,10 @@ public final class GrbalAlgorithm implements MetaAlgorithm<GrbalSegment> {
     @Override
     public ProcessFunction<GrbalSegment, ModelVersion> learnerFunction(Context c) {
         Configuration job = c.job();
-        Map<String, String> info = new HashMap<>(c.provenance());
-        info.put("adaptEvery", Integer.toString(job.get(MetaStreamOptions.ADAPT_EVERY)));
-        info.put("segmentStride", Integer.toString(job.get(SEGMENT_STRIDE)));
-        info.put("replayCapacity", Integer.toString(job.get(MetaStreamOptions.REPLAY_CAPACITY)));
-        info.put("replaySegments", Integer.toString(job.get(REPLAY_SEGMENTS)));
-        info.put("publishEvery", Integer.toString(job.get(MetaStreamOptions.PUBLISH_EVERY)));
+        Map<String, String> info = c.provenanceWith(
+                List.of("adaptEvery", "segmentStride", "replayCapacity", "replaySegments", "publishEvery"),
+                List.of(MetaStreamOptions.ADAPT_EVERY, SEGMENT_STRIDE, MetaStreamOptions.REPLAY_CAPACITY, REPLAY_SEGMENTS,
+                        MetaStreamOptions.PUBLISH_EVERY));
         return new GrbalLearnerFunction(c.modelName(), c.settings(), info, job.get(MetaStreamOptions.PUBLISH_EVERY),
                 job.get(MAX_POLICY_LAG));
     }

@@ -16,7 +16,6 @@ import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction
 import org.apache.flink.util.OutputTag;
 
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -102,13 +101,10 @@ public final class PearlAlgorithm implements MetaAlgorithm<PearlTaskSample> {
     @Override
     public ProcessFunction<PearlTaskSample, ModelVersion> learnerFunction(Context c) {
         Configuration job = c.job();
-        Map<String, String> info = new HashMap<>(c.provenance());
-        info.put("adaptEvery", Integer.toString(job.get(MetaStreamOptions.ADAPT_EVERY)));
-        info.put("contextWindow", Integer.toString(job.get(CONTEXT_WINDOW)));
-        info.put("sampleEvery", Integer.toString(job.get(SAMPLE_EVERY)));
-        info.put("replayCapacity", Integer.toString(job.get(MetaStreamOptions.REPLAY_CAPACITY)));
-        info.put("updatesPerSample", Integer.toString(job.get(UPDATES_PER_SAMPLE)));
-        info.put("publishEvery", Integer.toString(job.get(MetaStreamOptions.PUBLISH_EVERY)));
+        Map<String, String> info = c.provenanceWith(
+                List.of("adaptEvery", "contextWindow", "sampleEvery", "replayCapacity", "updatesPerSample", "publishEvery"),
+                List.of(MetaStreamOptions.ADAPT_EVERY, CONTEXT_WINDOW, SAMPLE_EVERY, MetaStreamOptions.REPLAY_CAPACITY,
+                        UPDATES_PER_SAMPLE, MetaStreamOptions.PUBLISH_EVERY));
         return new PearlLearnerFunction(c.modelName(), c.settings(), info, job.get(MetaStreamOptions.PUBLISH_EVERY),
                 job.get(UPDATES_PER_SAMPLE), job.get(MAX_SAMPLE_AGE).toMillis());
     }
