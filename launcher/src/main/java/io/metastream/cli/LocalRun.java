@@ -5,6 +5,7 @@ import io.metastream.client.BadRecords;
 import io.metastream.client.ModelClient;
 import io.metastream.client.TopicNames;
 import io.metastream.client.TopicReader;
+import io.metastream.core.settings.SettingsTable;
 import io.metastream.flink.MetaAlgorithm;
 import io.metastream.flink.MetaAlgorithms;
 import io.metastream.flink.MetaLearningJob;
@@ -132,7 +133,7 @@ final class LocalRun {
         conf.set(MetaStreamOptions.PARALLELISM, s.parallelism());
         conf.set(MetaStreamOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(1));
         String prefix = algorithm.job().settingsPrefix();
-        conf.setString(prefix + "seed", Long.toString(s.seed()));
+        conf.setString(prefix + SettingsTable.SEED, Long.toString(s.seed()));
         algorithm.localProfile().forEach((k, v) -> conf.setString(prefix + k, v));
         s.jobOptions().forEach(conf::setString);
         if (family != null) {

@@ -35,7 +35,7 @@ final class PearlBench {
             int evalEvery, int contextEpisodes, int oracleIterations) {}
 
     /** Learner settings the bench sets itself: the family's sizes and the run's seed. */
-    private static final java.util.Set<String> FIXED = java.util.Set.of(SettingsTable.OBS_DIM, SettingsTable.ACT_DIM, "seed");
+    private static final java.util.Set<String> FIXED = java.util.Set.of(SettingsTable.OBS_DIM, SettingsTable.ACT_DIM, SettingsTable.SEED);
 
     /** Draw sequences per eval goal for the posterior-sampling ceiling (4,000 in all; about 0.01 standard error). */
     private static final int CEILING_REPETITIONS = 200;
@@ -102,7 +102,7 @@ final class PearlBench {
         Map<String, String> settings = new TreeMap<>(run.learner());
         settings.put(SettingsTable.OBS_DIM, Integer.toString(family.obsDim()));
         settings.put(SettingsTable.ACT_DIM, Integer.toString(family.actDim()));
-        settings.put("seed", Long.toString(seed));
+        settings.put(SettingsTable.SEED, Long.toString(seed));
         PearlConfig cfg = PearlConfig.fromMap(settings);
         PearlConfig oracleCfg = cfg.toBuilder().obsDim(PearlMetaTrainer.obsDim(family, train.get(0), true))
                 .seed(seed + 1).build();

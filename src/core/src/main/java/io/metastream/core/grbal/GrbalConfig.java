@@ -89,7 +89,7 @@ public record GrbalConfig(
                     GrbalConfig::metaBatchSize, Builder::metaBatchSize)
             .bool("firstOrder", DEFAULT_FIRST_ORDER, "drop the second-order term of the meta-gradient",
                     GrbalConfig::firstOrder, Builder::firstOrder)
-            .longValue("seed", DEFAULT_SEED, "seed of the initial parameters and of the task operators' replay draws",
+            .longValue(SettingsTable.SEED, DEFAULT_SEED, "seed of the initial parameters and of the task operators' replay draws",
                     GrbalConfig::seed, Builder::seed)
             .decimal("maxGradNorm", DEFAULT_MAX_GRAD_NORM, "global-norm clipping of the averaged meta-gradient "
                     + "(<= 0: none)", GrbalConfig::maxGradNorm, Builder::maxGradNorm)

@@ -137,7 +137,7 @@ public record PearlConfig(
             .integer("encoderRank", 0, "0: the paper's diagonal Gaussian factors; R: R rank-one precision terms per "
                     + "factor (a full-covariance posterior)", PearlConfig::encoderRank, Builder::encoderRank)
             .integer("metaBatch", DEFAULT_META_BATCH, "tasks per step", PearlConfig::metaBatch, Builder::metaBatch)
-            .longValue("seed", DEFAULT_SEED, "seed of the initial parameters and of the per-step noise",
+            .longValue(SettingsTable.SEED, DEFAULT_SEED, "seed of the initial parameters and of the per-step noise",
                     PearlConfig::seed, Builder::seed);
 
     /** The documentation of every setting, for {@code help} and the settings table. */

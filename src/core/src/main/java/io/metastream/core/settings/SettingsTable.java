@@ -30,6 +30,8 @@ public final class SettingsTable<C, B> {
     public static final String OBS_DIM = "obsDim";
     /** The key of the action size in every algorithm configuration; see {@link #OBS_DIM}. */
     public static final String ACT_DIM = "actDim";
+    /** The key of the seed in every algorithm configuration (the local run and the benchmarks set it). */
+    public static final String SEED = "seed";
 
     private record Entry<C, B>(Setting doc, Function<C, String> format, BiConsumer<B, String> parse) {}
 
