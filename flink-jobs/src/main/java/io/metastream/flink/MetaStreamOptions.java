@@ -59,7 +59,7 @@ public final class MetaStreamOptions {
     public static final ConfigOption<String> MODEL_NAME =
             ConfigOptions.key("metastream.model-name")
                     .stringType()
-                    .defaultValue("grbal-point-mass")
+                    .defaultValue(MetaAlgorithms.DEFAULT + "-point-mass")
                     .withDescription("Name of the model the meta-learner publishes (the key on the models topic).");
 
     public static final ConfigOption<Integer> OBS_DIM =

@@ -54,8 +54,8 @@ public final class Main {
             "           --job-only                     broker + job only, no fleet: for your own producers; prints the",
             "                                          bootstrap address and topics and serves for --duration (default:",
             "                                          until stopped). Sizes from --family or --metastream.obs-dim/act-dim",
-            "           --switch-every N               agents' dynamics switch to another task every N steps (GrBAL's",
-            "                                          changing-task setting; 0 = off, the default)",
+            "           --switch-every N               agents' dynamics switch to another task every N steps (the",
+            "                                          changing-dynamics setting; 0 = off, the default)",
             "           --<algorithm>.<key> V          algorithm settings (see the README), e.g. --"
                     + MetaAlgorithms.DEFAULT + ".seed 3",
             "           --metastream.<key> V           job settings, e.g. --metastream.publish-every 5",
@@ -271,7 +271,7 @@ public final class Main {
     private static int models(String[] argv) throws Exception {
         CommandLineArgs a = new CommandLineArgs(argv, Set.of());
         String servers = a.string("bootstrap-servers", null);
-        String modelName = a.string("model-name", "grbal-point-mass");
+        String modelName = a.string("model-name", MetaStreamOptions.MODEL_NAME.defaultValue());
         long duration = a.longValue("duration", 0);
         TopicNames topics = TopicNames.defaults();
         String modelsTopic = a.string("topic-models", topics.models());

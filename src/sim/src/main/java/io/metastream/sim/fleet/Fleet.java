@@ -455,7 +455,7 @@ public final class Fleet implements AutoCloseable {
             }
             if (policySource != null) {
                 if (mpc != null || modelSource != null) {
-                    throw new IllegalArgumentException("policySource (PEARL agents) excludes mpc and modelSource "
+                    throw new IllegalArgumentException("policySource (agents acting with a policy) excludes mpc and modelSource "
                             + "(model-based agents); set one or the other");
                 }
             } else if (mpc == null) {
