@@ -61,7 +61,37 @@ class OwnSimulatorIT {
             assertThat(s.adaptedTasks()).as("tasks whose agents acted with an adapted model").isPositive();
             assertThat(s.fleet().plannedSteps()).as("steps planned with a model").isPositive();
             assertThat(s.fleet().deadLetters()).isZero();
+
+            // the producer as the README runs it: its own JVM on the module's runtime class path
+            String last = runProducerProcess(job.bootstrapServers(), "grbal-cartpole", 40);
+            assertThat(last).contains("tasks with an adapted model 4/4", "dead letters 0").doesNotContain("model version 0,");
         }
+    }
+
+    /** Runs CartPoleProducer in a child JVM on target/classes plus target/classpath.txt; returns its last line. */
+    static String runProducerProcess(String servers, String modelName, int seconds) throws Exception {
+        Path module = Path.of(System.getProperty("user.dir"));
+        String cp = module.resolve("target/classes") + java.io.File.pathSeparator
+                + Files.readString(module.resolve("target/classpath.txt")).trim();
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g", "-Dorg.bytedeco.javacpp.cachedir=" + System.getProperty("org.bytedeco.javacpp.cachedir",
+                        module.resolve("target/javacpp").toString()),
+                "-cp", cp, CartPoleProducer.class.getName(), "--bootstrap-servers", servers, "--model-name", modelName,
+                "--tasks", "4", "--agents", "4", "--rate", "200", "--duration", Integer.toString(seconds))
+                .redirectErrorStream(true);
+        pb.environment().put("OMP_NUM_THREADS", "1");
+        Process p = pb.start();
+        List<String> lines = new java.util.ArrayList<>();
+        try (var r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String l; (l = r.readLine()) != null; ) {
+                lines.add(l);
+            }
+        }
+        assertThat(p.waitFor(seconds + 60L, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(String.join("\n", lines)).isZero();
+        List<String> progress = lines.stream().filter(l -> l.startsWith("transitions ")).toList();
+        assertThat(progress).as(String.join("\n", lines)).isNotEmpty();
+        return progress.get(progress.size() - 1);
     }
 
     @Test
