@@ -51,21 +51,25 @@ public interface LocalAlgorithm {
     /** Runs the held-out meta-test once the fleet stopped and the job was cancelled. */
     ReportSection metaTest(Run run) throws Exception;
 
-    /** Its offline benchmark, run as {@code bin/metastream bench <name>}, where it has one. */
-    default java.util.Optional<Benchmark> benchmark() {
-        return java.util.Optional.empty();
+    /** Its offline benchmarks, each run as {@code bin/metastream bench <benchmark name>}. */
+    default List<Benchmark> benchmarks() {
+        return List.of();
     }
 
-    /** An offline, seeded benchmark of one algorithm. */
+    /** An offline benchmark of one algorithm. */
     interface Benchmark {
-        /** Flags (options without a value) it accepts. */
-        java.util.Set<String> flags();
+        /** The name after {@code bin/metastream bench}. */
+        String name();
 
         /** The lines {@code help} prints for it. */
         List<String> usage();
 
-        /** Runs it; returns the exit code. */
-        int run(CommandLineArgs args, PrintStream out) throws Exception;
+        /**
+         * Runs it on the command line's words after its name; returns the exit code.
+         *
+         * @throws IllegalArgumentException for a bad command line (exit code 2), naming the option
+         */
+        int run(String[] args, PrintStream out, PrintStream err) throws Exception;
     }
 
     /**

@@ -71,14 +71,12 @@ public final class Main {
             "  models   follow the models topic and print every version (read_committed)",
             "           --bootstrap-servers H:P --model-name NAME [--duration SECONDS]"));
         for (LocalAlgorithm a : LocalAlgorithms.all()) {
-            a.benchmark().ifPresent(b -> {
-                l.add("  bench " + pad(a.job().name(), 8) + b.usage().get(0));
+            for (LocalAlgorithm.Benchmark b : a.benchmarks()) {
+                l.add("  bench " + pad(b.name(), 8) + b.usage().get(0));
                 b.usage().subList(1, b.usage().size()).forEach(u -> l.add("           " + u));
-            });
+            }
         }
         l.addAll(java.util.List.of(
-            "  bench learner  one PEARL learner step (3x300 nets, batch 256, meta-batch 16): ND4J vs PyTorch",
-            "           --out FILE (required) --steps N --repetitions N --python python3",
             "  help     this text; help settings: every job setting and algorithm setting with its default",
             "",
             "Submitting the job to a cluster: flink run flink-jobs/target/metastream-flink-jobs-*-job.jar",
@@ -172,23 +170,19 @@ public final class Main {
     }
 
     private static int bench(String[] argv) throws Exception {
-        java.util.List<String> names = new java.util.ArrayList<>();
-        LocalAlgorithms.all().forEach(a -> a.benchmark().ifPresent(b -> names.add("bench " + a.job().name())));
-        names.add("bench learner");
+        java.util.List<LocalAlgorithm.Benchmark> all = new java.util.ArrayList<>();
+        LocalAlgorithms.all().forEach(a -> all.addAll(a.benchmarks()));
+        String names = all.stream().map(b -> "bench " + b.name()).collect(java.util.stream.Collectors.joining(", "));
         if (argv.length == 0) {
-            throw new IllegalArgumentException("name a benchmark: " + String.join(", ", names));
+            throw new IllegalArgumentException("name a benchmark: " + names);
         }
         String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
-        if (argv[0].equals("learner")) {
-            return io.metastream.bench.LearnerBench.run(Arrays.asList(rest), System.out, System.err);
-        }
-        for (LocalAlgorithm a : LocalAlgorithms.all()) {
-            if (a.job().name().equals(argv[0]) && a.benchmark().isPresent()) {
-                LocalAlgorithm.Benchmark b = a.benchmark().get();
-                return b.run(new CommandLineArgs(rest, b.flags()), System.out);
+        for (LocalAlgorithm.Benchmark b : all) {
+            if (b.name().equals(argv[0])) {
+                return b.run(rest, System.out, System.err);
             }
         }
-        throw new IllegalArgumentException("unknown benchmark '" + argv[0] + "'; use " + String.join(", ", names));
+        throw new IllegalArgumentException("unknown benchmark '" + argv[0] + "'; use " + names);
     }
 
     private static int fleet(String[] argv) throws Exception {

@@ -16,13 +16,13 @@ class LauncherArchitectureTest {
 
     private final JavaClasses classes = new ClassFileImporter()
             .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-            .importPackages("io.metastream.cli", "io.metastream.local", "io.metastream.bench");
+            .importPackages("io.metastream.cli", "io.metastream.local");
 
     @Test
     void importsTheProductionClasses() {
         assertThat(classes.contain("io.metastream.cli.Main")).isTrue();
         assertThat(classes.contain("io.metastream.local.KafkaBroker")).isTrue();
-        assertThat(classes.contain("io.metastream.bench.LearnerBench")).isTrue();
+        assertThat(classes.contain("io.metastream.cli.pearl.LearnerBench")).isTrue();
     }
 
     @Test

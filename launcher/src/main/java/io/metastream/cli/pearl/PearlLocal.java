@@ -19,7 +19,6 @@ import io.metastream.sim.pearl.PearlMetaTrainer;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -45,11 +44,11 @@ public final class PearlLocal implements LocalAlgorithm {
     }
 
     @Override
-    public Optional<Benchmark> benchmark() {
-        return Optional.of(new Benchmark() {
+    public List<Benchmark> benchmarks() {
+        return List.of(new Benchmark() {
             @Override
-            public Set<String> flags() {
-                return Set.of("skip-sparse", "skip-oracle");
+            public String name() {
+                return job().name();
             }
 
             @Override
@@ -62,8 +61,25 @@ public final class PearlLocal implements LocalAlgorithm {
             }
 
             @Override
-            public int run(CommandLineArgs args, PrintStream out) throws Exception {
-                return new PearlBench(out).run(args);
+            public int run(String[] args, PrintStream out, PrintStream err) throws Exception {
+                return new PearlBench(out).run(new CommandLineArgs(args, Set.of("skip-sparse", "skip-oracle")));
+            }
+        }, new Benchmark() {
+            @Override
+            public String name() {
+                return "learner";
+            }
+
+            @Override
+            public List<String> usage() {
+                return List.of(
+                        "one PEARL learner step (3x300 nets, batch 256, meta-batch 16): ND4J vs PyTorch",
+                        "--out FILE (required) --steps N --repetitions N --python python3");
+            }
+
+            @Override
+            public int run(String[] args, PrintStream out, PrintStream err) {
+                return LearnerBench.run(java.util.Arrays.asList(args), out, err);
             }
         });
     }

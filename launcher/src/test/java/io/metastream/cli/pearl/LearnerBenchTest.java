@@ -1,4 +1,4 @@
-package io.metastream.bench;
+package io.metastream.cli.pearl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

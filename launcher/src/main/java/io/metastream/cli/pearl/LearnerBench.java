@@ -1,4 +1,4 @@
-package io.metastream.bench;
+package io.metastream.cli.pearl;
 
 import io.metastream.client.CommandLineArgs;
 
