@@ -5,7 +5,6 @@ import io.metastream.schema.AdaptedModel;
 import io.metastream.schema.ModelVersion;
 import io.metastream.schema.Transition;
 
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -72,11 +71,6 @@ public interface MetaAlgorithm<S> {
 
     /** The meta-learner (the outer loop); runs with parallelism 1. */
     ProcessFunction<S, ModelVersion> learnerFunction(Context context);
-
-    /** The learner's input type, for the side output's stream. */
-    default TypeInformation<S> learnerInputType() {
-        return learnerInput().getTypeInfo();
-    }
 
     /**
      * Names (which are also the uids) of an algorithm's operators. Uids are how a savepoint finds each

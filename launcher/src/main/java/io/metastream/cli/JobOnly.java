@@ -6,14 +6,12 @@ import io.metastream.client.TopicReader;
 import io.metastream.flink.MetaLearningJob;
 import io.metastream.flink.MetaStreamOptions;
 import io.metastream.local.KafkaBroker;
-import io.metastream.client.TopicLayout;
 import io.metastream.sim.TaskFamilies;
 import io.metastream.sim.TaskFamily;
 
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -62,18 +60,14 @@ public final class JobOnly implements AutoCloseable {
         LocalAlgorithm algorithm = LocalAlgorithms.byName(s.algorithm());
         TaskFamily family = s.family() == null ? null : TaskFamilies.byName(s.family());
         TopicNames topics = TopicNames.defaults();
+        LocalRun run = new LocalRun(s, out);
         // sizes and algorithm settings are checked before anything starts
-        Configuration check = new LocalRun(s, out).jobConfig("localhost:9092", topics, algorithm, family);
+        Configuration check = run.jobConfig("localhost:9092", topics, algorithm, family);
         MetaLearningJob.algorithm(check).validate(MetaLearningJob.algorithmSettings(check));
-        KafkaBroker broker = KafkaBroker.builder().dataDir(s.workDir().resolve("kafka")).build();
+        KafkaBroker broker = run.startBroker(topics);
         try {
-            broker.start();
-            broker.createTopics(TopicLayout.defaults(topics, Math.max(2, s.parallelism())));
-            Configuration conf = new LocalRun(s, out).jobConfig(broker.bootstrapServers(), topics, algorithm, family);
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(
-                    s.parallelism(), MetaLearningJob.environmentConfig(conf));
-            MetaLearningJob.fromKafka(conf).build(env); // fails here, with the key to set, on missing sizes
-            JobClient job = env.executeAsync("metastream-job-only");
+            Configuration conf = run.jobConfig(broker.bootstrapServers(), topics, algorithm, family);
+            JobClient job = run.submit(conf, "metastream-job-only");
             Files.writeString(s.workDir().resolve("bootstrap-servers"), broker.bootstrapServers() + "\n");
             JobOnly j = new JobOnly(broker, job, topics, conf, out);
             j.printEndpoints(s);

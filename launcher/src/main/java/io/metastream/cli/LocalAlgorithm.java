@@ -48,6 +48,12 @@ public interface LocalAlgorithm {
     /** The algorithm's part of a progress line. */
     String progress(ModelVersion v);
 
+    /** A metric a version carries, NaN when it has none (for curve points and progress lines). */
+    static double metric(ModelVersion v, String name) {
+        Double d = v.getMetrics().get(name);
+        return d == null ? Double.NaN : d;
+    }
+
     /** Runs the held-out meta-test once the fleet stopped and the job was cancelled. */
     ReportSection metaTest(Run run) throws Exception;
 

@@ -142,6 +142,27 @@ final class LocalRun {
         return conf;
     }
 
+    /** Starts the embedded broker in the work dir and creates the topics, sized for this run's parallelism. */
+    KafkaBroker startBroker(TopicNames topics) throws Exception {
+        KafkaBroker broker = KafkaBroker.builder().dataDir(s.workDir().resolve("kafka")).build();
+        try {
+            broker.start();
+            broker.createTopics(TopicLayout.defaults(topics, Math.max(2, s.parallelism())));
+            return broker;
+        } catch (Exception | Error e) {
+            broker.close();
+            throw e;
+        }
+    }
+
+    /** Builds the job from {@code conf} and submits it to a MiniCluster with this run's parallelism. */
+    JobClient submit(Configuration conf, String jobName) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(
+                s.parallelism(), MetaLearningJob.environmentConfig(conf));
+        MetaLearningJob.fromKafka(conf).build(env);
+        return env.executeAsync(jobName);
+    }
+
     Report run() throws Exception {
         long started = System.nanoTime();
         Files.createDirectories(s.workDir());
@@ -156,16 +177,11 @@ final class LocalRun {
         out.printf("metastream local run: family %s, %d train tasks, %d held-out tasks, %d agents, %ds%n",
                 family.name(), train.size(), heldOut.size(), s.agents(), s.duration().toSeconds());
         out.printf("  work dir %s (logs: %s)%n", s.workDir(), s.workDir().resolve("metastream.log"));
-        try (KafkaBroker broker = KafkaBroker.builder().dataDir(s.workDir().resolve("kafka")).build()) {
-            broker.start();
-            broker.createTopics(TopicLayout.defaults(topics, Math.max(2, s.parallelism())));
+        try (KafkaBroker broker = startBroker(topics)) {
             out.printf("  Kafka broker (KRaft, child JVM) at %s; topics created%n", broker.bootstrapServers());
 
             Configuration conf = jobConfig(broker.bootstrapServers(), topics, algorithm, family);
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(
-                    s.parallelism(), MetaLearningJob.environmentConfig(conf));
-            MetaLearningJob.fromKafka(conf).build(env);
-            JobClient job = env.executeAsync("metastream-local-" + name);
+            JobClient job = submit(conf, "metastream-local-" + name);
             out.printf("  Flink job %s (%s) running on a MiniCluster (parallelism %d)%n", job.getJobID(), name,
                     s.parallelism());
             boolean cancelled = false;

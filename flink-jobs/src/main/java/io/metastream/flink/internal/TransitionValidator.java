@@ -3,6 +3,7 @@ package io.metastream.flink.internal;
 import io.metastream.client.AvroCodec;
 import io.metastream.client.CodecException;
 import io.metastream.client.Codecs;
+import io.metastream.client.Counts;
 import io.metastream.client.TransitionRules;
 import io.metastream.schema.DeadLetter;
 import io.metastream.schema.DeadLetterReason;
@@ -117,7 +118,7 @@ public final class TransitionValidator extends ProcessFunction<RawRecord, Transi
         String key = raw.key == null ? "(no key)" : new String(raw.key, java.nio.charset.StandardCharsets.UTF_8);
         long[] n = onlyRejected.computeIfAbsent(key, k -> new long[1]);
         n[0]++;
-        if (n[0] >= ALL_REJECTED_WARN_AFTER && isTenfold(n[0] / ALL_REJECTED_WARN_AFTER) && n[0] % ALL_REJECTED_WARN_AFTER == 0) {
+        if (n[0] % ALL_REJECTED_WARN_AFTER == 0 && Counts.isPowerOfTen(n[0] / ALL_REJECTED_WARN_AFTER)) {
             allRejectedWarnings++;
             LOG.warn("The last {} records of task key '{}' were all dead-lettered, none accepted; the latest: {}: {}. "
                     + "Check what the producer writes against the job's settings (metastream.obs-dim, "
@@ -128,13 +129,6 @@ public final class TransitionValidator extends ProcessFunction<RawRecord, Transi
     /** Warnings logged by {@link #warnWhenATaskIsAllRejected} (tests). */
     long allRejectedWarnings() {
         return allRejectedWarnings;
-    }
-
-    private static boolean isTenfold(long n) {
-        while (n % 10 == 0) {
-            n /= 10;
-        }
-        return n == 1;
     }
 
     private void reject(RawRecord raw, DeadLetterReason reason, String message, Context ctx) {

@@ -64,12 +64,14 @@ public final class GrbalLocal implements LocalAlgorithm {
 
     @Override
     public double[] curvePoint(ModelVersion v, FleetStats fleet) {
-        return new double[] {v.getVersion(), v.getTransitionsSeen(), metric(v, "preAdaptLoss"), metric(v, "postAdaptLoss")};
+        return new double[] {v.getVersion(), v.getTransitionsSeen(), LocalAlgorithm.metric(v, "preAdaptLoss"),
+            LocalAlgorithm.metric(v, "postAdaptLoss")};
     }
 
     @Override
     public String progress(ModelVersion v) {
-        return String.format("meta-loss pre/post adapt %.4f / %.4f", metric(v, "preAdaptLoss"), metric(v, "postAdaptLoss"));
+        return String.format("meta-loss pre/post adapt %.4f / %.4f", LocalAlgorithm.metric(v, "preAdaptLoss"),
+                LocalAlgorithm.metric(v, "postAdaptLoss"));
     }
 
     @Override
@@ -114,8 +116,4 @@ public final class GrbalLocal implements LocalAlgorithm {
         return segments;
     }
 
-    static double metric(ModelVersion v, String name) {
-        Double d = v.getMetrics().get(name);
-        return d == null ? Double.NaN : d;
-    }
 }

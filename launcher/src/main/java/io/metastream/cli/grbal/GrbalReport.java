@@ -28,11 +28,6 @@ public final class GrbalReport implements ReportSection {
         this.config = config;
     }
 
-    /** The meta-test's result. */
-    public MetaTest.Result heldOut() {
-        return heldOut;
-    }
-
     @Override
     public String algorithm() {
         return "GRBAL";

@@ -96,12 +96,12 @@ public final class PearlLocal implements LocalAlgorithm {
 
     @Override
     public double[] curvePoint(ModelVersion v, FleetStats fleet) {
-        return new double[] {v.getVersion(), fleet.transitionsSent(), metric(v, "criticLoss"), fleet.meanEpisodeReturn()};
+        return new double[] {v.getVersion(), fleet.transitionsSent(), LocalAlgorithm.metric(v, "criticLoss"), fleet.meanEpisodeReturn()};
     }
 
     @Override
     public String progress(ModelVersion v) {
-        return String.format("critic loss %.3f", metric(v, "criticLoss"));
+        return String.format("critic loss %.3f", LocalAlgorithm.metric(v, "criticLoss"));
     }
 
     @Override
@@ -116,8 +116,4 @@ public final class PearlLocal implements LocalAlgorithm {
         return new PearlReport(e, cfg.toMap());
     }
 
-    private static double metric(ModelVersion v, String name) {
-        Double d = v.getMetrics().get(name);
-        return d == null ? Double.NaN : d;
-    }
 }

@@ -27,11 +27,6 @@ public final class PearlReport implements ReportSection {
         this.config = config;
     }
 
-    /** The meta-test's result. */
-    public PearlMetaTrainer.Evaluation heldOut() {
-        return heldOut;
-    }
-
     @Override
     public String algorithm() {
         return "PEARL";

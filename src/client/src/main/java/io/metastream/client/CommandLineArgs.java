@@ -109,11 +109,6 @@ public final class CommandLineArgs {
         return java.util.Collections.unmodifiableMap(values);
     }
 
-    /** True when the option was given. */
-    public boolean has(String name) {
-        return values.containsKey(name);
-    }
-
     /** Fails on options no getter asked for: a typo must not be silently ignored. */
     public void rejectUnknown(String command) {
         Set<String> unknown = new TreeSet<>(values.keySet());

@@ -1,6 +1,7 @@
 package io.metastream.sim.fleet;
 
 import io.metastream.client.Codecs;
+import io.metastream.client.Counts;
 import io.metastream.schema.DeadLetter;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -92,7 +93,7 @@ public final class DeadLetterWatch implements AutoCloseable {
                     }
                     first.compareAndSet(null, why);
                     long n = count.incrementAndGet();
-                    if (n == 1 || (n % 10 == 0 && isPowerOfTen(n))) {
+                    if (Counts.isPowerOfTen(n)) {
                         LOG.warn("The job has dead-lettered {} of this producer's records (topic {}); first: {}", n,
                                 topic, first.get());
                     }
@@ -105,13 +106,6 @@ public final class DeadLetterWatch implements AutoCloseable {
         } finally {
             consumer.close(Duration.ofSeconds(5));
         }
-    }
-
-    private static boolean isPowerOfTen(long n) {
-        while (n % 10 == 0) {
-            n /= 10;
-        }
-        return n == 1;
     }
 
     @Override
