@@ -46,6 +46,7 @@ class PearlJobIT {
     static final MiniClusterExtension FLINK = JobTestSupport.miniCluster(1);
 
     @Test
+    @org.junit.jupiter.api.Timeout(value = 15, unit = java.util.concurrent.TimeUnit.MINUTES)
     void posteriorOnHeldOutGoalsBeatsThePrior() throws Exception {
         TopicNames topics = KAFKA.freshTopics("pearl");
         String servers = KAFKA.bootstrapServers();
@@ -67,8 +68,8 @@ class PearlJobIT {
                     .tasks(train).agents(24).seed(3).policySource(client::policyFor).maxTransitionsPerSecond(1000)
                     .build()) {
                 fleet.start();
-                await("6000 PEARL steps (600 versions)", Duration.ofSeconds(600),
-                        () -> client.latestVersion().orElse(0) >= 600);
+                await("8000 PEARL steps (800 versions)", Duration.ofSeconds(720),
+                        () -> client.latestVersion().orElse(0) >= 800);
                 await("a posterior for a train task", Duration.ofSeconds(30),
                         () -> client.policyFor(train.get(0).id()).map(TaskPolicy::adapted).orElse(false));
             }
