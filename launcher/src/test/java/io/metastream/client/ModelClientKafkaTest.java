@@ -75,7 +75,7 @@ class ModelClientKafkaTest {
             publish(producer, topics.models(), Codecs.modelVersion().encode(version(3, model(3))), MODEL);
 
             assertThat(client.awaitVersion(3, Duration.ofSeconds(60))).isTrue();
-            assertThat(client.model(2)).isEmpty();
+            assertThat(client.version(2, DynamicsModel.class)).isEmpty();
             assertThat(client.versionsSeen()).isEqualTo(2);
             assertThat(client.modelFor("task-A").orElseThrow().baseVersion()).isEqualTo(1);
 

@@ -1,5 +1,6 @@
 package io.metastream.flink;
 
+import io.metastream.sim.fleet.grbal.GrbalAgents;
 import io.metastream.client.ModelClient;
 import io.metastream.core.grbal.DynamicsModel;
 import io.metastream.core.grbal.GrbalConfig;
@@ -59,7 +60,7 @@ class MetaLearningJobIT {
             MpcConfig mpc = MpcConfig.builder().horizon(5).candidates(64).cemIterations(0).elites(8)
                     .actionBounds(family.actionLow(), family.actionHigh()).build();
             try (Fleet fleet = Fleet.builder().bootstrapServers(servers).topic(topics.experience()).family(family)
-                    .tasks(family.trainTasks(12, 3)).agents(12).seed(3).mpc(mpc).modelSource(client::modelFor)
+                    .tasks(family.trainTasks(12, 3)).agents(12).seed(3).controllers(GrbalAgents.mpc(mpc, client::modelFor))
                     .maxTransitionsPerSecond(1500)
                     .build()) {
                 fleet.start();
@@ -70,7 +71,7 @@ class MetaLearningJobIT {
                 await("an adapted model for a train task", Duration.ofSeconds(30),
                         () -> client.modelFor(family.trainTasks(12, 3).get(0).id()).map(m -> m.adapted()).orElse(false));
             }
-            DynamicsModel theta = client.baseModel().orElseThrow();
+            DynamicsModel theta = client.base(DynamicsModel.class).orElseThrow();
 
             // Versions are consecutive, each names its parent, none is published twice.
             List<ModelVersion> versions = JobTestSupport.readModels(servers, topics.models());

@@ -1,13 +1,13 @@
 package io.metastream.flink;
 
 import io.metastream.client.ModelClient;
-import io.metastream.core.mpc.MpcConfig;
 import io.metastream.client.BadRecords;
 import io.metastream.client.TopicNames;
 import io.metastream.schema.DeadLetter;
 import io.metastream.schema.ModelVersion;
 import io.metastream.sim.TaskFamilies;
 import io.metastream.sim.TaskFamily;
+import io.metastream.sim.fleet.AgentController;
 import io.metastream.sim.fleet.Fleet;
 import io.metastream.testing.KafkaExtension;
 
@@ -23,7 +23,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.stream.Collectors;
 
 import static io.metastream.flink.JobTestSupport.await;
@@ -53,13 +52,10 @@ class MetaLearningJobRestartIT {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         MetaLearningJob.fromKafka(conf).build(env);
         JobClient job = env.executeAsync("metastream-restart-it");
-        MpcConfig mpc = MpcConfig.builder().horizon(3).candidates(16).cemIterations(0).elites(4)
-                .actionBounds(family.actionLow(), family.actionHigh()).build();
         try (ModelClient client = ModelClient.builder().bootstrapServers(servers).modelsTopic(topics.models())
                 .adaptedTopic(topics.adapted()).modelName("it-restart").build();
              Fleet fleet = Fleet.builder().bootstrapServers(servers).topic(topics.experience()).family(family)
-                     .tasks(family.trainTasks(6, 5)).agents(6).seed(5).mpc(mpc)
-                     .modelSource(taskId -> Optional.empty()) // random exploration keeps the fleet cheap
+                     .tasks(family.trainTasks(6, 5)).agents(6).seed(5).controllers(AgentController.explore()) // random exploration keeps the fleet cheap
                      .maxTransitionsPerSecond(1500)
                      .build()) {
             client.start();

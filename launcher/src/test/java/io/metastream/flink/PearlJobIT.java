@@ -1,5 +1,6 @@
 package io.metastream.flink;
 
+import io.metastream.sim.fleet.pearl.PearlAgents;
 import io.metastream.client.ModelClient;
 import io.metastream.client.ModelVerifier;
 import io.metastream.client.TaskPolicy;
@@ -65,7 +66,7 @@ class PearlJobIT {
                 .adaptedTopic(topics.adapted()).modelName("it-pearl").build()) {
             client.start();
             try (Fleet fleet = Fleet.builder().bootstrapServers(servers).topic(topics.experience()).family(family)
-                    .tasks(train).agents(24).seed(3).policySource(client::policyFor).maxTransitionsPerSecond(1000)
+                    .tasks(train).agents(24).seed(3).controllers(PearlAgents.posteriorSampling(client::policyFor)).maxTransitionsPerSecond(1000)
                     .build()) {
                 fleet.start();
                 await("8000 PEARL steps (800 versions)", Duration.ofSeconds(720),
@@ -79,7 +80,7 @@ class PearlJobIT {
             assertThat(versions).allSatisfy(v -> assertThat(v.getAlgorithm()).isEqualTo("PEARL"));
 
             ModelVersion last = versions.get(versions.size() - 1);
-            PearlPolicy policy = ModelVerifier.verifyAndDecodePolicy(last);
+            PearlPolicy policy = ModelVerifier.verifyAndDecode(last, PearlPolicy.class);
             TaskPolicy forTask = client.policyFor(train.get(0).id()).orElseThrow();
             assertThat(forTask.belief().latentDim()).isEqualTo(policy.latentDim());
 
@@ -89,7 +90,7 @@ class PearlJobIT {
             double adapted = 0;
             for (int k = 0; k < CHECKPOINTS; k++) {
                 ModelVersion v = versions.get(versions.size() - 1 - 10 * k);
-                PearlMetaTrainer.Evaluation e = PearlMetaTrainer.evaluate(family, ModelVerifier.verifyAndDecodePolicy(v),
+                PearlMetaTrainer.Evaluation e = PearlMetaTrainer.evaluate(family, ModelVerifier.verifyAndDecode(v, PearlPolicy.class),
                         family.heldOutTasks(20, 0), 5, 6, 11, false, false);
                 System.out.printf("PEARL IT version %d: held-out return after 0..4 context episodes %s%n",
                         v.getVersion(), java.util.Arrays.toString(e.returnAfter()));

@@ -109,7 +109,7 @@ public final class GrbalTaskFunction
     public void open(OpenContext openContext) {
         Nd4jBackend.load();
         config = GrbalConfig.fromMap(grbalConfig);
-        models = new ModelBroadcast<>(modelName, ModelVerifier::verifyAndDecode, getRuntimeContext().getMetricGroup());
+        models = new ModelBroadcast<>(modelName, v -> ModelVerifier.verifyAndDecode(v, DynamicsModel.class), getRuntimeContext().getMetricGroup());
         adaptations = getRuntimeContext().getMetricGroup().counter("adaptations");
         segments = getRuntimeContext().getMetricGroup().counter("segments");
         replayed = getRuntimeContext().getMetricGroup().counter("replaySegments");

@@ -237,7 +237,7 @@ public final class PearlTaskFunction
 
     /** Verifies and decodes a policy whose sizes match the job's; throws for any other. */
     private PearlPolicy decodePolicy(ModelVersion model) {
-        PearlPolicy p = ModelVerifier.verifyAndDecodePolicy(model);
+        PearlPolicy p = ModelVerifier.verifyAndDecode(model, PearlPolicy.class);
         if (p.obsDim() != config.obsDim() || p.actDim() != config.actDim() || p.latentDim() != config.latentDim()) {
             throw new IllegalArgumentException("policy dimensions obs " + p.obsDim() + ", act " + p.actDim()
                     + ", latent " + p.latentDim() + " differ from the job's " + config.obsDim() + ", "

@@ -1,5 +1,6 @@
 package io.metastream.cli.grbal;
 
+import io.metastream.sim.fleet.grbal.GrbalAgents;
 import io.metastream.cli.LocalAlgorithm;
 import io.metastream.cli.ReportSection;
 import io.metastream.client.Codecs;
@@ -59,7 +60,7 @@ public final class GrbalLocal implements LocalAlgorithm {
     @Override
     public Fleet.Builder agents(Fleet.Builder fleet, TaskFamily family, ModelClient client,
             Map<String, String> agentSettings) {
-        return fleet.mpc(mpcFor(family, agentSettings)).modelSource(client::modelFor);
+        return fleet.controllers(GrbalAgents.mpc(mpcFor(family, agentSettings), client::modelFor));
     }
 
     @Override
@@ -77,7 +78,7 @@ public final class GrbalLocal implements LocalAlgorithm {
     @Override
     public ReportSection metaTest(Run run) {
         GrbalConfig grbal = GrbalConfig.fromMap(MetaLearningJob.algorithmSettings(run.job()));
-        DynamicsModel theta = run.client().baseModel().orElseThrow(run::noVersion);
+        DynamicsModel theta = run.client().base(DynamicsModel.class).orElseThrow(run::noVersion);
         List<Segment> all = readExperience(run.servers(), run.topics().experience(), 200_000,
                 new TransitionRules(run.family().obsDim(), run.family().actDim()));
         long transitions = all.stream().mapToLong(Segment::length).sum();

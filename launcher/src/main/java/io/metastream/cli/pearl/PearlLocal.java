@@ -1,5 +1,6 @@
 package io.metastream.cli.pearl;
 
+import io.metastream.sim.fleet.pearl.PearlAgents;
 import io.metastream.client.CommandLineArgs;
 import io.metastream.cli.LocalAlgorithm;
 import io.metastream.cli.ReportSection;
@@ -91,7 +92,7 @@ public final class PearlLocal implements LocalAlgorithm {
             throw new IllegalArgumentException("PEARL agents act with their policy and have no planner; drop "
                     + agentSettings.keySet().stream().map(k -> "--mpc." + k).toList());
         }
-        return fleet.policySource(client::policyFor);
+        return fleet.controllers(PearlAgents.posteriorSampling(client::policyFor));
     }
 
     @Override
@@ -108,7 +109,7 @@ public final class PearlLocal implements LocalAlgorithm {
     public ReportSection metaTest(Run run) {
         PearlConfig cfg = PearlConfig.fromMap(MetaLearningJob.algorithmSettings(run.job()));
         ModelVersion last = run.client().latestModelVersion().orElseThrow(run::noVersion);
-        PearlPolicy policy = ModelVerifier.verifyAndDecodePolicy(last);
+        PearlPolicy policy = ModelVerifier.verifyAndDecode(last, PearlPolicy.class);
         run.out().printf("  meta-test on %d held-out tasks (%d episodes each, posterior from the earlier ones) ...%n",
                 run.heldOut().size(), EPISODES);
         PearlMetaTrainer.Evaluation e = PearlMetaTrainer.evaluate(run.family(), policy, run.heldOut(), EPISODES, 3,

@@ -1,6 +1,5 @@
 package io.metastream.client;
 
-import io.metastream.core.grbal.DynamicsModel;
 import io.metastream.schema.AdaptedModel;
 import io.metastream.schema.ModelVersion;
 
@@ -55,9 +54,8 @@ import java.util.Set;
  * <p>Threading: {@link #start()} starts one daemon thread that owns the Kafka consumer; all read
  * methods are thread-safe and non-blocking except {@link #awaitVersion}.
  *
- * <p>Known limits: partitions added to the topics after {@link #start()} are not read; only
- * {@code FastWeights} adaptations apply to dynamics models ({@link #modelFor}) and {@code GaussianPosterior}
- * ones to PEARL policies ({@link #policyFor}).
+ * <p>Known limits: partitions added to the topics after {@link #start()} are not read; an adaptation
+ * applies only to versions of the format that declares its type ({@link ModelFormats}).
  */
 public final class ModelClient implements AutoCloseable {
 
@@ -128,7 +126,18 @@ public final class ModelClient implements AutoCloseable {
      * when the model is not a PEARL policy.
      */
     public Optional<TaskPolicy> policyFor(String taskId) {
-        return state.policyFor(taskId);
+        return forTask(taskId, TaskPolicy.class);
+    }
+
+    /**
+     * What an agent acts with in task {@code taskId}, as the newest version's {@link ModelFormat} builds
+     * it: the version with the task's verified adaptation applied when one is usable, else the version
+     * unadapted. Built once per adaptation and base and cached, so repeated calls are cheap. Empty
+     * before the first version or when the newest version's format gives another type than {@code type}
+     * ({@link TaskModel} for dynamics models, {@link TaskPolicy} for PEARL policies, or an added format's).
+     */
+    public <T> Optional<T> forTask(String taskId, Class<T> type) {
+        return state.forTask(Objects.requireNonNull(taskId, "taskId"), Objects.requireNonNull(type, "type"));
     }
 
     /** Newest version held, empty before the first. */
@@ -141,14 +150,17 @@ public final class ModelClient implements AutoCloseable {
         return state.latestModelVersion();
     }
 
-    /** The newest base model (meta-parameters theta), empty before the first version. */
-    public Optional<DynamicsModel> baseModel() {
-        return state.baseModel();
+    /**
+     * The newest version's decoded parameters (meta-parameters θ) when they are a {@code type}, e.g.
+     * {@code base(DynamicsModel.class)}; empty before the first version.
+     */
+    public <M> Optional<M> base(Class<M> type) {
+        return state.base(Objects.requireNonNull(type, "type"));
     }
 
-    /** Base model of {@code version} if it is among the newest {@code keepVersions} held. */
-    public Optional<DynamicsModel> model(long version) {
-        return state.model(version);
+    /** The decoded parameters of {@code version} if it is among the newest {@code keepVersions} held and a {@code type}. */
+    public <M> Optional<M> version(long version, Class<M> type) {
+        return state.version(version, Objects.requireNonNull(type, "type"));
     }
 
     /**
@@ -158,7 +170,7 @@ public final class ModelClient implements AutoCloseable {
      * cached, so repeated calls are cheap.
      */
     public Optional<TaskModel> modelFor(String taskId) {
-        return state.modelFor(Objects.requireNonNull(taskId, "taskId"));
+        return forTask(taskId, TaskModel.class);
     }
 
     /** Records refused so far: undecodable, checksum or encoding mismatch, unusable adaptation. */

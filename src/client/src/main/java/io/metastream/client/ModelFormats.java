@@ -1,41 +1,40 @@
 package io.metastream.client;
 
-import io.metastream.core.grbal.DynamicsModel;
-import io.metastream.core.io.ModelBlob;
-import io.metastream.core.pearl.PearlPolicy;
+import io.metastream.client.grbal.DynamicsModelFormat;
+import io.metastream.client.pearl.PearlPolicyFormat;
 
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * The parameter encodings this client decodes, one line each: how the blob of a {@code ModelVersion}
- * with that {@code parameterEncoding} becomes the model agents act with. The client dispatches on the
- * encoding a version declares, never on its algorithm's name; an algorithm with a new encoding adds a
- * line here.
+ * The parameter encodings this client reads, one registration line each (see {@link ModelFormat}).
  */
 public final class ModelFormats {
     private ModelFormats() {}
 
-    /**
-     * One encoding.
-     *
-     * @param decode the blob's decoder; throws {@link IllegalArgumentException} for bytes it cannot read
-     */
-    public record Format(String encoding, Class<?> type, Function<byte[], ?> decode) {}
+    private static final List<ModelFormat<?, ?>> ALL = List.of(
+            new DynamicsModelFormat(),
+            new PearlPolicyFormat());
 
-    private static final List<Format> ALL = List.of(
-            new Format(ModelBlob.ENCODING, DynamicsModel.class, ModelBlob::decode),
-            new Format(PearlPolicy.ENCODING, PearlPolicy.class, PearlPolicy::decode));
+    /** Every format, in registration order. */
+    public static List<ModelFormat<?, ?>> all() {
+        return ALL;
+    }
 
     /** The encoding of every format, in registration order. */
     public static List<String> encodings() {
-        return ALL.stream().map(Format::encoding).collect(Collectors.toList());
+        return ALL.stream().map(ModelFormat::encoding).collect(Collectors.toList());
     }
 
     /** The format of {@code encoding}, if this client has one. */
-    public static Optional<Format> byEncoding(String encoding) {
+    public static Optional<ModelFormat<?, ?>> byEncoding(String encoding) {
         return ALL.stream().filter(f -> f.encoding().equals(encoding)).findFirst();
+    }
+
+    /** The format that applies adaptations of this record type, if this client has one. */
+    public static Optional<ModelFormat<?, ?>> byAdaptation(Object adaptation) {
+        return adaptation == null ? Optional.empty()
+                : ALL.stream().filter(f -> f.adaptationType().isInstance(adaptation)).findFirst();
     }
 }

@@ -1,14 +1,8 @@
 package io.metastream.client;
 
-import io.metastream.core.grbal.DynamicsModel;
 import io.metastream.schema.AdaptedModel;
-import io.metastream.core.pearl.PearlPolicy;
-import io.metastream.core.pearl.Posterior;
-import io.metastream.schema.FastWeights;
-import io.metastream.schema.GaussianPosterior;
 import io.metastream.schema.ModelVersion;
 
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,34 +37,25 @@ final class ModelState {
 
     private static final Logger LOG = LoggerFactory.getLogger(ModelState.class);
 
-    /** A verified version and what its {@link ModelFormats} format decoded it to. */
-    private record Held(long version, Object decoded) {
-        /** The dynamics model, or null when the version carries another kind of model. */
-        DynamicsModel model() {
-            return decoded instanceof DynamicsModel m ? m : null;
-        }
+    /** A verified version, its format and what the format decoded it to. */
+    private record Held(long version, ModelFormat<?, ?> format, Object decoded) {}
 
-        /** The policy, or null when the version carries another kind of model. */
-        PearlPolicy policy() {
-            return decoded instanceof PearlPolicy p ? p : null;
-        }
-    }
-
-    /** Identity matters: the combined-model cache is keyed by the adaptation object it was built from. */
+    /** Identity matters: the per-task cache is keyed by the adaptation object it was built from. */
     private static final class Adaptation {
         final long baseVersion;
-        final FastWeights fastWeights;
-        final GaussianPosterior posterior;
+        final ModelFormat<?, ?> format;
+        final Object record;
         volatile boolean unusable;
 
-        Adaptation(long baseVersion, FastWeights fastWeights, GaussianPosterior posterior) {
+        Adaptation(long baseVersion, ModelFormat<?, ?> format, Object record) {
             this.baseVersion = baseVersion;
-            this.fastWeights = fastWeights;
-            this.posterior = posterior;
+            this.format = format;
+            this.record = record;
         }
     }
 
-    private record Combined(Adaptation source, DynamicsModel base, DynamicsModel model) {
+    /** What {@link ModelFormat#adapted} returned for an adaptation on a base. */
+    private record Combined(Adaptation source, Held base, Object value) {
     }
 
     private final String modelName;
@@ -109,13 +94,14 @@ final class ModelState {
             reject(e.getMessage());
             return false;
         }
+        ModelFormat<?, ?> format = ModelFormats.byEncoding(v.getParameterEncoding()).orElseThrow();
         synchronized (lock) {
             long version = v.getVersion();
             if (versions.containsKey(version)
                     || (versions.size() >= keepVersions && version < versions.firstKey())) {
                 return false;
             }
-            versions.put(version, new Held(version, decoded));
+            versions.put(version, new Held(version, format, decoded));
             while (versions.size() > keepVersions) {
                 versions.pollFirstEntry();
             }
@@ -133,27 +119,24 @@ final class ModelState {
         if (!modelName.equals(a.getModelName())) {
             return false;
         }
-        Adaptation next;
-        if (a.getAdaptation() instanceof FastWeights fw) {
-            try {
-                ModelVerifier.checkedDelta(fw);
-            } catch (ModelIntegrityException e) {
-                reject("task " + a.getTaskId() + ", base version " + a.getBaseVersion() + ": " + e.getMessage());
-                return false;
-            }
-            next = new Adaptation(a.getBaseVersion(), fw, null);
-        } else if (a.getAdaptation() instanceof GaussianPosterior g) {
-            try {
-                ModelVerifier.verifyPosterior(g, g.getMean().size());
-            } catch (ModelIntegrityException e) {
-                reject("task " + a.getTaskId() + ", base version " + a.getBaseVersion() + ": " + e.getMessage());
-                return false;
-            }
-            next = new Adaptation(a.getBaseVersion(), null, g);
-        } else {
-            reject("adaptation of task " + a.getTaskId() + " on version " + a.getBaseVersion() + " is null");
+        Object adaptation = a.getAdaptation();
+        String what = "task " + a.getTaskId() + ", base version " + a.getBaseVersion();
+        if (adaptation == null) {
+            reject("adaptation of " + what + " is null");
             return false;
         }
+        ModelFormat<?, ?> format = ModelFormats.byAdaptation(adaptation).orElse(null);
+        if (format == null) {
+            reject(what + ": no model format applies a " + adaptation.getClass().getSimpleName() + " adaptation");
+            return false;
+        }
+        try {
+            format.checkAdaptation(adaptation);
+        } catch (ModelIntegrityException e) {
+            reject(what + ": " + e.getMessage());
+            return false;
+        }
+        Adaptation next = new Adaptation(a.getBaseVersion(), format, adaptation);
         synchronized (lock) {
             Adaptation held = adaptations.get(a.getTaskId());
             if (held != null && held.baseVersion > next.baseVersion) {
@@ -185,75 +168,50 @@ final class ModelState {
         }
     }
 
-    Optional<DynamicsModel> baseModel() {
+    /** The newest version decoded, when it is a {@code type}. */
+    <M> Optional<M> base(Class<M> type) {
         synchronized (lock) {
-            return versions.isEmpty() ? Optional.empty() : Optional.ofNullable(versions.lastEntry().getValue().model());
+            return versions.isEmpty() ? Optional.empty() : cast(versions.lastEntry().getValue().decoded(), type);
         }
     }
 
-    Optional<DynamicsModel> model(long version) {
+    /** A held version decoded, when it is held and a {@code type}. */
+    <M> Optional<M> version(long version, Class<M> type) {
         synchronized (lock) {
             Held h = versions.get(version);
-            return h == null ? Optional.empty() : Optional.ofNullable(h.model());
-        }
-    }
-
-    Optional<PearlPolicy> basePolicy() {
-        synchronized (lock) {
-            return versions.isEmpty() ? Optional.empty() : Optional.ofNullable(versions.lastEntry().getValue().policy());
+            return h == null ? Optional.empty() : cast(h.decoded(), type);
         }
     }
 
     /**
-     * The newest PEARL policy with the task's belief: the task's newest posterior when one is held (it
-     * may have been inferred by the encoder of a slightly older version), else the prior. Empty before
-     * the first version or when the model is not a PEARL policy.
+     * What an agent acts with in a task ({@link ModelFormat#taskType()}): the newest version with the
+     * task's adaptation applied when it has a usable one (on the version the format applies it to),
+     * else the newest version unadapted. Empty before the first version or when the newest version's
+     * format does not give a {@code type}.
      */
-    Optional<TaskPolicy> policyFor(String taskId) {
+    <T> Optional<T> forTask(String taskId, Class<T> type) {
         Held latest;
+        Held base = null;
         Adaptation adaptation;
         synchronized (lock) {
-            if (versions.isEmpty() || versions.lastEntry().getValue().policy() == null) {
+            if (versions.isEmpty() || versions.lastEntry().getValue().format().taskType() != type) {
                 return Optional.empty();
             }
             latest = versions.lastEntry().getValue();
             adaptation = adaptations.get(taskId);
-        }
-        PearlPolicy policy = latest.policy();
-        if (adaptation != null && adaptation.posterior != null && !adaptation.unusable) {
-            try {
-                Posterior belief = ModelVerifier.verifyPosterior(adaptation.posterior, policy.latentDim());
-                return Optional.of(new TaskPolicy(policy, latest.version(), belief, adaptation.baseVersion, true));
-            } catch (ModelIntegrityException e) {
-                adaptation.unusable = true;
-                reject("task " + taskId + ", base version " + adaptation.baseVersion + ": " + e.getMessage());
+            if (adaptation != null && adaptation.format == latest.format()) {
+                base = latest.format().adaptationBoundToItsBase() ? versions.get(adaptation.baseVersion) : latest;
             }
         }
-        return Optional.of(new TaskPolicy(policy, latest.version(), policy.prior(), -1, false));
-    }
-
-    Optional<TaskModel> modelFor(String taskId) {
-        Adaptation adaptation;
-        Held base;
-        Held latest;
-        synchronized (lock) {
-            if (versions.isEmpty() || versions.lastEntry().getValue().model() == null) {
-                return Optional.empty();
-            }
-            latest = versions.lastEntry().getValue();
-            adaptation = adaptations.get(taskId);
-            base = adaptation == null ? null : versions.get(adaptation.baseVersion);
-        }
-        if (adaptation != null && adaptation.fastWeights != null && base != null && base.model() != null
-                && !adaptation.unusable) {
+        if (base != null && !adaptation.unusable) {
             Combined cached = combined.get(taskId);
-            if (cached != null && cached.source() == adaptation && cached.base() == base.model()) {
-                return Optional.of(new TaskModel(cached.model(), base.version(), true));
+            if (cached != null && cached.source() == adaptation && cached.base() == base) {
+                return Optional.of(type.cast(cached.value()));
             }
             try {
-                DynamicsModel adapted = apply(base.model(), adaptation.fastWeights);
-                combined.put(taskId, new Combined(adaptation, base.model(), adapted));
-                return Optional.of(new TaskModel(adapted, base.version(), true));
+                Object value = adapt(base, adaptation);
+                combined.put(taskId, new Combined(adaptation, base, value));
+                return Optional.of(type.cast(value));
             } catch (ModelIntegrityException e) {
                 adaptation.unusable = true;
                 reject("task " + taskId + ", base version " + base.version() + ": " + e.getMessage());
@@ -261,7 +219,23 @@ final class ModelState {
         } else {
             combined.remove(taskId);
         }
-        return Optional.of(new TaskModel(latest.model(), latest.version(), false));
+        return Optional.of(type.cast(unadapted(latest)));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <M, T> T adapt(Held base, Adaptation adaptation) {
+        ModelFormat<M, T> f = (ModelFormat<M, T>) base.format();
+        return f.adapted((M) base.decoded(), base.version(), adaptation.record, adaptation.baseVersion);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <M, T> T unadapted(Held latest) {
+        ModelFormat<M, T> f = (ModelFormat<M, T>) latest.format();
+        return f.unadapted((M) latest.decoded(), latest.version());
+    }
+
+    private static <M> Optional<M> cast(Object decoded, Class<M> type) {
+        return type.isInstance(decoded) ? Optional.of(type.cast(decoded)) : Optional.empty();
     }
 
     /** Waits until a version at least {@code version} is held; false on timeout. */
@@ -291,12 +265,5 @@ final class ModelState {
     void reject(String why) {
         rejected.incrementAndGet();
         LOG.warn("Rejected a record for model {}: {}", modelName, why);
-    }
-
-    private static DynamicsModel apply(DynamicsModel base, FastWeights fw) {
-        INDArray theta = base.params();
-        INDArray delta = ModelVerifier.verifyDelta(fw, base.mlp().numParams());
-        INDArray phi = theta.add(delta.castTo(theta.dataType()).reshape(theta.shape()));
-        return base.withParams(phi);
     }
 }

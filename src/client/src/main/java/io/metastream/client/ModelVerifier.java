@@ -1,8 +1,6 @@
 package io.metastream.client;
 
-import io.metastream.core.grbal.DynamicsModel;
 import io.metastream.core.io.ModelBlob;
-import io.metastream.core.pearl.PearlPolicy;
 import io.metastream.core.pearl.Posterior;
 import io.metastream.schema.FastWeights;
 import io.metastream.schema.GaussianPosterior;
@@ -26,37 +24,20 @@ public final class ModelVerifier {
     }
 
     /**
-     * Checks the SHA-256 of {@code v}'s parameters against {@code parametersSha256}, checks that the
-     * encoding is {@value ModelBlob#ENCODING}, and decodes the blob.
+     * Checks the SHA-256 of {@code v}'s parameters against {@code parametersSha256}, checks that its
+     * encoding is the one whose {@link ModelFormat} decodes to {@code type}, and decodes the blob.
      *
      * @throws ModelIntegrityException naming the version and what failed: both hashes on a mismatch,
-     *                                 the supported encodings on an unknown one, the decoder's reason
-     *                                 for a blob that does not decode
+     *                                 the expected and the supported encodings on another one, the
+     *                                 decoder's reason for a blob that does not decode
+     * @throws IllegalArgumentException when no registered format decodes to {@code type}
      */
-    public static DynamicsModel verifyAndDecode(ModelVersion v) {
-        byte[] blob = checkedBlob(v, ModelBlob.ENCODING);
-        try {
-            return ModelBlob.decode(blob);
-        } catch (IllegalArgumentException e) {
-            throw new ModelIntegrityException(name(v) + ": parameters match their checksum but do not decode as "
-                    + ModelBlob.ENCODING + ": " + e.getMessage(), e);
-        }
-    }
-
-    /**
-     * As {@link #verifyAndDecode}, for a PEARL version (encoding {@value PearlPolicy#ENCODING}): the
-     * context encoder and the z-conditioned policy.
-     *
-     * @throws ModelIntegrityException naming the version and what failed
-     */
-    public static PearlPolicy verifyAndDecodePolicy(ModelVersion v) {
-        byte[] blob = checkedBlob(v, PearlPolicy.ENCODING);
-        try {
-            return PearlPolicy.decode(blob);
-        } catch (IllegalArgumentException e) {
-            throw new ModelIntegrityException(name(v) + ": parameters match their checksum but do not decode as "
-                    + PearlPolicy.ENCODING + ": " + e.getMessage(), e);
-        }
+    public static <M> M verifyAndDecode(ModelVersion v, Class<M> type) {
+        Objects.requireNonNull(type, "type");
+        ModelFormat<?, ?> format = ModelFormats.all().stream().filter(f -> f.modelType() == type).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no model format decodes to " + type.getName()
+                        + "; formats: " + ModelFormats.encodings()));
+        return type.cast(decode(v, checkedBlob(v, format.encoding()), format));
     }
 
     /**
@@ -67,10 +48,14 @@ public final class ModelVerifier {
      */
     public static Object verifyAndDecodeAny(ModelVersion v) {
         Objects.requireNonNull(v, "v");
-        ModelFormats.Format format = ModelFormats.byEncoding(v.getParameterEncoding()).orElse(null);
+        ModelFormat<?, ?> format = ModelFormats.byEncoding(v.getParameterEncoding()).orElse(null);
         byte[] blob = checkedBlob(v, format == null ? null : format.encoding());
+        return decode(v, blob, format);
+    }
+
+    private static Object decode(ModelVersion v, byte[] blob, ModelFormat<?, ?> format) {
         try {
-            return format.decode().apply(blob);
+            return format.decode(blob);
         } catch (IllegalArgumentException e) {
             throw new ModelIntegrityException(name(v) + ": parameters match their checksum but do not decode as "
                     + format.encoding() + ": " + e.getMessage(), e);
@@ -165,8 +150,12 @@ public final class ModelVerifier {
         }
     }
 
-    /** The delta bytes after the checksum check; no length check. */
-    static byte[] checkedDelta(FastWeights fw) {
+    /**
+     * The delta bytes after the checksum check; no length check.
+     *
+     * @throws ModelIntegrityException on a checksum mismatch
+     */
+    public static byte[] checkedDelta(FastWeights fw) {
         byte[] delta = bytes(fw.getDelta());
         String actual = ModelBlob.sha256Hex(delta);
         if (!actual.equalsIgnoreCase(fw.getDeltaSha256())) {

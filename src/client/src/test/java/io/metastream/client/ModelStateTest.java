@@ -31,8 +31,8 @@ class ModelStateTest {
     void isEmptyBeforeTheFirstVersion() {
         assertThat(state.latestVersion()).isEmpty();
         assertThat(state.latestModelVersion()).isEmpty();
-        assertThat(state.baseModel()).isEmpty();
-        assertThat(state.modelFor("task-1")).isEmpty();
+        assertThat(state.base(DynamicsModel.class)).isEmpty();
+        assertThat(state.forTask("task-1", TaskModel.class)).isEmpty();
     }
 
     @Test
@@ -43,10 +43,10 @@ class ModelStateTest {
 
         assertThat(state.latestVersion()).hasValue(5);
         assertThat(state.latestModelVersion()).get().extracting(ModelVersion::getVersion).isEqualTo(5L);
-        assertThat(state.model(1)).isEmpty();
-        assertThat(state.model(2)).isEmpty();
-        assertThat(state.model(3)).isPresent();
-        assertThat(state.model(5).orElseThrow().params()).isEqualTo(model(5).params());
+        assertThat(state.version(1, DynamicsModel.class)).isEmpty();
+        assertThat(state.version(2, DynamicsModel.class)).isEmpty();
+        assertThat(state.version(3, DynamicsModel.class)).isPresent();
+        assertThat(state.version(5, DynamicsModel.class).orElseThrow().params()).isEqualTo(model(5).params());
         assertThat(state.versionsSeen()).isEqualTo(5);
         assertThat(state.rejectedRecords()).isZero();
     }
@@ -70,7 +70,7 @@ class ModelStateTest {
 
         assertThat(state.latestVersion()).hasValue(2);
         assertThat(state.latestModelVersion()).get().extracting(ModelVersion::getVersion).isEqualTo(2L);
-        assertThat(state.model(1)).isPresent();
+        assertThat(state.version(1, DynamicsModel.class)).isPresent();
     }
 
     @Test
@@ -80,8 +80,8 @@ class ModelStateTest {
         INDArray delta = delta(base, 0.125);
 
         assertThat(state.onAdaptedModel(adaptation("task-A", 1, delta))).isTrue();
-        TaskModel adapted = state.modelFor("task-A").orElseThrow();
-        TaskModel other = state.modelFor("task-B").orElseThrow();
+        TaskModel adapted = state.forTask("task-A", TaskModel.class).orElseThrow();
+        TaskModel other = state.forTask("task-B", TaskModel.class).orElseThrow();
 
         assertThat(adapted.adapted()).isTrue();
         assertThat(adapted.baseVersion()).isEqualTo(1);
@@ -96,11 +96,11 @@ class ModelStateTest {
         state.onModelVersion(version(1, base));
         state.onAdaptedModel(adaptation("task-A", 1, delta(base, 0.5)));
 
-        DynamicsModel first = state.modelFor("task-A").orElseThrow().model();
-        assertThat(state.modelFor("task-A").orElseThrow().model()).isSameAs(first);
+        DynamicsModel first = state.forTask("task-A", TaskModel.class).orElseThrow().model();
+        assertThat(state.forTask("task-A", TaskModel.class).orElseThrow().model()).isSameAs(first);
 
         state.onAdaptedModel(adaptation("task-A", 1, delta(base, -0.5)));
-        DynamicsModel second = state.modelFor("task-A").orElseThrow().model();
+        DynamicsModel second = state.forTask("task-A", TaskModel.class).orElseThrow().model();
         assertThat(second).isNotSameAs(first);
         assertThat(second.params()).isEqualTo(base.params().sub(delta(base, 0.5)));
     }
@@ -110,12 +110,12 @@ class ModelStateTest {
         DynamicsModel v1 = model(1);
         state.onModelVersion(version(1, v1));
         state.onAdaptedModel(adaptation("task-A", 1, delta(v1, 0.5)));
-        assertThat(state.modelFor("task-A").orElseThrow().adapted()).isTrue();
+        assertThat(state.forTask("task-A", TaskModel.class).orElseThrow().adapted()).isTrue();
 
         for (long v = 2; v <= 4; v++) {
             state.onModelVersion(version(v, model(v)));
         }
-        TaskModel m = state.modelFor("task-A").orElseThrow();
+        TaskModel m = state.forTask("task-A", TaskModel.class).orElseThrow();
 
         assertThat(m.adapted()).isFalse();
         assertThat(m.baseVersion()).isEqualTo(4);
@@ -129,7 +129,7 @@ class ModelStateTest {
         state.onModelVersion(version(2, model(2)));
         state.onAdaptedModel(adaptation("task-A", 1, delta(v1, 0.5)));
 
-        TaskModel m = state.modelFor("task-A").orElseThrow();
+        TaskModel m = state.forTask("task-A", TaskModel.class).orElseThrow();
 
         assertThat(m.adapted()).isTrue();
         assertThat(m.baseVersion()).isEqualTo(1);
@@ -145,7 +145,7 @@ class ModelStateTest {
 
         assertThat(state.onAdaptedModel(adaptation("task-A", 1, delta(v1, 0.75)))).isFalse();
 
-        TaskModel m = state.modelFor("task-A").orElseThrow();
+        TaskModel m = state.forTask("task-A", TaskModel.class).orElseThrow();
         assertThat(m.baseVersion()).isEqualTo(2);
         assertThat(m.model().params()).isEqualTo(v2.params().add(delta(v2, 0.25)));
     }
@@ -184,7 +184,7 @@ class ModelStateTest {
         assertThat(state.onAdaptedModel(a)).isFalse();
 
         assertThat(state.rejectedRecords()).isEqualTo(1);
-        assertThat(state.modelFor("task-A").orElseThrow().adapted()).isFalse();
+        assertThat(state.forTask("task-A", TaskModel.class).orElseThrow().adapted()).isFalse();
     }
 
     @Test
@@ -193,8 +193,8 @@ class ModelStateTest {
         state.onModelVersion(version(1, base));
         state.onAdaptedModel(adaptation("task-A", 1, org.nd4j.linalg.factory.Nd4j.zeros(1, 5)));
 
-        assertThat(state.modelFor("task-A").orElseThrow().adapted()).isFalse();
-        assertThat(state.modelFor("task-A").orElseThrow().adapted()).isFalse();
+        assertThat(state.forTask("task-A", TaskModel.class).orElseThrow().adapted()).isFalse();
+        assertThat(state.forTask("task-A", TaskModel.class).orElseThrow().adapted()).isFalse();
         assertThat(state.rejectedRecords()).isEqualTo(1);
     }
 
@@ -204,32 +204,32 @@ class ModelStateTest {
         AdaptedModel a = posterior("task-A", 1, new float[] {0f}, new float[] {1f});
 
         assertThat(state.onAdaptedModel(a)).isTrue();
-        TaskModel m = state.modelFor("task-A").orElseThrow();
+        TaskModel m = state.forTask("task-A", TaskModel.class).orElseThrow();
         assertThat(m.adapted()).isFalse();
         assertThat(m.model().params()).isEqualTo(model(1).params());
-        assertThat(state.policyFor("task-A")).isEmpty();
+        assertThat(state.forTask("task-A", TaskPolicy.class)).isEmpty();
     }
 
     @Test
     void servesThePearlPolicyWithTheTasksPosteriorOrThePrior() {
         PearlPolicy policy = ModelFixtures.policy(3);
         assertThat(state.onModelVersion(ModelFixtures.policyVersion(1, policy))).isTrue();
-        assertThat(state.modelFor("task-A")).isEmpty();
-        assertThat(state.baseModel()).isEmpty();
+        assertThat(state.forTask("task-A", TaskModel.class)).isEmpty();
+        assertThat(state.base(DynamicsModel.class)).isEmpty();
 
-        TaskPolicy prior = state.policyFor("task-A").orElseThrow();
+        TaskPolicy prior = state.forTask("task-A", TaskPolicy.class).orElseThrow();
         assertThat(prior.adapted()).isFalse();
         assertThat(prior.belief()).isEqualTo(policy.prior());
         assertThat(prior.policy().encode()).isEqualTo(policy.encode());
 
         assertThat(state.onAdaptedModel(posterior("task-A", 1, new float[] {0.5f, -1f}, new float[] {0.1f, 2f}))).isTrue();
-        TaskPolicy adapted = state.policyFor("task-A").orElseThrow();
+        TaskPolicy adapted = state.forTask("task-A", TaskPolicy.class).orElseThrow();
         assertThat(adapted.adapted()).isTrue();
         assertThat(adapted.beliefVersion()).isEqualTo(1);
         assertThat(adapted.belief().mean()).containsExactly(0.5, -1.0);
         assertThat(adapted.belief().variance()[0]).isCloseTo(0.01, org.assertj.core.data.Offset.offset(1e-7));
         assertThat(adapted.belief().variance()[1]).isCloseTo(4.0, org.assertj.core.data.Offset.offset(1e-6));
-        assertThat(state.policyFor("task-B").orElseThrow().adapted()).isFalse();
+        assertThat(state.forTask("task-B", TaskPolicy.class).orElseThrow().adapted()).isFalse();
     }
 
     @Test
@@ -242,7 +242,7 @@ class ModelStateTest {
         assertThat(state.rejectedRecords()).isEqualTo(3);
         // well-formed but of another latent size than the policy's: kept, then refused (and counted) when served
         assertThat(state.onAdaptedModel(posterior("task-A", 1, new float[] {0f, 0f, 0f}, new float[] {1f, 1f, 1f}))).isTrue();
-        assertThat(state.policyFor("task-A").orElseThrow().adapted()).isFalse();
+        assertThat(state.forTask("task-A", TaskPolicy.class).orElseThrow().adapted()).isFalse();
         assertThat(state.rejectedRecords()).isEqualTo(4);
     }
 
@@ -253,7 +253,7 @@ class ModelStateTest {
 
         assertThat(state.onModelVersion(v)).isFalse();
         assertThat(state.rejectedRecords()).isEqualTo(1);
-        assertThat(state.policyFor("task-A")).isEmpty();
+        assertThat(state.forTask("task-A", TaskPolicy.class)).isEmpty();
     }
 
     private static AdaptedModel posterior(String taskId, long baseVersion, float[] mean, float[] std) {
@@ -292,7 +292,7 @@ class ModelStateTest {
 
         state.onAdaptationDeleted("task-A");
 
-        assertThat(state.modelFor("task-A").orElseThrow().adapted()).isFalse();
+        assertThat(state.forTask("task-A", TaskModel.class).orElseThrow().adapted()).isFalse();
     }
 
     @Test

@@ -25,7 +25,7 @@ class ModelVerifierTest {
     void decodesAVersionWhoseChecksumMatches() {
         DynamicsModel m = model(3);
 
-        DynamicsModel decoded = ModelVerifier.verifyAndDecode(version(4, m));
+        DynamicsModel decoded = ModelVerifier.verifyAndDecode(version(4, m), DynamicsModel.class);
 
         assertThat(decoded.params()).isEqualTo(m.params());
         assertThat(decoded.mlp()).isEqualTo(m.mlp());
@@ -37,7 +37,7 @@ class ModelVerifierTest {
         v.setParametersSha256("a".repeat(64));
         String actual = ModelBlob.sha256Hex(ModelVerifier.bytes(v.getParameters()));
 
-        assertThatThrownBy(() -> ModelVerifier.verifyAndDecode(v))
+        assertThatThrownBy(() -> ModelVerifier.verifyAndDecode(v, DynamicsModel.class))
                 .isInstanceOf(ModelIntegrityException.class)
                 .hasMessageContaining("version 4")
                 .hasMessageContaining("a".repeat(64))
@@ -49,7 +49,7 @@ class ModelVerifierTest {
         ModelVersion v = version(4, model(3));
         v.setParameterEncoding("metastream-mlp-v9");
 
-        assertThatThrownBy(() -> ModelVerifier.verifyAndDecode(v))
+        assertThatThrownBy(() -> ModelVerifier.verifyAndDecode(v, DynamicsModel.class))
                 .isInstanceOf(ModelIntegrityException.class)
                 .hasMessageContaining("metastream-mlp-v9")
                 .hasMessageContaining(ModelBlob.ENCODING);
@@ -62,7 +62,7 @@ class ModelVerifierTest {
         v.setParameters(ByteBuffer.wrap(junk));
         v.setParametersSha256(ModelBlob.sha256Hex(junk));
 
-        assertThatThrownBy(() -> ModelVerifier.verifyAndDecode(v))
+        assertThatThrownBy(() -> ModelVerifier.verifyAndDecode(v, DynamicsModel.class))
                 .isInstanceOf(ModelIntegrityException.class)
                 .hasMessageContaining("do not decode")
                 .hasCauseInstanceOf(IllegalArgumentException.class);
@@ -114,5 +114,28 @@ class ModelVerifierTest {
                 .isInstanceOf(ModelIntegrityException.class)
                 .hasMessageContaining("'maml-policy-v1' is not supported here")
                 .hasMessageContaining(io.metastream.core.pearl.PearlPolicy.ENCODING);
+    }
+
+    @Test
+    void eachFormatOwnsOneEncodingAndOneAdaptationType() {
+        var formats = ModelFormats.all();
+        assertThat(formats.stream().map(ModelFormat::encoding).distinct().count()).isEqualTo(formats.size());
+        assertThat(formats.stream().map(ModelFormat::adaptationType).distinct().count()).isEqualTo(formats.size());
+        for (ModelFormat<?, ?> f : formats) {
+            assertThat(ModelFormats.byEncoding(f.encoding())).containsSame(f);
+        }
+        assertThat(ModelFormats.byAdaptation(ModelFixtures.adaptation("t", 1, ModelFixtures.delta(ModelFixtures.model(1), 0.1))
+                .getAdaptation())).get().extracting(ModelFormat::taskType).isEqualTo(TaskModel.class);
+        assertThat(ModelFormats.byAdaptation("not an adaptation")).isEmpty();
+    }
+
+    @Test
+    void decodingAsATypeNoFormatGivesIsAnErrorNamingTheFormats() {
+        var v = ModelFixtures.version(1, ModelFixtures.model(1));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ModelVerifier.verifyAndDecode(v, String.class))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no model format decodes to java.lang.String");
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> ModelVerifier.verifyAndDecode(v, io.metastream.core.pearl.PearlPolicy.class))
+                .isInstanceOf(ModelIntegrityException.class).hasMessageContaining("expected '" + io.metastream.core.pearl.PearlPolicy.ENCODING);
     }
 }

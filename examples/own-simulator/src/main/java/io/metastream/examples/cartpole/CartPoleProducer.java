@@ -1,5 +1,6 @@
 package io.metastream.examples.cartpole;
 
+import io.metastream.sim.fleet.grbal.GrbalAgents;
 import io.metastream.client.CommandLineArgs;
 import io.metastream.client.ModelClient;
 import io.metastream.client.TopicNames;
@@ -47,7 +48,7 @@ public final class CartPoleProducer {
         try (ModelClient client = ModelClient.builder().bootstrapServers(servers).modelsTopic(topics.models())
                 .adaptedTopic(topics.adapted()).modelName(modelName).build();
              Fleet fleet = Fleet.builder().bootstrapServers(servers).topic(topics.experience()).family(family)
-                     .tasks(tasks).agents(agents).seed(seed).mpc(mpc).modelSource(client::modelFor)
+                     .tasks(tasks).agents(agents).seed(seed).controllers(GrbalAgents.mpc(mpc, client::modelFor))
                      .maxTransitionsPerSecond(rate).deadLetterTopic(topics.deadLetters()).build()) {
             client.start();
             fleet.start();

@@ -1,12 +1,6 @@
 package io.metastream.sim.fleet;
 
-import io.metastream.client.TaskModel;
-import io.metastream.client.TaskPolicy;
-import io.metastream.core.mpc.BatchReward;
-import io.metastream.core.mpc.MpcConfig;
-import io.metastream.core.mpc.MpcPlanner;
 import io.metastream.schema.Transition;
-import io.metastream.schema.TransitionKind;
 import io.metastream.sim.Environment;
 import io.metastream.sim.StepResult;
 import io.metastream.sim.TaskFamily;
@@ -14,19 +8,17 @@ import io.metastream.sim.TaskSpec;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Random;
 import java.util.SplittableRandom;
 
 /**
- * One simulated agent of a {@link Fleet}: owns an environment, plans each action with the latest model
- * for its task (ε-random otherwise) and turns every step into a {@link Transition}.
+ * One simulated agent of a {@link Fleet}: owns an environment, asks its {@link AgentController} for
+ * each action and turns every step into a {@link Transition}.
  *
  * <p>Per step: at an episode start the environment is reset to the agent's own task; with task
  * switching on, every {@code switchTaskEvery} steps the dynamics change to another task of the pool
- * while the transitions keep the agent's task id (the GrBAL setting). The model is looked up on every
- * step, so a new version takes effect on the next step. Randomness (initial states, ε-draws, random
- * actions, switch targets, planner samples) comes from the seed only.
+ * while the transitions keep the agent's task id (the GrBAL setting). Randomness (initial states, random
+ * actions, switch targets, and what the controller draws) comes from the seed only.
  *
  * <p>Not thread-safe: the fleet's loop thread owns it.
  */
@@ -36,7 +28,7 @@ final class Agent {
      * What one step produced.
      *
      * @param transition the record to publish
-     * @param planned true when the MPC planner chose the action, false when it was random
+     * @param planned true when the controller's model or policy chose the action, false when it was random
      * @param episodeReturn the episode's undiscounted return when {@code transition.getDone()}, else NaN
      */
     record StepOutcome(Transition transition, boolean planned, double episodeReturn) {}
@@ -47,18 +39,8 @@ final class Agent {
     private final int switchTaskEvery;
     private final double[] low;
     private final double[] high;
-    private final TaskFamily family;
-    /** The planner's reward: that of the task whose dynamics (and goal) the environment runs now. */
-    private BatchReward reward;
     private final Environment env;
-    private final ModelSource models;
-    private final MpcPlanner planner;
-    /** PEARL mode when non-null: the planner and model source are then unused. */
-    private final PolicySource policies;
-    /** The episode's policy and z (PEARL mode; null before the first version). */
-    private TaskPolicy episodePolicy;
-    private double[] episodeZ;
-    private final double randomActionProbability;
+    private final AgentController controller;
     private final long episodeLimit;
     private final Random rng;
 
@@ -74,25 +56,18 @@ final class Agent {
      * @param episodeLimit episodes after which the agent is {@link #finished()}; 0 for no limit
      */
     Agent(String agentId, TaskSpec task, List<TaskSpec> switchPool, int switchTaskEvery, TaskFamily family,
-            ModelSource models, MpcConfig mpc, PolicySource policies, double randomActionProbability, long episodeLimit,
-            long seed) {
+            AgentController.Factory controllers, long episodeLimit, long seed) {
         this.agentId = agentId;
         this.task = task;
         this.switchPool = List.copyOf(switchPool);
         this.switchTaskEvery = switchTaskEvery;
         this.low = family.actionLow();
         this.high = family.actionHigh();
-        this.family = family;
-        this.reward = family.reward(task);
-        this.models = models;
-        this.randomActionProbability = randomActionProbability;
         this.episodeLimit = episodeLimit;
         SplittableRandom seeds = new SplittableRandom(seed);
         this.env = family.create(task, seeds.nextLong());
         this.rng = new Random(seeds.nextLong());
-        long plannerSeed = seeds.nextLong();
-        this.planner = mpc == null ? null : new MpcPlanner(mpc, new Random(plannerSeed));
-        this.policies = policies;
+        this.controller = controllers.create(family, seeds.nextLong());
     }
 
     String agentId() {
@@ -123,8 +98,9 @@ final class Agent {
         } else if (switchTaskEvery > 0 && step % switchTaskEvery == 0) {
             switchDynamics();
         }
-        Choice c = policies != null ? pearlChoice() : mpcChoice();
-        double[] applied = env.clippedAction(c.action());
+        AgentController.Decision c = controller.decide(
+                new AgentController.Step(task.id(), env.task(), step, observation, rng));
+        double[] applied = env.clippedAction(c.action() == null ? randomAction() : c.action());
         StepResult result = env.step(applied);
         Transition transition = Transition.newBuilder()
                 .setTaskId(task.id())
@@ -144,38 +120,6 @@ final class Agent {
         return finish(transition, c.planned(), result);
     }
 
-    /** An action and how it was chosen: by a model (planned) or at random, with which version, and why. */
-    private record Choice(double[] action, boolean planned, Long version, TransitionKind kind) {}
-
-    /** GrBAL: MPC on the task's model (adapted when the job has adapted it), ε-random otherwise. */
-    private Choice mpcChoice() {
-        Optional<TaskModel> model = models.modelFor(task.id());
-        boolean explore = rng.nextDouble() < randomActionProbability;
-        boolean planned = model.isPresent() && !explore;
-        double[] action = planned
-                ? planner.act(model.get().model()::predictNext, reward, observation)
-                : randomAction();
-        return new Choice(action, planned, model.map(TaskModel::baseVersion).orElse(null),
-                planned && model.get().adapted() ? TransitionKind.POST_ADAPTATION : TransitionKind.EXPLORATION);
-    }
-
-    /**
-     * PEARL: at an episode start, take the newest policy and sample z from the task's belief (posterior
-     * sampling; the prior before any context); act with the stochastic policy for the whole episode.
-     * Every step is exploration data for the task's context.
-     */
-    private Choice pearlChoice() {
-        if (step == 0) {
-            episodePolicy = policies.policyFor(task.id()).orElse(null);
-            episodeZ = episodePolicy == null ? null : episodePolicy.belief().sample(rng);
-        }
-        if (episodePolicy == null) {
-            return new Choice(randomAction(), false, null, TransitionKind.EXPLORATION);
-        }
-        return new Choice(episodePolicy.policy().act(observation, episodeZ, rng, false), true,
-                episodePolicy.baseVersion(), TransitionKind.EXPLORATION);
-    }
-
     private StepOutcome finish(Transition transition, boolean planned, StepResult result) {
         episodeReturn += result.reward();
         step++;
@@ -192,7 +136,7 @@ final class Agent {
 
     private void startEpisode() {
         if (!env.task().equals(task)) {
-            runTask(task);
+            env.setTask(task);
         }
         observation = env.reset();
         episodeId++;
@@ -208,13 +152,7 @@ final class Agent {
                 others.add(candidate);
             }
         }
-        runTask(others.get(rng.nextInt(others.size())));
-    }
-
-    /** Switches the environment to a task and the planner to that task's reward (it may have another goal). */
-    private void runTask(TaskSpec next) {
-        env.setTask(next);
-        reward = family.reward(next);
+        env.setTask(others.get(rng.nextInt(others.size())));
     }
 
     private double[] randomAction() {

@@ -1,12 +1,10 @@
 package io.metastream.sim.fleet;
 
-import io.metastream.core.mpc.MpcConfig;
 import io.metastream.sim.TaskFamily;
 import io.metastream.sim.TaskSpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,14 +26,14 @@ import org.slf4j.LoggerFactory;
 /**
  * A fleet of simulated agents that act in a list of tasks and publish every step as an Avro
  * {@link io.metastream.schema.Transition} to a Kafka topic (key: task id as UTF-8; value: Avro
- * single-object encoding). Agents plan with MPC on the latest model their {@link ModelSource} serves
- * for their task, with probability {@code randomActionProbability} (and always before a first model
- * exists) they act uniformly at random so the data keeps covering the state-action space.
+ * single-object encoding). Each agent's {@link AgentController} chooses its actions: planning on the
+ * task's model ({@code fleet.grbal.GrbalAgents}), posterior sampling with the task's belief
+ * ({@code fleet.pearl.PearlAgents}), pure exploration ({@link AgentController#explore()}) or a
+ * user's own.
  *
  * <p>Agent {@code i} is {@code "agent-<i>"} and acts in task {@code i mod tasks.size()}. Every
  * transition records the base model version it acted with ({@code policyVersion}, null before any
- * model) and its kind: {@code POST_ADAPTATION} for steps planned with a task-adapted model,
- * {@code EXPLORATION} otherwise.
+ * model) and the kind its controller gave it.
  *
  * <p>Threading: one loop thread steps all agents round-robin (the fleet is meant to share a small
  * machine with Flink and Kafka), either the caller's ({@link #run()}) or a daemon thread
@@ -54,8 +52,6 @@ public final class Fleet implements AutoCloseable {
 
     /** Number of most recent episodes averaged by {@link FleetStats#meanEpisodeReturn()}. */
     public static final int RETURN_WINDOW = 100;
-    /** Default probability of a uniformly random action even when a model is available. */
-    public static final double DEFAULT_RANDOM_ACTION_PROBABILITY = 0.1;
     /** How long {@link #close()} waits for the loop to stop and then for the producer to flush. */
     static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
@@ -93,8 +89,8 @@ public final class Fleet implements AutoCloseable {
         List<Agent> list = new ArrayList<>(b.agents);
         for (int i = 0; i < b.agents; i++) {
             TaskSpec task = b.tasks.get(i % b.tasks.size());
-            list.add(new Agent("agent-" + i, task, b.tasks, b.switchTaskEvery, b.family, b.modelSource, b.mpc,
-                    b.policySource, b.randomActionProbability, b.episodesPerAgent, seeds.nextLong()));
+            list.add(new Agent("agent-" + i, task, b.tasks, b.switchTaskEvery, b.family, b.controllers,
+                    b.episodesPerAgent, seeds.nextLong()));
         }
         this.agents = List.copyOf(list);
     }
@@ -240,7 +236,7 @@ public final class Fleet implements AutoCloseable {
 
     /**
      * Validating builder for a {@link Fleet}. Required: {@code bootstrapServers}, {@code topic},
-     * {@code family}, {@code tasks}, {@code agents}, {@code seed}, {@code mpc} and {@code modelSource}.
+     * {@code family}, {@code tasks}, {@code agents}, {@code seed} and {@code controllers}.
      */
     public static final class Builder {
 
@@ -255,11 +251,8 @@ public final class Fleet implements AutoCloseable {
         private List<TaskSpec> tasks;
         private int agents;
         private Long seed;
-        private MpcConfig mpc;
-        private ModelSource modelSource;
-        private PolicySource policySource;
+        private AgentController.Factory controllers;
         private double maxTransitionsPerSecond;
-        private double randomActionProbability = DEFAULT_RANDOM_ACTION_PROBABILITY;
         private int switchTaskEvery;
         private long episodesPerAgent;
         private final Map<String, String> producerProperties = new LinkedHashMap<>();
@@ -304,38 +297,18 @@ public final class Fleet implements AutoCloseable {
             return this;
         }
 
-        /** Planner settings; the action bounds must be the family's. */
-        public Builder mpc(MpcConfig mpc) {
-            this.mpc = Objects.requireNonNull(mpc, "mpc must not be null");
-            return this;
-        }
-
         /**
-         * PEARL agents: where they read the policy and their task's belief ({@code ModelClient::policyFor}).
-         * Each episode samples z from the belief (posterior sampling) and acts with the stochastic
-         * policy; before a first version, actions are uniformly random. Replaces {@code mpc} and
-         * {@code modelSource}, which must then be left unset.
+         * How the agents choose actions, e.g. {@code GrbalAgents.mpc(mpc, client::modelFor)},
+         * {@code PearlAgents.posteriorSampling(client::policyFor)} or {@link AgentController#explore()}.
          */
-        public Builder policySource(PolicySource policySource) {
-            this.policySource = Objects.requireNonNull(policySource, "policySource must not be null");
-            return this;
-        }
-
-        /** Where agents read their model: {@code ModelClient::modelFor}, or {@link ModelSource#none()}. */
-        public Builder modelSource(ModelSource modelSource) {
-            this.modelSource = Objects.requireNonNull(modelSource, "modelSource must not be null");
+        public Builder controllers(AgentController.Factory controllers) {
+            this.controllers = Objects.requireNonNull(controllers, "controllers must not be null");
             return this;
         }
 
         /** Upper bound on transitions per second over the whole fleet; 0 (default) for no limit. */
         public Builder maxTransitionsPerSecond(double maxTransitionsPerSecond) {
             this.maxTransitionsPerSecond = maxTransitionsPerSecond;
-            return this;
-        }
-
-        /** Probability of a uniformly random action when a model is available; default 0.1. */
-        public Builder randomActionProbability(double randomActionProbability) {
-            this.randomActionProbability = randomActionProbability;
             return this;
         }
 
@@ -453,29 +426,13 @@ public final class Fleet implements AutoCloseable {
             if (seed == null) {
                 throw new IllegalArgumentException("seed is required so that a fleet run can be reproduced; call seed(long)");
             }
-            if (policySource != null) {
-                if (mpc != null || modelSource != null) {
-                    throw new IllegalArgumentException("policySource (agents acting with a policy) excludes mpc and modelSource "
-                            + "(model-based agents); set one or the other");
-                }
-            } else if (mpc == null) {
-                throw new IllegalArgumentException("mpc is required; build an MpcConfig with the family's action bounds");
-            }
-            if (mpc != null && (!Arrays.equals(mpc.actionLow(), family.actionLow()) || !Arrays.equals(mpc.actionHigh(), family.actionHigh()))) {
-                throw new IllegalArgumentException("the MpcConfig's action bounds " + Arrays.toString(mpc.actionLow()) + ".."
-                        + Arrays.toString(mpc.actionHigh()) + " differ from family " + family.name() + "'s "
-                        + Arrays.toString(family.actionLow()) + ".." + Arrays.toString(family.actionHigh())
-                        + "; build the MpcConfig with family.actionLow() and family.actionHigh()");
-            }
-            if (policySource == null && modelSource == null) {
-                throw new IllegalArgumentException("modelSource is required; pass ModelClient::modelFor, or ModelSource.none() to explore only");
+            if (controllers == null) {
+                throw new IllegalArgumentException("controllers are required; pass e.g. GrbalAgents.mpc(mpc, client::modelFor), "
+                        + "PearlAgents.posteriorSampling(client::policyFor) or AgentController.explore()");
             }
             if (!(maxTransitionsPerSecond >= 0) || Double.isInfinite(maxTransitionsPerSecond)) {
                 throw new IllegalArgumentException("maxTransitionsPerSecond must be >= 0 and finite (0 = unlimited), got "
                         + maxTransitionsPerSecond);
-            }
-            if (!(randomActionProbability >= 0 && randomActionProbability <= 1)) {
-                throw new IllegalArgumentException("randomActionProbability must lie in [0, 1], got " + randomActionProbability);
             }
             if (switchTaskEvery < 0) {
                 throw new IllegalArgumentException("switchTaskEvery must be >= 0 (0 = never), got " + switchTaskEvery);

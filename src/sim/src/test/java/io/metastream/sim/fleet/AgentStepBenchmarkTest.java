@@ -1,5 +1,6 @@
 package io.metastream.sim.fleet;
 
+import io.metastream.sim.fleet.grbal.GrbalAgents;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.metastream.client.TaskModel;
@@ -37,7 +38,7 @@ class AgentStepBenchmarkTest {
         MpcConfig mpc = MpcConfig.builder().horizon(10).candidates(200)
                 .actionBounds(family.actionLow(), family.actionHigh()).build();
         Agent agent = new Agent("agent-0", tasks.get(0), tasks, 0, family,
-                new FakeModelSource().put(tasks.get(0).id(), new TaskModel(model, 1, false)), mpc, null, 0.0, 0, 0);
+                GrbalAgents.mpc(mpc, new FakeModelSource().put(tasks.get(0).id(), new TaskModel(model, 1, false)), 0.0), 0, 0);
 
         double stepMs = millisPerCall(() -> agent.step(Instant.EPOCH), 100, 300);
 

@@ -1,5 +1,7 @@
 package io.metastream.sim.fleet;
 
+import io.metastream.sim.fleet.grbal.ModelSource;
+import io.metastream.sim.fleet.grbal.GrbalAgents;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -30,7 +32,8 @@ class AgentTest {
             .actionBounds(family.actionLow(), family.actionHigh()).build();
 
     private Agent agent(ModelSource source, double randomActionProbability, int switchEvery, long episodes, long seed) {
-        return new Agent("agent-7", task, tasks, switchEvery, family, source, mpc, null, randomActionProbability, episodes, seed);
+        return new Agent("agent-7", task, tasks, switchEvery, family, GrbalAgents.mpc(mpc, source, randomActionProbability),
+                episodes, seed);
     }
 
     private static List<Agent.StepOutcome> steps(Agent agent, int n) {
@@ -161,7 +164,7 @@ class AgentTest {
                 .actionBounds(robot.actionLow(), robot.actionHigh()).build();
         FakeModelSource source = new FakeModelSource()
                 .put(goals.get(0).id(), new TaskModel(TestModels.untrained(robot, 1), 4, false));
-        Agent agent = new Agent("agent-1", goals.get(0), goals, 5, robot, source, robotMpc, null, 0.0, 0, 3);
+        Agent agent = new Agent("agent-1", goals.get(0), goals, 5, robot, GrbalAgents.mpc(robotMpc, source, 0.0), 0, 3);
 
         for (Agent.StepOutcome o : steps(agent, 2 * robot.horizon())) {
             assertThat(o.planned()).isTrue();

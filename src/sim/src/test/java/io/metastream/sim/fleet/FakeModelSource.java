@@ -1,5 +1,6 @@
 package io.metastream.sim.fleet;
 
+import io.metastream.sim.fleet.grbal.ModelSource;
 import io.metastream.client.TaskModel;
 import java.util.Map;
 import java.util.Optional;

@@ -1,5 +1,7 @@
 package io.metastream.sim.fleet;
 
+import io.metastream.sim.fleet.grbal.ModelSource;
+import io.metastream.sim.fleet.grbal.GrbalAgents;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -40,14 +42,17 @@ class FleetTest {
             .actionBounds(family.actionLow(), family.actionHigh()).build();
 
     private Fleet.Builder builder(ModelSource source) {
+        return builder(GrbalAgents.mpc(mpc, source));
+    }
+
+    private Fleet.Builder builder(AgentController.Factory controllers) {
         return Fleet.builder()
                 .topic("transitions")
                 .family(family)
                 .tasks(tasks)
                 .agents(4)
                 .seed(5)
-                .mpc(mpc)
-                .modelSource(source)
+                .controllers(controllers)
                 .episodesPerAgent(1);
     }
 
@@ -117,7 +122,7 @@ class FleetTest {
                 .put(tasks.get(0).id(), new TaskModel(TestModels.untrained(family, 1), 3, false))
                 .put(tasks.get(1).id(), new TaskModel(TestModels.untrained(family, 2), 3, true));
         CollectingSender sender = new CollectingSender();
-        Fleet fleet = builder(source).randomActionProbability(0.0).agents(2).build(sender, CLOCK);
+        Fleet fleet = builder(GrbalAgents.mpc(mpc, source, 0.0)).agents(2).build(sender, CLOCK);
         fleet.run();
 
         assertThat(fleet.stats().plannedStepsByPolicyVersion()).containsExactly(Map.entry(3L, 400L));
@@ -128,6 +133,45 @@ class FleetTest {
             assertThat(t.getKind()).isEqualTo(t.getTaskId().equals(tasks.get(1).id())
                     ? TransitionKind.POST_ADAPTATION : TransitionKind.EXPLORATION);
         }
+    }
+
+    @Test
+    void aUsersOwnControllerChoosesTheActionsAndTheirRecords() {
+        List<Long> seeds = new java.util.ArrayList<>();
+        AgentController.Factory own = (f, seed) -> {
+            seeds.add(seed);
+            return step -> step.step() % 2 == 0
+                    ? new AgentController.Decision(new double[] {f.actionHigh()[0] * 10}, 42L, true, TransitionKind.POST_ADAPTATION)
+                    : AgentController.Decision.random(41L);
+        };
+        CollectingSender sender = new CollectingSender();
+        Fleet fleet = builder(own).agents(2).build(sender, CLOCK);
+        fleet.run();
+
+        assertThat(seeds).hasSize(2).doesNotHaveDuplicates();
+        assertThat(fleet.stats().plannedStepsByPolicyVersion()).containsExactly(Map.entry(42L, 200L));
+        assertThat(fleet.stats().randomSteps()).isEqualTo(200);
+        for (ProducerRecord<byte[], byte[]> r : sender.records()) {
+            Transition t = Codecs.transition().decode(r.value());
+            if (t.getStep() % 2 == 0) {
+                assertThat(t.getPolicyVersion()).isEqualTo(42L);
+                assertThat(t.getKind()).isEqualTo(TransitionKind.POST_ADAPTATION);
+                assertThat(t.getAction().get(0)).as("clipped to the family's bound").isEqualTo((float) family.actionHigh()[0]);
+            } else {
+                assertThat(t.getPolicyVersion()).isEqualTo(41L);
+                assertThat(t.getKind()).isEqualTo(TransitionKind.EXPLORATION);
+                assertThat((double) t.getAction().get(0)).isBetween(family.actionLow()[0], family.actionHigh()[0]);
+            }
+        }
+    }
+
+    @Test
+    void anExploringFleetActsAtRandomWithoutAVersion() {
+        CollectingSender sender = new CollectingSender();
+        Fleet fleet = builder(AgentController.explore()).build(sender, CLOCK);
+        fleet.run();
+        assertThat(fleet.stats().randomSteps()).isEqualTo(4L * family.horizon());
+        assertThat(sender.records()).allSatisfy(r -> assertThat(Codecs.transition().decode(r.value()).getPolicyVersion()).isNull());
     }
 
     @Test
@@ -275,10 +319,9 @@ class FleetTest {
                 .hasMessageContaining("seed(long)");
         assertThatThrownBy(() -> Fleet.builder().topic("t").family(family).tasks(tasks).agents(2).seed(1)
                 .build(new CollectingSender(), CLOCK))
-                .hasMessageContaining("mpc");
-        assertThatThrownBy(() -> Fleet.builder().topic("t").family(family).tasks(tasks).agents(2).seed(1).mpc(mpc)
-                .build(new CollectingSender(), CLOCK))
-                .hasMessageContaining("ModelSource.none()");
+                .hasMessageContaining("controllers are required");
+        assertThatThrownBy(() -> GrbalAgents.mpc(mpc, null)).hasMessageContaining("ModelSource.none()");
+        assertThatThrownBy(() -> GrbalAgents.mpc(null, ModelSource.none())).hasMessageContaining("MpcConfig");
     }
 
     @Test
@@ -286,9 +329,9 @@ class FleetTest {
         assertThatThrownBy(() -> builder(ModelSource.none()).agents(1).build(new CollectingSender(), CLOCK))
                 .hasMessageContaining("agents (1) must be at least the number of tasks (2)");
         MpcConfig wrongBounds = MpcConfig.builder().actionBounds(1, -1, 1).build();
-        assertThatThrownBy(() -> builder(ModelSource.none()).mpc(wrongBounds).build(new CollectingSender(), CLOCK))
+        assertThatThrownBy(() -> builder(GrbalAgents.mpc(wrongBounds, ModelSource.none())).build(new CollectingSender(), CLOCK))
                 .hasMessageContaining("family.actionLow()");
-        assertThatThrownBy(() -> builder(ModelSource.none()).randomActionProbability(1.5).build(new CollectingSender(), CLOCK))
+        assertThatThrownBy(() -> GrbalAgents.mpc(mpc, ModelSource.none(), 1.5))
                 .hasMessageContaining("[0, 1]");
         assertThatThrownBy(() -> builder(ModelSource.none()).maxTransitionsPerSecond(-1).build(new CollectingSender(), CLOCK))
                 .hasMessageContaining("maxTransitionsPerSecond");

@@ -1,5 +1,7 @@
 package io.metastream.sim.fleet;
 
+import io.metastream.sim.fleet.pearl.PolicySource;
+import io.metastream.sim.fleet.pearl.PearlAgents;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.metastream.client.TaskPolicy;
@@ -27,7 +29,7 @@ class PearlAgentTest {
             .encoderHidden(8).netHidden(8).seed(4).build()).currentPolicy();
 
     private Agent agent(PolicySource source) {
-        return new Agent("agent-1", tasks.get(0), tasks, 0, family, null, null, source, 0.0, 0, 9);
+        return new Agent("agent-1", tasks.get(0), tasks, 0, family, PearlAgents.posteriorSampling(source), 0, 9);
     }
 
     @Test

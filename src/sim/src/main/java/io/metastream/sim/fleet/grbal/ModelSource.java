@@ -1,4 +1,4 @@
-package io.metastream.sim.fleet;
+package io.metastream.sim.fleet.grbal;
 
 import io.metastream.client.TaskModel;
 import java.util.Optional;
