@@ -22,7 +22,8 @@ import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
-import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -94,6 +95,7 @@ public final class MetaLearningJob {
                         + " (e.g. --metastream.bootstrap-servers localhost:9092)"));
         Properties kafka = kafkaProperties(config);
         String group = config.get(MetaStreamOptions.GROUP_ID);
+        String transactions = transactionalIdPrefix(config);
 
         KafkaSource<RawRecord> experience = source(servers, kafka, config.get(MetaStreamOptions.EXPERIENCE_TOPIC),
                 group + "-experience", new RawRecordDeserializer());
@@ -104,15 +106,23 @@ public final class MetaLearningJob {
         String adaptedTopic = config.get(MetaStreamOptions.ADAPTED_TOPIC);
         String deadTopic = config.get(MetaStreamOptions.DEAD_LETTER_TOPIC);
         return new MetaLearningJob(config, experience, models,
-                exactlyOnceSink(config, servers, kafka, group + "-models",
+                exactlyOnceSink(config, servers, kafka, transactions + "-models",
                         new AvroRecordSerializer<ModelVersion>(modelsTopic, Codecs::modelVersion,
                                 m -> m.getModelName().getBytes(StandardCharsets.UTF_8))),
-                exactlyOnceSink(config, servers, kafka, group + "-adapted",
+                exactlyOnceSink(config, servers, kafka, transactions + "-adapted",
                         new AvroRecordSerializer<AdaptedModel>(adaptedTopic, Codecs::adaptedModel,
                                 a -> a.getTaskId().getBytes(StandardCharsets.UTF_8))),
-                exactlyOnceSink(config, servers, kafka, group + "-dead-letters",
+                exactlyOnceSink(config, servers, kafka, transactions + "-dead-letters",
                         new AvroRecordSerializer<DeadLetter>(deadTopic, Codecs::deadLetter,
                                 d -> d.getKey() == null ? null : bytes(d.getKey()))));
+    }
+
+    /**
+     * The sinks' transactional-id prefix: the group id and the model name, so that two jobs of other
+     * models on one Kafka cluster never fence each other's transactions even with the default group id.
+     */
+    static String transactionalIdPrefix(Configuration config) {
+        return config.get(MetaStreamOptions.GROUP_ID) + "-" + config.get(MetaStreamOptions.MODEL_NAME);
     }
 
     /** A read_committed source that starts from the group's committed offsets, else the earliest. */
@@ -210,14 +220,20 @@ public final class MetaLearningJob {
         return n;
     }
 
-    /** Environment settings the job relies on: exactly-once checkpoints, no Kryo, a restart budget. */
+    /**
+     * Environment settings the job relies on: no Kryo, and checkpoints kept when the job is cancelled
+     * or fails for good ({@code execution.checkpointing.externalized-checkpoint-retention}
+     * RETAIN_ON_CANCELLATION unless set), so that it can always be resumed with its version numbering
+     * ({@code flink run -s <checkpoint>}). The restart strategy is left to the cluster: with checkpoints
+     * on, Flink's default is exponential-delay without an attempt limit, which outlives a broker outage
+     * (a hard-coded budget of 20 restarts ended the job after about 130 s of a lost TaskManager).
+     */
     public static Configuration environmentConfig(Configuration config) {
         Configuration env = new Configuration(config);
         env.set(PipelineOptions.GENERIC_TYPES, false);
-        if (!config.contains(RestartStrategyOptions.RESTART_STRATEGY)) {
-            env.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-            env.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 20);
-            env.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(1));
+        if (!config.contains(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION)) {
+            env.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+                    ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
         }
         return env;
     }
@@ -327,14 +343,28 @@ public final class MetaLearningJob {
         Properties p = kafkaProperties(config);
         p.put("bootstrap.servers", servers);
         byte[] key = modelName.getBytes(StandardCharsets.UTF_8);
-        TopicReader.read(p, topic, Long.MAX_VALUE, Duration.ofSeconds(60), r -> {
+        TopicReader.Stop stop = TopicReader.read(p, topic, Long.MAX_VALUE, GUARD_SCAN_TIMEOUT, r -> {
             if (r.value() != null && java.util.Arrays.equals(r.key(), key)) {
                 throw new IllegalStateException("topic " + topic + " already holds versions of model '"
                         + modelName + "' and this job starts without state, so it would publish version 1 "
-                        + "again. Restart from a savepoint (flink run -s <path> ...), choose a new "
-                        + "--metastream.model-name, or set --metastream.allow-version-restart true");
+                        + "again. Restart from a savepoint or retained checkpoint (flink run -s <path> ...), "
+                        + "choose a new --metastream.model-name, or set --metastream.allow-version-restart true");
             }
         });
+        guardScanEnded(stop, topic, modelName);
+    }
+
+    /** How long the numbering guard may read the models topic. */
+    static final Duration GUARD_SCAN_TIMEOUT = Duration.ofSeconds(60);
+
+    /** The guard fails closed: a scan that did not reach the topic's end has not shown that it is safe to start. */
+    static void guardScanEnded(TopicReader.Stop stop, String topic, String modelName) {
+        if (stop != TopicReader.Stop.END) {
+            throw new IllegalStateException("could not read topic " + topic + " to its end within "
+                    + GUARD_SCAN_TIMEOUT.toSeconds() + " s (" + stop + ") to check that it holds no versions of model '"
+                    + modelName + "'; refusing to start without state. Check the brokers and the kafka.* settings, "
+                    + "restart from a savepoint or retained checkpoint, or set --metastream.allow-version-restart true");
+        }
     }
 
     /**

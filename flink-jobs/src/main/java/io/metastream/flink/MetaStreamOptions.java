@@ -54,7 +54,7 @@ public final class MetaStreamOptions {
             ConfigOptions.key("metastream.group-id")
                     .stringType()
                     .defaultValue("metastream-job")
-                    .withDescription("Consumer group id prefix of the job's Kafka sources (offsets live in checkpoints; commits are informational).");
+                    .withDescription("Consumer group id prefix of the job's Kafka sources (offsets live in checkpoints; commits are informational); with the model name also the prefix of its sinks' transactional ids.");
 
     public static final ConfigOption<String> MODEL_NAME =
             ConfigOptions.key("metastream.model-name")

@@ -24,6 +24,40 @@ class MetaLearningJobConfigTest {
     }
 
     @Test
+    void leavesTheRestartStrategyToTheClusterAndRetainsCheckpoints() {
+        Configuration env = MetaLearningJob.environmentConfig(new Configuration());
+        assertThat(env.contains(org.apache.flink.configuration.RestartStrategyOptions.RESTART_STRATEGY))
+                .as("a hard-coded restart budget ended the job after a lost TaskManager").isFalse();
+        assertThat(env.get(org.apache.flink.configuration.CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION))
+                .isEqualTo(org.apache.flink.configuration.ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+        Configuration own = MetaLearningJob.parseArgs(new String[] {
+            "--execution.checkpointing.externalized-checkpoint-retention", "DELETE_ON_CANCELLATION",
+            "--restart-strategy.type", "fixed-delay"});
+        Configuration kept = MetaLearningJob.environmentConfig(own);
+        assertThat(kept.get(org.apache.flink.configuration.CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION))
+                .isEqualTo(org.apache.flink.configuration.ExternalizedCheckpointRetention.DELETE_ON_CANCELLATION);
+        assertThat(kept.get(org.apache.flink.configuration.RestartStrategyOptions.RESTART_STRATEGY)).isEqualTo("fixed-delay");
+    }
+
+    @Test
+    void theNumberingGuardFailsClosedWhenItCannotReadTheTopicToItsEnd() {
+        MetaLearningJob.guardScanEnded(io.metastream.client.TopicReader.Stop.END, "models", "m");
+        for (io.metastream.client.TopicReader.Stop stop : java.util.List.of(io.metastream.client.TopicReader.Stop.TIMEOUT,
+                io.metastream.client.TopicReader.Stop.LIMIT)) {
+            assertThatThrownBy(() -> MetaLearningJob.guardScanEnded(stop, "models", "m"))
+                    .hasMessageContaining("could not read topic models to its end").hasMessageContaining("refusing to start");
+        }
+    }
+
+    @Test
+    void jobsOfOtherModelsUseOtherTransactionalIds() {
+        Configuration a = MetaLearningJob.parseArgs(new String[] {"--metastream.model-name", "robots-a"});
+        Configuration b = MetaLearningJob.parseArgs(new String[] {"--metastream.model-name", "robots-b"});
+        assertThat(MetaLearningJob.transactionalIdPrefix(a)).isEqualTo("metastream-job-robots-a")
+                .isNotEqualTo(MetaLearningJob.transactionalIdPrefix(b));
+    }
+
+    @Test
     void rejectsMalformedArgumentsWithTheOffendingWord() {
         assertThatThrownBy(() -> MetaLearningJob.parseArgs(new String[] {"metastream.model-name", "x"}))
                 .hasMessageContaining("metastream.model-name");

@@ -37,4 +37,30 @@ public final class Json {
         }
         return b.append('"').toString();
     }
+
+    /**
+     * {@code text} with this machine's paths made portable, for files that may be committed: the
+     * working directory becomes relative, the home directory {@code ~} and the temporary directory
+     * {@code $TMPDIR}.
+     */
+    public static String withoutMachinePaths(String text) {
+        java.util.Map<String, String> dirs = new java.util.TreeMap<>(
+                java.util.Comparator.comparingInt(String::length).reversed().thenComparing(java.util.Comparator.naturalOrder()));
+        dirs.put(String.valueOf(System.getProperty("user.home")), "~/");
+        dirs.put(java.nio.file.Paths.get("").toAbsolutePath().toString(), "");
+        dirs.put(String.valueOf(System.getProperty("java.io.tmpdir")), "$TMPDIR/");
+        String out = text;
+        for (java.util.Map.Entry<String, String> d : dirs.entrySet()) { // the deepest first: tmpdir may lie in the working directory
+            out = replacePrefix(out, d.getKey(), d.getValue());
+        }
+        return out;
+    }
+
+    private static String replacePrefix(String text, String dir, String replacement) {
+        if (dir == null || dir.isEmpty() || dir.equals("/")) {
+            return text;
+        }
+        String d = dir.endsWith("/") ? dir : dir + "/";
+        return text.replace(d, replacement);
+    }
 }

@@ -45,6 +45,13 @@ import java.util.Properties;
 final class LocalRun {
 
     /**
+     * Default of {@code --rate} for the local run and {@code fleet}: transitions per second of a simulated
+     * fleet. Unlimited, a fleet fills Kafka with millions of random transitions before the first model
+     * and the job's checkpoints then take seconds.
+     */
+    static final double DEFAULT_RATE = 1000;
+
+    /**
      * @param family   the task family; null only in job-only mode, where the sizes then come from
      *                 {@code --metastream.obs-dim} / {@code --metastream.act-dim}
      * @param duration training time; in job-only mode how long to serve, zero for until stopped
@@ -77,7 +84,7 @@ final class LocalRun {
                 Duration.ofSeconds(a.longValue("duration", jobOnly ? 0 : 150)),
                 a.longValue("seed", 7),
                 a.integer("parallelism", 2),
-                a.decimal("rate", 1000),
+                a.decimal("rate", DEFAULT_RATE),
                 !a.flag("no-bad-records"),
                 a.path("work", home.resolve("work").resolve("run-" + now)),
                 a.path("report", home.resolve("reports").resolve("run-" + now)),

@@ -46,7 +46,8 @@ public final class Main {
             "           --agents N                     simulated agents (default 16)",
             "           --seed N                       seed of tasks, fleet and learner (default 7)",
             "           --parallelism N                job parallelism (default 2)",
-            "           --rate N                       fleet transitions per second, 0 = unlimited (default 1000)",
+            "           --rate N                       fleet transitions per second, 0 = unlimited (default "
+                    + (long) LocalRun.DEFAULT_RATE + ")",
             "           --report DIR                   report folder (default reports/run-<time>)",
             "           --work DIR                     broker data and logs (default work/run-<time>)",
             "           --mpc-episodes N               MPC episodes per held-out task and condition (default 4)",
@@ -59,9 +60,10 @@ public final class Main {
             "           --<algorithm>.<key> V          algorithm settings (see the README), e.g. --"
                     + MetaAlgorithms.DEFAULT + ".seed 3",
             "           --metastream.<key> V           job settings, e.g. --metastream.publish-every 5",
-            "           --mpc.<key> V                  the agents' planner (GrBAL), e.g. --mpc.horizon 15",
+            "           --mpc.<key> V                  the planner of model-based agents, e.g. --mpc.horizon 15",
             "  fleet    a simulated fleet producing to an existing Kafka cluster",
-            "           --bootstrap-servers H:P --family F --tasks N --agents N --seed N --rate N",
+            "           --bootstrap-servers H:P --family F --tasks N --agents N --seed N --rate N (default "
+                    + (long) LocalRun.DEFAULT_RATE + ", 0 = unlimited)",
             "           --algorithm " + String.join("|", MetaAlgorithms.names())
                     + " --duration SECONDS (0 = until killed) --model-name NAME --switch-every N",
             "  topics   create the four topics on a cluster (partitions, retention, compaction, max message size),",
@@ -192,7 +194,7 @@ public final class Main {
         int tasks = a.integer("tasks", 16);
         int agents = a.integer("agents", 16);
         long seed = a.longValue("seed", 7);
-        double rate = a.decimal("rate", 0);
+        double rate = a.decimal("rate", LocalRun.DEFAULT_RATE);
         long duration = a.longValue("duration", 0);
         int switchEvery = a.integer("switch-every", 0);
         LocalAlgorithm algorithm = LocalAlgorithms.byName(a.string("algorithm",

@@ -30,7 +30,7 @@ final class Report {
     /** Writes {@code report.json} and the plots; returns the plots' file names. */
     List<String> write(Path dir) throws IOException {
         Files.createDirectories(dir);
-        Files.writeString(dir.resolve("report.json"), toJson());
+        Files.writeString(dir.resolve("report.json"), Json.withoutMachinePaths(toJson()));
         return section.plot(dir, family, curve);
     }
 

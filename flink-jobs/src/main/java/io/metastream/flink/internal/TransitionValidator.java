@@ -38,6 +38,12 @@ public final class TransitionValidator extends ProcessFunction<RawRecord, Transi
 
     /** A task whose first this-many records (at one validator instance) were all rejected gets a WARN. */
     static final int ALL_REJECTED_WARN_AFTER = 100;
+    /** Most key bytes a dead letter copies. */
+    public static final int MAX_DEAD_LETTER_KEY_BYTES = 1024;
+    /** Most value bytes a dead letter copies. */
+    public static final int MAX_DEAD_LETTER_VALUE_BYTES = 64 * 1024;
+    /** Most characters of a dead letter's message. */
+    public static final int MAX_DEAD_LETTER_MESSAGE_CHARS = 2000;
     /** Tasks followed for that warning per instance; the least recently seen are forgotten beyond it. */
     static final int TRACKED_TASKS = 10_000;
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TransitionValidator.class);
@@ -136,15 +142,37 @@ public final class TransitionValidator extends ProcessFunction<RawRecord, Transi
         deadLetters.inc();
         invalid.add(1);
         byReason.get(reason).inc();
-        ctx.output(DEAD_LETTERS, DeadLetter.newBuilder()
+        ctx.output(DEAD_LETTERS, deadLetter(raw, reason, message, java.time.Instant.now()));
+    }
+
+    /**
+     * The dead letter of a rejected record, bounded whatever the record's size: at most
+     * {@value #MAX_DEAD_LETTER_KEY_BYTES} key and {@value #MAX_DEAD_LETTER_VALUE_BYTES} value bytes and
+     * {@value #MAX_DEAD_LETTER_MESSAGE_CHARS} message characters, the original sizes recorded, so that it
+     * always fits the dead-letter topic (the broker's default limit of 1 MiB) and an oversized input
+     * cannot fail the exactly-once sink and restart the job on the same record forever.
+     */
+    static DeadLetter deadLetter(RawRecord raw, DeadLetterReason reason, String message, java.time.Instant now) {
+        String text = message == null ? reason.name() : message;
+        if (text.length() > MAX_DEAD_LETTER_MESSAGE_CHARS) {
+            String cut = " ... (truncated)";
+            text = text.substring(0, MAX_DEAD_LETTER_MESSAGE_CHARS - cut.length()) + cut;
+        }
+        return DeadLetter.newBuilder()
                 .setSourceTopic(raw.topic == null ? "" : raw.topic)
                 .setSourcePartition(raw.partition)
                 .setSourceOffset(raw.offset)
-                .setKey(raw.key == null ? null : java.nio.ByteBuffer.wrap(raw.key))
-                .setValue(raw.value == null ? null : java.nio.ByteBuffer.wrap(raw.value))
+                .setKey(prefix(raw.key, MAX_DEAD_LETTER_KEY_BYTES))
+                .setKeySize(raw.key == null ? -1 : raw.key.length)
+                .setValue(prefix(raw.value, MAX_DEAD_LETTER_VALUE_BYTES))
+                .setValueSize(raw.value == null ? -1 : raw.value.length)
                 .setReason(reason)
-                .setMessage(message == null ? reason.name() : message)
-                .setTimestamp(java.time.Instant.now())
-                .build());
+                .setMessage(text)
+                .setTimestamp(now)
+                .build();
+    }
+
+    private static java.nio.ByteBuffer prefix(byte[] bytes, int max) {
+        return bytes == null ? null : java.nio.ByteBuffer.wrap(bytes, 0, Math.min(bytes.length, max)).slice();
     }
 }

@@ -59,6 +59,36 @@ class TransitionValidatorTest {
     }
 
     @Test
+    void aDeadLetterFitsTheBrokersDefaultLimitWhateverTheRecordsSize() throws Exception {
+        OneInputStreamOperatorTestHarness<RawRecord, Transition> h =
+                ProcessFunctionTestHarnesses.forProcessFunction(new TransitionValidator(3, 1));
+        byte[] key = new byte[5000];
+        java.util.Arrays.fill(key, (byte) 'k');
+        byte[] value = new byte[4 * 1024 * 1024];
+        new java.util.Random(1).nextBytes(value);
+        h.processElement(new StreamRecord<>(new RawRecord("exp", 2, 7, key, value)));
+
+        DeadLetter d = h.getSideOutput(TransitionValidator.DEAD_LETTERS).peek().getValue();
+        assertThat(d.getReason()).isEqualTo(DeadLetterReason.MALFORMED);
+        assertThat(d.getValueSize()).isEqualTo(value.length);
+        assertThat(d.getKeySize()).isEqualTo(key.length);
+        assertThat(d.getValue().remaining()).isEqualTo(TransitionValidator.MAX_DEAD_LETTER_VALUE_BYTES);
+        assertThat(d.getKey().remaining()).isEqualTo(TransitionValidator.MAX_DEAD_LETTER_KEY_BYTES);
+        byte[] prefix = new byte[d.getValue().remaining()];
+        d.getValue().duplicate().get(prefix);
+        assertThat(prefix).isEqualTo(java.util.Arrays.copyOf(value, prefix.length));
+        assertThat(d.getMessage().length()).isLessThanOrEqualTo(TransitionValidator.MAX_DEAD_LETTER_MESSAGE_CHARS);
+        assertThat(Codecs.deadLetter().encode(d).length).as("encoded dead letter").isLessThan(1024 * 1024);
+        h.close();
+
+        DeadLetter longMessage = TransitionValidator.deadLetter(new RawRecord("exp", 0, 1, null, null),
+                DeadLetterReason.INVALID_FIELD, "x".repeat(1_000_000), Instant.EPOCH);
+        assertThat(longMessage.getMessage()).hasSize(TransitionValidator.MAX_DEAD_LETTER_MESSAGE_CHARS).endsWith("(truncated)");
+        assertThat(longMessage.getKeySize()).isEqualTo(-1);
+        assertThat(longMessage.getValueSize()).isEqualTo(-1);
+    }
+
+    @Test
     void aNonFiniteSparseRewardIsDeadLetteredAndAFiniteOnePasses() throws Exception {
         OneInputStreamOperatorTestHarness<RawRecord, Transition> h =
                 ProcessFunctionTestHarnesses.forProcessFunction(new TransitionValidator(3, 1));

@@ -1,5 +1,6 @@
 package io.metastream.cli.pearl;
 
+import io.metastream.cli.Json;
 import io.metastream.client.CommandLineArgs;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -307,7 +308,7 @@ public final class LearnerBench {
                 if (parent != null) {
                     Files.createDirectories(parent);
                 }
-                Files.writeString(o.out(), JSON.writeValueAsString(json) + "\n", StandardCharsets.UTF_8);
+                Files.writeString(o.out(), Json.withoutMachinePaths(JSON.writeValueAsString(json)) + "\n", StandardCharsets.UTF_8);
                 out.printf(Locale.ROOT, "learner-bench: ND4J %.3f steps/s, PyTorch %s %.3f steps/s, ratio %.3f -> %s%n",
                         json.get("nd4jStepsPerSecond").asDouble(), o.torchDtypes().get(0),
                         json.get("pytorchStepsPerSecond").asDouble(), json.get("ratio").asDouble(), o.out());

@@ -253,7 +253,7 @@ final class PearlBench {
         if (parent != null) {
             Files.createDirectories(parent);
         }
-        Files.writeString(file, b.toString());
+        Files.writeString(file, Json.withoutMachinePaths(b.toString()));
     }
 
     /**

@@ -82,6 +82,7 @@ public final class ModelClient implements AutoCloseable {
 
     private final Object lifecycle = new Object();
     private volatile boolean closed;
+    private volatile Throwable failure;
     private KafkaConsumer<byte[], byte[]> consumer;   // owned by the thread once started
     private Thread thread;
 
@@ -173,6 +174,15 @@ public final class ModelClient implements AutoCloseable {
         return forTask(taskId, TaskModel.class);
     }
 
+    /**
+     * What stopped the consumer thread, when it stopped on its own (not by {@link #close()}): the
+     * client then serves its last state for good and reads nothing new, so a process that acts with it
+     * should check this (with {@link #latestModelVersion()}'s age) and restart it.
+     */
+    public Optional<Throwable> failure() {
+        return Optional.ofNullable(failure);
+    }
+
     /** Records refused so far: undecodable, checksum or encoding mismatch, unusable adaptation. */
     public long rejectedRecords() {
         return state.rejectedRecords();
@@ -237,6 +247,7 @@ public final class ModelClient implements AutoCloseable {
         } catch (WakeupException | InterruptException e) {
             // close() was called
         } catch (RuntimeException | Error e) {
+            failure = e;
             LOG.error("Model client thread for {} stopped unexpectedly; no further versions will be read", modelName, e);
         } finally {
             try {
@@ -299,8 +310,8 @@ public final class ModelClient implements AutoCloseable {
         for (ConsumerRecord<byte[], byte[]> record : records) {
             try {
                 handle(record);
-            } catch (RuntimeException e) {
-                state.reject(record.topic() + "-" + record.partition() + "@" + record.offset() + ": " + e.getMessage());
+            } catch (RuntimeException | StackOverflowError e) {
+                state.reject(record.topic() + "-" + record.partition() + "@" + record.offset() + ": " + e);
             }
         }
     }

@@ -108,11 +108,11 @@ public final class ModelBlob {
             throw new IllegalArgumentException(FORMAT + " is corrupt: parameter count is " + p + " but network " + mlp + " has "
                     + mlp.numParams() + " parameters");
         }
-        double[] params = new double[p];
-        if (r.remaining() < 8L * p) {
+        if (r.remaining() < 8L * p) { // before allocating: a short blob must not be able to ask for gigabytes
             throw new IllegalArgumentException(FORMAT + " is truncated: " + p + " parameters need " + 8L * p + " bytes at offset "
                     + r.position() + " but only " + r.remaining() + " remain");
         }
+        double[] params = new double[p];
         for (int i = 0; i < p; i++) {
             params[i] = r.readDouble("parameter " + i);
         }

@@ -112,6 +112,25 @@ class ModelBlobTest {
     }
 
     @Test
+    void aShortBlobDeclaringAHugeNetworkIsRefusedWithoutAllocatingIt() {
+        // 52 bytes of header and normaliser that declare 1.6e9 parameters (12.8 GB); no parameter follows
+        int[] sizes = {2, 40_000, 40_000, 2};
+        int p = new Mlp(sizes, Activation.TANH).numParams();
+        byte[] norm = deterministicModel().normalizer().toBytes();
+        ByteBuffer b = ByteBuffer.allocate(64 + norm.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(new byte[] {'M', 'S', 'M', 'B'}).putInt(ModelBlob.FORMAT_VERSION).putInt(sizes.length);
+        for (int size : sizes) {
+            b.putInt(size);
+        }
+        byte[] tanh = Activation.TANH.name().getBytes(StandardCharsets.UTF_8);
+        b.putInt(tanh.length).put(tanh).putInt(norm.length).put(norm).putInt(p);
+        byte[] blob = Arrays.copyOf(b.array(), b.position());
+
+        assertThatThrownBy(() -> ModelBlob.decode(blob)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("truncated").hasMessageContaining(p + " parameters need " + 8L * p + " bytes");
+    }
+
+    @Test
     void deltasRoundTripAndCheckTheirLength() {
         INDArray delta = Nd4j.createFromArray(new double[] {1.5, -0.0, Double.MIN_VALUE, 1e300}).reshape(1, 4);
         byte[] bytes = ModelBlob.encodeDelta(delta);
