@@ -4,6 +4,7 @@ import io.metastream.client.Codecs;
 import io.metastream.client.CommandLineArgs;
 import io.metastream.core.settings.SettingsTable;
 import io.metastream.client.TopicReader;
+import io.metastream.client.TransitionRules;
 import io.metastream.flink.internal.AvroRecordSerializer;
 import io.metastream.flink.internal.ModelBroadcast;
 import io.metastream.flink.internal.ModelVersionDeserializer;
@@ -250,7 +251,8 @@ public final class MetaLearningJob {
                 .fromSource(experience, WatermarkStrategy.noWatermarks(), "experience")
                 .uid("experience-source")
                 .setParallelism(parallelism)
-                .process(new TransitionValidator(obsDim(config), actDim(config)))
+                .process(new TransitionValidator(new TransitionRules(obsDim(config), actDim(config),
+                        config.get(MetaStreamOptions.MAX_ABS_VALUE)), config.get(MetaStreamOptions.MAX_RECORD_BYTES)))
                 .returns(new AvroTypeInfo<>(Transition.class))
                 .name("validate")
                 .uid("validate")

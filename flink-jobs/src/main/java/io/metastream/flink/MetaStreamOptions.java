@@ -50,6 +50,21 @@ public final class MetaStreamOptions {
                     .defaultValue(TopicNames.DEFAULT_DEAD_LETTERS)
                     .withDescription("Topic of DeadLetter records: input the job could not use, with the reason.");
 
+    public static final ConfigOption<Double> MAX_ABS_VALUE =
+            ConfigOptions.key("metastream.max-abs-value")
+                    .doubleType()
+                    .defaultValue(io.metastream.client.TransitionRules.DEFAULT_MAX_ABS_VALUE)
+                    .withDescription("Largest magnitude accepted in a Transition's reward, sparseReward, observation, action and "
+                            + "nextObservation; a record beyond it is dead-lettered as OUT_OF_RANGE (a finite but huge value "
+                            + "would enter the normaliser and every later version).");
+
+    public static final ConfigOption<Integer> MAX_RECORD_BYTES =
+            ConfigOptions.key("metastream.max-record-bytes")
+                    .intType()
+                    .defaultValue(io.metastream.flink.internal.TransitionValidator.DEFAULT_MAX_RECORD_BYTES)
+                    .withDescription("Largest experience record accepted, in bytes; a larger one is dead-lettered as TOO_LARGE "
+                            + "without being decoded (its dead letter keeps the first 64 KiB).");
+
     public static final ConfigOption<String> GROUP_ID =
             ConfigOptions.key("metastream.group-id")
                     .stringType()

@@ -83,12 +83,13 @@ class MetaLearningJobIT {
             }
 
             // Every kind of bad record reached the dead-letter topic with its reason; the job kept going.
-            await("five dead letters", Duration.ofSeconds(30),
-                    () -> JobTestSupport.readDeadLetters(servers, topics.deadLetters()).size() >= 5);
+            await("seven dead letters", Duration.ofSeconds(30),
+                    () -> JobTestSupport.readDeadLetters(servers, topics.deadLetters()).size() >= 7);
             List<DeadLetter> dead = JobTestSupport.readDeadLetters(servers, topics.deadLetters());
             assertThat(dead).extracting(DeadLetter::getReason).containsExactlyInAnyOrder(
                     DeadLetterReason.MALFORMED, DeadLetterReason.UNKNOWN_SCHEMA, DeadLetterReason.WRONG_DIMENSION,
-                    DeadLetterReason.NON_FINITE, DeadLetterReason.INVALID_FIELD);
+                    DeadLetterReason.NON_FINITE, DeadLetterReason.INVALID_FIELD, DeadLetterReason.OUT_OF_RANGE,
+                    DeadLetterReason.TOO_LARGE);
 
             // Held-out tasks: adapting theta on M transitions predicts the next K clearly better than theta.
             MetaTest.Result r = MetaTest.predictionOnly(family, family.heldOutTasks(6, 3), theta,

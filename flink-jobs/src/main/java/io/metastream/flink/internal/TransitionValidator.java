@@ -38,6 +38,8 @@ public final class TransitionValidator extends ProcessFunction<RawRecord, Transi
 
     /** A task whose first this-many records (at one validator instance) were all rejected gets a WARN. */
     static final int ALL_REJECTED_WARN_AFTER = 100;
+    /** Default of the largest experience record accepted: Kafka's default message size. */
+    public static final int DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
     /** Most key bytes a dead letter copies. */
     public static final int MAX_DEAD_LETTER_KEY_BYTES = 1024;
     /** Most value bytes a dead letter copies. */
@@ -59,8 +61,20 @@ public final class TransitionValidator extends ProcessFunction<RawRecord, Transi
     private transient Map<String, long[]> onlyRejected;
     private transient long allRejectedWarnings;
 
+    private final int maxRecordBytes;
+
+    /** A validator with the default bounds (values ±{@value TransitionRules#DEFAULT_MAX_ABS_VALUE}, records of 1 MiB). */
     public TransitionValidator(int obsDim, int actDim) {
-        this.rules = new TransitionRules(obsDim, actDim);
+        this(new TransitionRules(obsDim, actDim), DEFAULT_MAX_RECORD_BYTES);
+    }
+
+    /** @param maxRecordBytes larger records are dead-lettered as TOO_LARGE without being decoded */
+    public TransitionValidator(TransitionRules rules, int maxRecordBytes) {
+        if (maxRecordBytes <= 0) {
+            throw new IllegalArgumentException("maxRecordBytes must be positive, got " + maxRecordBytes);
+        }
+        this.rules = java.util.Objects.requireNonNull(rules, "rules");
+        this.maxRecordBytes = maxRecordBytes;
     }
 
     @Override
@@ -89,6 +103,11 @@ public final class TransitionValidator extends ProcessFunction<RawRecord, Transi
     public void processElement(RawRecord raw, Context ctx, Collector<Transition> out) {
         if (raw.value == null) {
             reject(raw, DeadLetterReason.MALFORMED, "record has no value (tombstone)", ctx);
+            return;
+        }
+        if (raw.value.length > maxRecordBytes) {
+            reject(raw, DeadLetterReason.TOO_LARGE, "record has " + raw.value.length + " bytes; at most " + maxRecordBytes
+                    + " are accepted (metastream.max-record-bytes)", ctx);
             return;
         }
         Transition t;

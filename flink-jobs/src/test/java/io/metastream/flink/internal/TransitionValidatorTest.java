@@ -50,7 +50,7 @@ class TransitionValidatorTest {
         List<DeadLetterReason> reasons = dead.stream().map(r -> r.getValue().getReason()).collect(Collectors.toList());
         assertThat(reasons).containsExactlyInAnyOrder(DeadLetterReason.MALFORMED, DeadLetterReason.UNKNOWN_SCHEMA,
                 DeadLetterReason.WRONG_DIMENSION, DeadLetterReason.NON_FINITE, DeadLetterReason.INVALID_FIELD,
-                DeadLetterReason.MALFORMED);
+                DeadLetterReason.OUT_OF_RANGE, DeadLetterReason.TOO_LARGE, DeadLetterReason.MALFORMED);
         DeadLetter first = dead.peek().getValue();
         assertThat(first.getSourceTopic()).isEqualTo("exp");
         assertThat(first.getValue()).isNotNull();
@@ -69,7 +69,7 @@ class TransitionValidatorTest {
         h.processElement(new StreamRecord<>(new RawRecord("exp", 2, 7, key, value)));
 
         DeadLetter d = h.getSideOutput(TransitionValidator.DEAD_LETTERS).peek().getValue();
-        assertThat(d.getReason()).isEqualTo(DeadLetterReason.MALFORMED);
+        assertThat(d.getReason()).isEqualTo(DeadLetterReason.TOO_LARGE);
         assertThat(d.getValueSize()).isEqualTo(value.length);
         assertThat(d.getKeySize()).isEqualTo(key.length);
         assertThat(d.getValue().remaining()).isEqualTo(TransitionValidator.MAX_DEAD_LETTER_VALUE_BYTES);
@@ -86,6 +86,34 @@ class TransitionValidatorTest {
         assertThat(longMessage.getMessage()).hasSize(TransitionValidator.MAX_DEAD_LETTER_MESSAGE_CHARS).endsWith("(truncated)");
         assertThat(longMessage.getKeySize()).isEqualTo(-1);
         assertThat(longMessage.getValueSize()).isEqualTo(-1);
+    }
+
+    @Test
+    void statedBoundsHaveTheirOwnReasons() throws Exception {
+        OneInputStreamOperatorTestHarness<RawRecord, Transition> h = ProcessFunctionTestHarnesses.forProcessFunction(
+                new TransitionValidator(new io.metastream.client.TransitionRules(3, 1, 100.0), 2000));
+        Transition inRange = transition("t", 100f, -100f, 0f);
+        Transition beyond = transition("t", 100.5f, 0f, 0f);
+        Transition negativeVersion = transition("t", 1f, 0f, 0f);
+        negativeVersion.setPolicyVersion(-1L);
+        Transition longAgent = transition("t", 1f, 0f, 0f);
+        longAgent.setAgentId("a".repeat(io.metastream.client.TransitionRules.MAX_ID_CHARS + 1));
+        long offset = 0;
+        for (Transition t : List.of(inRange, beyond, negativeVersion, longAgent)) {
+            h.processElement(new StreamRecord<>(new RawRecord("exp", 0, offset++, "t".getBytes(StandardCharsets.UTF_8),
+                    Codecs.transition().encode(t))));
+        }
+        h.processElement(new StreamRecord<>(new RawRecord("exp", 0, offset, null, new byte[2001])));
+
+        assertThat(h.extractOutputValues()).containsExactly(inRange);
+        List<DeadLetter> dead = h.getSideOutput(TransitionValidator.DEAD_LETTERS).stream().map(StreamRecord::getValue).toList();
+        assertThat(dead).extracting(DeadLetter::getReason).containsExactly(DeadLetterReason.OUT_OF_RANGE,
+                DeadLetterReason.INVALID_FIELD, DeadLetterReason.TOO_LARGE, DeadLetterReason.TOO_LARGE);
+        assertThat(dead.get(0).getMessage()).contains("observation[0] is 100.5", "metastream.max-abs-value");
+        assertThat(dead.get(1).getMessage()).contains("policyVersion is negative");
+        assertThat(dead.get(2).getMessage()).contains("agentId has 257 characters");
+        assertThat(dead.get(3).getMessage()).contains("2001 bytes", "metastream.max-record-bytes");
+        h.close();
     }
 
     @Test

@@ -43,6 +43,12 @@ public final class BadRecords {
         m.put(DeadLetterReason.INVALID_FIELD, new ProducerRecord<>(topic,
                 (taskId + "-other-key").getBytes(StandardCharsets.UTF_8),
                 Codecs.transition().encode(transition(taskId, obsDim, actDim, 0f))));
+        Transition huge = transition(taskId, obsDim, actDim, 0f);
+        huge.getObservation().set(0, 1e30f); // finite, and far beyond any sane observation
+        m.put(DeadLetterReason.OUT_OF_RANGE, new ProducerRecord<>(topic, key, Codecs.transition().encode(huge)));
+        String longId = taskId + "-" + "x".repeat(TransitionRules.MAX_ID_CHARS);
+        m.put(DeadLetterReason.TOO_LARGE, new ProducerRecord<>(topic, longId.getBytes(StandardCharsets.UTF_8),
+                Codecs.transition().encode(transition(longId, obsDim, actDim, 0f))));
         return m;
     }
 

@@ -12,11 +12,12 @@ import java.util.Optional;
  * The rules a decoded {@link Transition} must meet to be used: the job's validator applies them (and
  * dead-letters with the reason they give), and anything else that checks records uses the same class.
  *
- * <p>Rules, in the order checked: taskId is non-empty and equals the record key when a key is present
- * (the key decides the partition, so a mismatch would split a task), step is not negative
- * ({@code INVALID_FIELD}); observation and nextObservation have {@code obsDim} values and action
- * {@code actDim} ({@code WRONG_DIMENSION}); reward, sparseReward and every vector value are finite
- * ({@code NON_FINITE}). Immutable.
+ * <p>Rules, in the order checked: taskId and agentId have at most {@value #MAX_ID_CHARS} characters
+ * ({@code TOO_LARGE}); taskId is non-empty and equals the record key when a key is present (the key
+ * decides the partition, so a mismatch would split a task), policyVersion, episodeId and step are not
+ * negative ({@code INVALID_FIELD}); observation and nextObservation have {@code obsDim} values and
+ * action {@code actDim} ({@code WRONG_DIMENSION}); reward, sparseReward and every vector value are
+ * finite ({@code NON_FINITE}) and within ±{@code maxAbsValue} ({@code OUT_OF_RANGE}). Immutable.
  */
 public final class TransitionRules implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -24,19 +25,43 @@ public final class TransitionRules implements Serializable {
     /** A broken rule: the dead-letter reason and a message that names the field. */
     public record Violation(DeadLetterReason reason, String message) {}
 
+    /** Default bound on the magnitude of every reward, observation and action value. */
+    public static final double DEFAULT_MAX_ABS_VALUE = 1e6;
+    /** Longest taskId and agentId, in characters: a task id becomes keyed state for the task's life. */
+    public static final int MAX_ID_CHARS = 256;
+
     private final int obsDim;
     private final int actDim;
+    private final double maxAbsValue;
 
+    /** Rules with the {@link #DEFAULT_MAX_ABS_VALUE default magnitude bound}. */
     public TransitionRules(int obsDim, int actDim) {
+        this(obsDim, actDim, DEFAULT_MAX_ABS_VALUE);
+    }
+
+    /**
+     * @param maxAbsValue the largest |value| accepted in reward, sparseReward, observation, action and
+     *     nextObservation: a finite but huge value (1e30 in a warm-up) would otherwise enter a normaliser
+     *     that is then frozen and shipped with every version
+     */
+    public TransitionRules(int obsDim, int actDim, double maxAbsValue) {
         if (obsDim <= 0 || actDim <= 0) {
             throw new IllegalArgumentException("obsDim and actDim must be positive, got " + obsDim + ", " + actDim);
         }
+        if (!(maxAbsValue > 0) || Double.isInfinite(maxAbsValue)) {
+            throw new IllegalArgumentException("maxAbsValue must be positive and finite, got " + maxAbsValue);
+        }
         this.obsDim = obsDim;
         this.actDim = actDim;
+        this.maxAbsValue = maxAbsValue;
     }
 
     /** The first rule {@code t} breaks; {@code key} is the record key, or null when the record has none. */
     public Optional<Violation> check(Transition t, byte[] key) {
+        Optional<Violation> tooLong = idTooLong(t);
+        if (tooLong.isPresent()) {
+            return tooLong;
+        }
         String problem;
         if ((problem = fieldProblem(t, key)) != null) {
             return Optional.of(new Violation(DeadLetterReason.INVALID_FIELD, problem));
@@ -46,6 +71,9 @@ public final class TransitionRules implements Serializable {
         }
         if ((problem = finiteProblem(t)) != null) {
             return Optional.of(new Violation(DeadLetterReason.NON_FINITE, problem));
+        }
+        if ((problem = rangeProblem(t)) != null) {
+            return Optional.of(new Violation(DeadLetterReason.OUT_OF_RANGE, problem));
         }
         return Optional.empty();
     }
@@ -59,6 +87,12 @@ public final class TransitionRules implements Serializable {
         if (t.getTaskId() == null || t.getTaskId().isEmpty()) {
             return "taskId is empty";
         }
+        if (t.getPolicyVersion() != null && t.getPolicyVersion() < 0) {
+            return "policyVersion is negative: " + t.getPolicyVersion() + " (null for actions taken without a model)";
+        }
+        if (t.getEpisodeId() < 0) {
+            return "episodeId is negative: " + t.getEpisodeId();
+        }
         if (key != null) {
             String k = new String(key, StandardCharsets.UTF_8);
             if (!k.equals(t.getTaskId())) {
@@ -67,6 +101,44 @@ public final class TransitionRules implements Serializable {
         }
         if (t.getStep() < 0) {
             return "step is negative: " + t.getStep();
+        }
+        return null;
+    }
+
+    /** A taskId or agentId longer than {@link #MAX_ID_CHARS}; checked before the other rules (reason TOO_LARGE). */
+    public static Optional<Violation> idTooLong(Transition t) {
+        for (String[] f : new String[][] {{"taskId", t.getTaskId()}, {"agentId", t.getAgentId()}}) {
+            if (f[1] != null && f[1].length() > MAX_ID_CHARS) {
+                return Optional.of(new Violation(DeadLetterReason.TOO_LARGE, f[0] + " has " + f[1].length()
+                        + " characters; at most " + MAX_ID_CHARS + " are accepted"));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private String rangeProblem(Transition t) {
+        if (Math.abs(t.getReward()) > maxAbsValue) {
+            return "reward is " + t.getReward() + ", beyond the bound of " + maxAbsValue + " (metastream.max-abs-value)";
+        }
+        if (t.getSparseReward() != null && Math.abs(t.getSparseReward()) > maxAbsValue) {
+            return "sparseReward is " + t.getSparseReward() + ", beyond the bound of " + maxAbsValue + " (metastream.max-abs-value)";
+        }
+        String p = firstBeyond("observation", t.getObservation());
+        if (p == null) {
+            p = firstBeyond("action", t.getAction());
+        }
+        if (p == null) {
+            p = firstBeyond("nextObservation", t.getNextObservation());
+        }
+        return p;
+    }
+
+    private String firstBeyond(String field, List<Float> values) {
+        for (int i = 0; i < values.size(); i++) {
+            if (Math.abs(values.get(i)) > maxAbsValue) {
+                return field + "[" + i + "] is " + values.get(i) + ", beyond the bound of " + maxAbsValue
+                        + " (metastream.max-abs-value)";
+            }
         }
         return null;
     }
