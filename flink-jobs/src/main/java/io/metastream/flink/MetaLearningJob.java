@@ -239,9 +239,27 @@ public final class MetaLearningJob {
         return env;
     }
 
+    /**
+     * The key files of signed versions ({@link io.metastream.flink.internal.ModelTrust}), as global job
+     * parameters: the functions read the keys on the TaskManagers. The files are read here once too, so
+     * that a wrong path or key fails the submission rather than the running job.
+     */
+    static Map<String, String> trustParameters(Configuration config) {
+        Map<String, String> p = new java.util.HashMap<>();
+        config.getOptional(MetaStreamOptions.SIGNING_KEY_FILE).ifPresent(v -> p.put(MetaStreamOptions.SIGNING_KEY_FILE.key(), v));
+        config.getOptional(MetaStreamOptions.TRUSTED_KEYS_FILE).ifPresent(v -> p.put(MetaStreamOptions.TRUSTED_KEYS_FILE.key(), v));
+        if (!io.metastream.flink.internal.ModelTrust.from(p).verifies()) {
+            org.slf4j.LoggerFactory.getLogger(MetaLearningJob.class).warn("Model versions are published unsigned and "
+                    + "any version on the models topic that passes its checksum is taken: set {} and {} (README "
+                    + "\"Trusted models\")", MetaStreamOptions.SIGNING_KEY_FILE.key(), MetaStreamOptions.TRUSTED_KEYS_FILE.key());
+        }
+        return p;
+    }
+
     /** Adds the job's graph to {@code env}. */
     public void build(StreamExecutionEnvironment env) {
         env.configure(environmentConfig(config));
+        env.getConfig().setGlobalJobParameters(Configuration.fromMap(trustParameters(config)));
         env.enableCheckpointing(config.get(MetaStreamOptions.CHECKPOINT_INTERVAL).toMillis(), CheckpointingMode.EXACTLY_ONCE);
         env.setMaxParallelism(config.get(MetaStreamOptions.MAX_PARALLELISM));
         int parallelism = config.get(MetaStreamOptions.PARALLELISM);

@@ -65,6 +65,23 @@ public final class MetaStreamOptions {
                     .withDescription("Largest experience record accepted, in bytes; a larger one is dead-lettered as TOO_LARGE "
                             + "without being decoded (its dead letter keeps the first 64 KiB).");
 
+    public static final ConfigOption<String> SIGNING_KEY_FILE =
+            ConfigOptions.key(io.metastream.flink.internal.ModelTrust.SIGNING_KEY)
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription("File (on every TaskManager) with the learner's Ed25519 private key, PKCS#8 PEM "
+                            + "(bin/metastream keys writes a pair): every version is signed with it. Needs "
+                            + "metastream.trusted-keys-file. Unset: versions are published unsigned.");
+
+    public static final ConfigOption<String> TRUSTED_KEYS_FILE =
+            ConfigOptions.key(io.metastream.flink.internal.ModelTrust.TRUSTED_KEYS)
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription("File (on every TaskManager) with the public keys, X.509 PEM, that versions on the "
+                            + "models topic must be signed with; the task operators refuse any other version (unsigned, "
+                            + "forged, altered) and count it in rejectedModels. Unset: every version that passes its "
+                            + "checksum is taken.");
+
     public static final ConfigOption<String> GROUP_ID =
             ConfigOptions.key("metastream.group-id")
                     .stringType()

@@ -89,6 +89,8 @@ public final class JobOnly implements AutoCloseable {
                 conf.get(MetaStreamOptions.ACT_DIM));
         out.printf("  models topic        %s   model name %s%n", topics.models(), modelName());
         out.printf("  adapted topic       %s%n", topics.adapted());
+        conf.getOptional(MetaStreamOptions.TRUSTED_KEYS_FILE).ifPresent(f ->
+                out.printf("  versions signed     trust the public key in %s (ModelClient.Builder.trustedKeys)%n", f));
         out.printf("  dead-letter topic   %s%n", topics.deadLetters());
         out.printf("  logs                %s%n", s.workDir().resolve("metastream.log"));
     }

@@ -146,7 +146,40 @@ final class LocalRun {
         if (family != null) {
             FamilySizes.apply(conf, family);
         }
+        if (conf.getOptional(MetaStreamOptions.SIGNING_KEY_FILE).isEmpty()
+                && conf.getOptional(MetaStreamOptions.TRUSTED_KEYS_FILE).isEmpty()) {
+            Path[] pair = localKeys(s.workDir());
+            conf.set(MetaStreamOptions.SIGNING_KEY_FILE, pair[0].toString());
+            conf.set(MetaStreamOptions.TRUSTED_KEYS_FILE, pair[1].toString());
+        }
         return conf;
+    }
+
+    /**
+     * The learner's key pair of a local run, {@code <work>/keys/learner.key} and {@code learner.pub},
+     * written on first use: local runs publish signed versions and their clients verify them.
+     */
+    static Path[] localKeys(Path workDir) {
+        Path dir = workDir.resolve("keys");
+        Path key = dir.resolve("learner.key");
+        Path pub = dir.resolve("learner.pub");
+        try {
+            if (!Files.exists(key) || !Files.exists(pub)) {
+                Files.createDirectories(dir);
+                io.metastream.client.ModelSignatures.writeNewPair(key, pub);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot write the local run's key pair in " + dir, e);
+        }
+        return new Path[] {key, pub};
+    }
+
+    /** A client of the run's model that trusts the keys the job signs with. */
+    static ModelClient.Builder client(String servers, TopicNames topics, Configuration conf) {
+        ModelClient.Builder b = ModelClient.builder().bootstrapServers(servers).modelsTopic(topics.models())
+                .adaptedTopic(topics.adapted()).modelName(conf.get(MetaStreamOptions.MODEL_NAME));
+        conf.getOptional(MetaStreamOptions.TRUSTED_KEYS_FILE).ifPresent(f -> b.trustedKeys(Path.of(f)));
+        return b;
     }
 
     /** Starts the embedded broker in the work dir and creates the topics, sized for this run's parallelism. */
@@ -192,12 +225,7 @@ final class LocalRun {
             out.printf("  Flink job %s (%s) running on a MiniCluster (parallelism %d)%n", job.getJobID(), name,
                     s.parallelism());
             boolean cancelled = false;
-            try (ModelClient client = ModelClient.builder()
-                    .bootstrapServers(broker.bootstrapServers())
-                    .modelsTopic(topics.models())
-                    .adaptedTopic(topics.adapted())
-                    .modelName(conf.get(MetaStreamOptions.MODEL_NAME))
-                    .build()) {
+            try (ModelClient client = client(broker.bootstrapServers(), topics, conf).build()) {
                 client.start();
                 List<double[]> curve = new ArrayList<>();
                 FleetStats fleetStats;

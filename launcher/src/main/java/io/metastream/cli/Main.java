@@ -66,12 +66,14 @@ public final class Main {
                     + (long) LocalRun.DEFAULT_RATE + ", 0 = unlimited)",
             "           --algorithm " + String.join("|", MetaAlgorithms.names())
                     + " --duration SECONDS (0 = until killed) --model-name NAME --switch-every N",
+            "           [--trusted-keys FILE]  act only with versions signed by a key of this PEM file",
             "  topics   create the four topics on a cluster (partitions, retention, compaction, max message size),",
             "           or with --print write the kafka-topics.sh commands that do it",
             "           --bootstrap-servers H:P [--partitions N (default 4)] [--replication-factor N] [--print]",
             "           [--kafka.<client property> V ...]",
             "  models   follow the models topic and print every version (read_committed)",
-            "           --bootstrap-servers H:P --model-name NAME [--duration SECONDS]"));
+            "           --bootstrap-servers H:P --model-name NAME [--duration SECONDS] [--trusted-keys FILE]",
+            "  keys     write a new Ed25519 key pair for signed versions: --out DIR (learner.key, learner.pub)"));
         for (LocalAlgorithm a : LocalAlgorithms.all()) {
             for (LocalAlgorithm.Benchmark b : a.benchmarks()) {
                 l.add("  bench " + pad(b.name(), 8) + b.usage().get(0));
@@ -79,7 +81,8 @@ public final class Main {
             }
         }
         l.addAll(java.util.List.of(
-            "  help     this text; help settings: every job setting and algorithm setting with its default",
+            "  help     this text; help settings: every job setting and algorithm setting with its default;",
+            "           help wire-format: each record's topic, key, fingerprint and canonical schema",
             "",
             "Submitting the job to a cluster: flink run flink-jobs/target/metastream-flink-jobs-*-job.jar",
             "  --metastream.bootstrap-servers H:P --metastream.obs-dim N --metastream.act-dim N",
@@ -98,6 +101,10 @@ public final class Main {
     }
 
     static int run(String[] argv) {
+        if (argv.length == 2 && argv[0].equals("help") && argv[1].equals("wire-format")) {
+            System.out.print(WireFormatDoc.markdown());
+            return 0;
+        }
         if (argv.length >= 2 && argv[0].equals("help") && argv[1].equals("settings")) {
             System.out.print(argv.length == 3 && argv[2].equals("--markdown") ? SettingsDoc.markdown() : SettingsDoc.text());
             return 0;
@@ -116,6 +123,8 @@ public final class Main {
                     return fleet(rest);
                 case "models":
                     return models(rest);
+                case "keys":
+                    return keys(rest);
                 case "topics":
                     return topics(rest);
                 case "bench":
@@ -206,12 +215,13 @@ public final class Main {
         String adapted = a.string("topic-adapted", topics.adapted());
         String deadLetters = a.string("topic-dead-letters", topics.deadLetters());
         Map<String, String> agentSettings = LocalRun.agentSettings(a);
+        Path trusted = a.path("trusted-keys", null);
         a.rejectUnknown("fleet");
         if (servers == null) {
             throw new IllegalArgumentException("--bootstrap-servers is required");
         }
-        try (ModelClient client = ModelClient.builder().bootstrapServers(servers).modelsTopic(modelsTopic)
-                .adaptedTopic(adapted).modelName(modelName).build();
+        try (ModelClient client = trusting(ModelClient.builder().bootstrapServers(servers).modelsTopic(modelsTopic)
+                .adaptedTopic(adapted).modelName(modelName), trusted).build();
              Fleet fleet = algorithm.agents(Fleet.builder(), family, client, agentSettings).bootstrapServers(servers).topic(experience).family(family)
                      .tasks(family.trainTasks(tasks, seed)).agents(agents).seed(seed).maxTransitionsPerSecond(rate)
                      .switchTaskEvery(switchEvery).deadLetterTopic(deadLetters).build()) {
@@ -264,6 +274,31 @@ public final class Main {
         return 0;
     }
 
+    private static ModelClient.Builder trusting(ModelClient.Builder b, Path trustedKeys) {
+        return trustedKeys == null ? b : b.trustedKeys(trustedKeys);
+    }
+
+    private static int keys(String[] argv) throws Exception {
+        CommandLineArgs a = new CommandLineArgs(argv, Set.of());
+        Path dir = a.path("out", null);
+        a.rejectUnknown("keys");
+        if (dir == null) {
+            throw new IllegalArgumentException("--out DIR is required: the folder for learner.key and learner.pub");
+        }
+        Path key = dir.resolve("learner.key");
+        Path pub = dir.resolve("learner.pub");
+        if (Files.exists(key) || Files.exists(pub)) {
+            throw new IllegalArgumentException(dir + " already holds learner.key or learner.pub; refusing to overwrite a key");
+        }
+        Files.createDirectories(dir);
+        java.security.KeyPair pair = io.metastream.client.ModelSignatures.writeNewPair(key, pub);
+        System.out.printf("wrote %s (private: give it to the job as --metastream.signing-key-file, on every TaskManager)%n"
+                + "and %s (public, key id %s: --metastream.trusted-keys-file for the job, --trusted-keys for fleet and "
+                + "models, ModelClient.Builder.trustedKeys)%n", key, pub,
+                io.metastream.client.ModelSignatures.keyId(pair.getPublic()));
+        return 0;
+    }
+
     private static int models(String[] argv) throws Exception {
         CommandLineArgs a = new CommandLineArgs(argv, Set.of());
         String servers = a.string("bootstrap-servers", null);
@@ -272,12 +307,13 @@ public final class Main {
         TopicNames topics = TopicNames.defaults();
         String modelsTopic = a.string("topic-models", topics.models());
         String adapted = a.string("topic-adapted", topics.adapted());
+        Path trusted = a.path("trusted-keys", null);
         a.rejectUnknown("models");
         if (servers == null) {
             throw new IllegalArgumentException("--bootstrap-servers is required");
         }
-        try (ModelClient client = ModelClient.builder().bootstrapServers(servers).modelsTopic(modelsTopic)
-                .adaptedTopic(adapted).modelName(modelName).build()) {
+        try (ModelClient client = trusting(ModelClient.builder().bootstrapServers(servers).modelsTopic(modelsTopic)
+                .adaptedTopic(adapted).modelName(modelName), trusted).build()) {
             client.start();
             long end = duration > 0 ? System.nanoTime() + duration * 1_000_000_000L : Long.MAX_VALUE;
             long shown = 0;

@@ -85,7 +85,7 @@ public final class GrbalLearnerFunction extends ProcessFunction<GrbalSegment, Mo
         Nd4jBackend.load();
         GrbalConfig cfg = GrbalConfig.fromMap(grbalConfig);
         publisher = new VersionPublisher(modelName, "GRBAL", jobConfig, "meta-learner");
-        byte[] restored = publisher.initialize(context, "meta-learner");
+        byte[] restored = publisher.initialize(context, "meta-learner", getRuntimeContext().getGlobalJobParameters());
         learner = restored == null ? new GrbalLearner(cfg) : GrbalLearner.restore(cfg, restored);
     }
 

@@ -109,7 +109,8 @@ public final class GrbalTaskFunction
     public void open(OpenContext openContext) {
         Nd4jBackend.load();
         config = GrbalConfig.fromMap(grbalConfig);
-        models = new ModelBroadcast<>(modelName, v -> ModelVerifier.verifyAndDecode(v, DynamicsModel.class), getRuntimeContext().getMetricGroup());
+        models = new ModelBroadcast<>(modelName, v -> ModelVerifier.verifyAndDecode(v, DynamicsModel.class), getRuntimeContext().getMetricGroup(),
+                getRuntimeContext().getGlobalJobParameters());
         adaptations = getRuntimeContext().getMetricGroup().counter("adaptations");
         segments = getRuntimeContext().getMetricGroup().counter("segments");
         replayed = getRuntimeContext().getMetricGroup().counter("replaySegments");

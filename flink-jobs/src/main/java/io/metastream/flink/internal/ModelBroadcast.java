@@ -10,6 +10,7 @@ import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
 
@@ -42,18 +43,25 @@ public final class ModelBroadcast<M> {
         NEWER
     }
 
+    /** The largest step from the version held to a new one; a larger jump is refused. */
+    public static final long MAX_VERSION_JUMP = 10_000;
+
     private final String modelName;
     private final Function<ModelVersion, M> decoder;
+    private final ModelTrust trust;
     private final Counter rejected;
     private long cachedVersion = -1;
     private M cached;
 
     /**
      * @param decoder verifies and decodes a version; any {@link RuntimeException} it throws rejects the version
+     * @param jobParameters the job's global parameters, which name the trusted keys ({@link ModelTrust})
      */
-    public ModelBroadcast(String modelName, Function<ModelVersion, M> decoder, MetricGroup metrics) {
+    public ModelBroadcast(String modelName, Function<ModelVersion, M> decoder, MetricGroup metrics,
+            Map<String, String> jobParameters) {
         this.modelName = Objects.requireNonNull(modelName, "modelName");
         this.decoder = Objects.requireNonNull(decoder, "decoder");
+        this.trust = ModelTrust.from(jobParameters);
         this.rejected = metrics.counter("rejectedModels");
     }
 
@@ -71,6 +79,12 @@ public final class ModelBroadcast<M> {
         if (held != null && held.getVersion() >= model.getVersion()) {
             return Offer.IGNORED; // replay after a restart, or out of order
         }
+        if (held != null && model.getVersion() > held.getVersion() + MAX_VERSION_JUMP) {
+            rejected.inc();
+            LOG.warn("Ignoring model {} v{}: more than {} above the version held, v{}", modelName, model.getVersion(),
+                    MAX_VERSION_JUMP, held.getVersion());
+            return Offer.IGNORED;
+        }
         if (decode(model) == null) {
             return Offer.IGNORED;
         }
@@ -85,6 +99,7 @@ public final class ModelBroadcast<M> {
             return cached;
         }
         try {
+            trust.check(model);
             M m = decoder.apply(model);
             cached = m;
             cachedVersion = model.getVersion();

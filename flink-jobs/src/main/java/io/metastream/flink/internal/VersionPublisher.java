@@ -42,6 +42,8 @@ public final class VersionPublisher {
     private final String stateName;
     private ListState<byte[]> checkpointed;
     private long version;
+    private String runId;
+    private ModelTrust trust;
 
     /**
      * @param algorithm the {@code ModelVersion.algorithm} field (e.g. GRBAL)
@@ -60,24 +62,35 @@ public final class VersionPublisher {
      *
      * @return the learner snapshot of the checkpoint, or null on a fresh start
      */
-    public byte[] initialize(FunctionInitializationContext context, String what) throws Exception {
+    public byte[] initialize(FunctionInitializationContext context, String what, Map<String, String> jobParameters)
+            throws Exception {
+        trust = ModelTrust.from(jobParameters);
         checkpointed = context.getOperatorStateStore().getListState(
                 new ListStateDescriptor<>(stateName, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         version = 0;
+        runId = java.util.UUID.randomUUID().toString();
         if (context.isRestored()) {
             Iterator<byte[]> it = checkpointed.get().iterator();
             if (it.hasNext()) {
                 LearnerCheckpoint c = LearnerCheckpoint.decode(it.next(), what);
                 version = c.version();
+                if (!c.runId().isEmpty()) {
+                    runId = c.runId();
+                }
                 return c.snapshot();
             }
         }
         return null;
     }
 
+    /** The run's id: chosen on a fresh start, restored with the checkpoint. */
+    public String runId() {
+        return runId;
+    }
+
     /** Checkpoints the learner's snapshot with the last published version. */
     public void snapshot(byte[] learnerSnapshot) throws Exception {
-        checkpointed.update(List.of(new LearnerCheckpoint(version, learnerSnapshot).encode()));
+        checkpointed.update(List.of(new LearnerCheckpoint(version, runId, learnerSnapshot).encode()));
     }
 
     /** The last published version (0 before the first). */
@@ -85,13 +98,13 @@ public final class VersionPublisher {
         return version;
     }
 
-    /** The next version, numbered, linked to its parent and stamped with provenance. */
+    /** The next version, numbered, linked to its parent, stamped with provenance and the run, and signed when a key is configured. */
     public ModelVersion next(Payload p) {
         Map<String, String> config = new TreeMap<>(p.algorithmConfig());
         jobInfo.forEach((k, v) -> config.put("job." + k, v));
         long parent = version;
         version++;
-        return ModelVersion.newBuilder()
+        ModelVersion v = ModelVersion.newBuilder()
                 .setModelName(modelName)
                 .setVersion(version)
                 .setParentVersion(parent == 0 ? null : parent)
@@ -109,6 +122,9 @@ public final class VersionPublisher {
                 .setCreatedAt(Instant.now())
                 .setCodeVersion(CodeVersion.get())
                 .setPlatform(Nd4jBackend.platform())
+                .setRunId(runId)
                 .build();
+        trust.sign(v);
+        return v;
     }
 }

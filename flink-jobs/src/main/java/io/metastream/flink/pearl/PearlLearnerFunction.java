@@ -97,7 +97,7 @@ public final class PearlLearnerFunction extends ProcessFunction<PearlTaskSample,
                 new ListStateDescriptor<>("pearl-learner-pool", PearlTaskSample.class));
         PearlConfig cfg = PearlConfig.fromMap(pearlConfig);
         publisher = new VersionPublisher(modelName, "PEARL", jobConfig, "pearl-learner");
-        byte[] restored = publisher.initialize(context, "PEARL learner");
+        byte[] restored = publisher.initialize(context, "PEARL learner", getRuntimeContext().getGlobalJobParameters());
         learner = restored == null ? new PearlLearner(cfg) : PearlLearner.restore(cfg, restored);
         pool = new HashMap<>();
         poolTasks = new ArrayList<>();

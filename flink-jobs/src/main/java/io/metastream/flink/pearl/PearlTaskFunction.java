@@ -119,7 +119,8 @@ public final class PearlTaskFunction
     public void open(OpenContext openContext) {
         Nd4jBackend.load();
         config = PearlConfig.fromMap(pearlConfig);
-        models = new ModelBroadcast<>(modelName, this::decodePolicy, getRuntimeContext().getMetricGroup());
+        models = new ModelBroadcast<>(modelName, this::decodePolicy, getRuntimeContext().getMetricGroup(),
+                getRuntimeContext().getGlobalJobParameters());
         posteriors = getRuntimeContext().getMetricGroup().counter("posteriors");
         samples = getRuntimeContext().getMetricGroup().counter("taskSamples");
         failedPosteriors = getRuntimeContext().getMetricGroup().counter("failedPosteriors");

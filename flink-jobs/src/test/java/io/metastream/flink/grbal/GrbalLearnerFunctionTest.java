@@ -118,6 +118,8 @@ class GrbalLearnerFunctionTest {
             assertWellFormed(out.get(0), 2);
             // the same checkpoint and the same data give the same version 2, bit for bit
             assertThat(out.get(0).getParametersSha256()).isEqualTo(uninterrupted.get(1).getParametersSha256());
+            // and the run goes on: the run id is part of the checkpoint
+            assertThat(out.get(0).getRunId()).isNotEmpty().isEqualTo(uninterrupted.get(0).getRunId());
         }
     }
 

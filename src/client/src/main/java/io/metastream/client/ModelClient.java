@@ -87,12 +87,12 @@ public final class ModelClient implements AutoCloseable {
     private Thread thread;
 
     ModelClient(Map<String, Object> consumerProperties, String modelsTopic, String adaptedTopic, String modelName,
-            int keepVersions) {
+            int keepVersions, Map<String, java.security.PublicKey> trustedKeys, long maxVersionJump) {
         this.consumerProperties = consumerProperties;
         this.modelsTopic = modelsTopic;
         this.adaptedTopic = adaptedTopic;
         this.modelName = modelName;
-        this.state = new ModelState(modelName, keepVersions);
+        this.state = new ModelState(modelName, keepVersions, trustedKeys, maxVersionJump);
     }
 
     public static Builder builder() {
@@ -356,6 +356,8 @@ public final class ModelClient implements AutoCloseable {
         private String adaptedTopic = DEFAULT_ADAPTED_TOPIC;
         private String modelName;
         private int keepVersions = DEFAULT_KEEP_VERSIONS;
+        private Map<String, java.security.PublicKey> trustedKeys;
+        private long maxVersionJump = ModelState.DEFAULT_MAX_VERSION_JUMP;
         private final Map<String, String> properties = new LinkedHashMap<>();
 
         private Builder() {
@@ -411,6 +413,36 @@ public final class ModelClient implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Accept only versions signed by a key of this PEM file (the learner's public key, see
+         * {@link ModelSignatures}); unsigned, wrongly signed and altered versions are refused and counted
+         * in {@link #rejectedRecords()}. Without it, any version that passes its checksum is used.
+         *
+         * @throws IllegalArgumentException when the file cannot be read or holds no Ed25519 public key
+         */
+        public Builder trustedKeys(java.nio.file.Path publicKeysPem) {
+            this.trustedKeys = ModelSignatures.readPublicKeys(publicKeysPem);
+            return this;
+        }
+
+        /** As {@link #trustedKeys(java.nio.file.Path)}, with keys by key id ({@link ModelSignatures#keyId}). */
+        public Builder trustedKeys(Map<String, java.security.PublicKey> keys) {
+            if (keys.isEmpty()) {
+                throw new IllegalArgumentException("trustedKeys is empty; pass at least the learner's public key");
+            }
+            this.trustedKeys = Map.copyOf(keys);
+            return this;
+        }
+
+        /** The largest step from the newest held version to a new one (default 10,000); a larger jump is refused. */
+        public Builder maxVersionJump(long maxVersionJump) {
+            if (maxVersionJump < 1) {
+                throw new IllegalArgumentException("maxVersionJump must be at least 1, got " + maxVersionJump);
+            }
+            this.maxVersionJump = maxVersionJump;
+            return this;
+        }
+
         public ModelClient build() {
             if (bootstrapServers == null || bootstrapServers.isBlank()) {
                 throw new IllegalStateException("bootstrapServers is required: call bootstrapServers(\"host:9092\")");
@@ -434,7 +466,7 @@ public final class ModelClient implements AutoCloseable {
             p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
             p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
             p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-            return new ModelClient(Map.copyOf(p), modelsTopic, adaptedTopic, modelName, keepVersions);
+            return new ModelClient(Map.copyOf(p), modelsTopic, adaptedTopic, modelName, keepVersions, trustedKeys, maxVersionJump);
         }
     }
 }

@@ -38,7 +38,7 @@ final class ModelState {
     private static final Logger LOG = LoggerFactory.getLogger(ModelState.class);
 
     /** A verified version, its format and what the format decoded it to. */
-    private record Held(long version, ModelFormat<?, ?> format, Object decoded) {}
+    private record Held(long version, ModelFormat<?, ?> format, Object decoded, String runId, String sha256) {}
 
     /** Identity matters: the per-task cache is keyed by the adaptation object it was built from. */
     private static final class Adaptation {
@@ -58,8 +58,14 @@ final class ModelState {
     private record Combined(Adaptation source, Held base, Object value) {
     }
 
+    /** Default of the largest step from the newest held version to a new one. */
+    static final long DEFAULT_MAX_VERSION_JUMP = 10_000;
+
     private final String modelName;
     private final int keepVersions;
+    /** Key id → trusted public key; null when unsigned versions are accepted. */
+    private final Map<String, java.security.PublicKey> trustedKeys;
+    private final long maxVersionJump;
 
     private final Object lock = new Object();
     private final TreeMap<Long, Held> versions = new TreeMap<>();           // guarded by lock
@@ -70,16 +76,35 @@ final class ModelState {
     private final AtomicLong versionsSeen = new AtomicLong();
 
     ModelState(String modelName, int keepVersions) {
+        this(modelName, keepVersions, null, DEFAULT_MAX_VERSION_JUMP);
+    }
+
+    /**
+     * @param trustedKeys when not null, only versions signed by one of these keys are accepted
+     * @param maxVersionJump a version more than this above the newest held one is refused (a forged
+     *     number such as Long.MAX_VALUE would otherwise pin the client)
+     */
+    ModelState(String modelName, int keepVersions, Map<String, java.security.PublicKey> trustedKeys, long maxVersionJump) {
         if (keepVersions < 1) {
             throw new IllegalArgumentException("keepVersions must be at least 1, got " + keepVersions);
         }
+        if (maxVersionJump < 1) {
+            throw new IllegalArgumentException("maxVersionJump must be at least 1, got " + maxVersionJump);
+        }
         this.modelName = modelName;
         this.keepVersions = keepVersions;
+        this.trustedKeys = trustedKeys == null ? null : Map.copyOf(trustedKeys);
+        this.maxVersionJump = maxVersionJump;
     }
 
     /** Verifies and keeps a published version; returns whether it was added. */
     boolean onModelVersion(ModelVersion v) {
         if (!modelName.equals(v.getModelName())) {
+            return false;
+        }
+        String refusal = refusal(v);
+        if (refusal != null) {
+            reject(refusal);
             return false;
         }
         synchronized (lock) {
@@ -101,7 +126,7 @@ final class ModelState {
                     || (versions.size() >= keepVersions && version < versions.firstKey())) {
                 return false;
             }
-            versions.put(version, new Held(version, format, decoded));
+            versions.put(version, new Held(version, format, decoded, v.getRunId(), v.getParametersSha256()));
             while (versions.size() > keepVersions) {
                 versions.pollFirstEntry();
             }
@@ -112,6 +137,34 @@ final class ModelState {
             lock.notifyAll();
             return true;
         }
+    }
+
+    /**
+     * Why {@code v} must not be used, or null: unsigned or wrongly signed when keys are trusted; a second
+     * version of one run with a number already held but other parameters (a fork: an older savepoint was
+     * restored and published the number again); a number too far above the newest held one.
+     */
+    private String refusal(ModelVersion v) {
+        if (trustedKeys != null) {
+            try {
+                ModelSignatures.verify(v, trustedKeys);
+            } catch (ModelIntegrityException e) {
+                return e.getMessage();
+            }
+        }
+        synchronized (lock) {
+            Held same = versions.get(v.getVersion());
+            if (same != null && !same.sha256().equalsIgnoreCase(String.valueOf(v.getParametersSha256()))) {
+                return "model " + modelName + " version " + v.getVersion() + " arrived again with other parameters ("
+                        + (same.runId().equals(v.getRunId()) ? "same run " + v.getRunId() : "runs " + same.runId() + " and "
+                        + v.getRunId()) + "): a fork, e.g. an older savepoint restored; keeping the first";
+            }
+            if (!versions.isEmpty() && v.getVersion() > versions.lastKey() + maxVersionJump) {
+                return "model " + modelName + " version " + v.getVersion() + " is more than " + maxVersionJump
+                        + " above the newest held version " + versions.lastKey() + "; refusing the jump";
+            }
+        }
+        return null;
     }
 
     /** Checks and keeps a task's adaptation; returns whether it replaced the held one. */
