@@ -256,6 +256,20 @@ public final class MetaLearningJob {
         return p;
     }
 
+    /** The compiled {@code metastream.task-id-pattern}, or null when unset. */
+    static java.util.regex.Pattern taskIdPattern(Configuration config) {
+        String p = config.getOptional(MetaStreamOptions.TASK_ID_PATTERN).orElse(null);
+        if (p == null || p.isBlank()) {
+            return null;
+        }
+        try {
+            return java.util.regex.Pattern.compile(p);
+        } catch (java.util.regex.PatternSyntaxException e) {
+            throw new IllegalArgumentException(MetaStreamOptions.TASK_ID_PATTERN.key() + " is not a regular expression: "
+                    + e.getMessage(), e);
+        }
+    }
+
     /** Adds the job's graph to {@code env}. */
     public void build(StreamExecutionEnvironment env) {
         env.configure(environmentConfig(config));
@@ -270,7 +284,8 @@ public final class MetaLearningJob {
                 .uid("experience-source")
                 .setParallelism(parallelism)
                 .process(new TransitionValidator(new TransitionRules(obsDim(config), actDim(config),
-                        config.get(MetaStreamOptions.MAX_ABS_VALUE)), config.get(MetaStreamOptions.MAX_RECORD_BYTES)))
+                        config.get(MetaStreamOptions.MAX_ABS_VALUE), taskIdPattern(config)),
+                        config.get(MetaStreamOptions.MAX_RECORD_BYTES)))
                 .returns(new AvroTypeInfo<>(Transition.class))
                 .name("validate")
                 .uid("validate")

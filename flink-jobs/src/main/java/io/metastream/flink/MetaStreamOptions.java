@@ -58,6 +58,14 @@ public final class MetaStreamOptions {
                             + "nextObservation; a record beyond it is dead-lettered as OUT_OF_RANGE (a finite but huge value "
                             + "would enter the normaliser and every later version).");
 
+    public static final ConfigOption<String> TASK_ID_PATTERN =
+            ConfigOptions.key("metastream.task-id-pattern")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription("Regular expression the whole taskId of a Transition must match, e.g. 'robot-[0-9]{1,4}'; "
+                            + "other records are dead-lettered as INVALID_FIELD. Every accepted task id becomes keyed state "
+                            + "in the job, so a deployment that knows its task names should list them. Unset: any id.");
+
     public static final ConfigOption<Integer> MAX_RECORD_BYTES =
             ConfigOptions.key("metastream.max-record-bytes")
                     .intType()

@@ -50,6 +50,16 @@ class MetaLearningJobConfigTest {
     }
 
     @Test
+    void aTaskIdPatternThatIsNoRegularExpressionIsNamed() {
+        assertThat(MetaLearningJob.taskIdPattern(new Configuration())).isNull();
+        assertThat(MetaLearningJob.taskIdPattern(MetaLearningJob.parseArgs(new String[] {
+            "--metastream.task-id-pattern", "robot-[0-9]+"})).matcher("robot-7").matches()).isTrue();
+        assertThatThrownBy(() -> MetaLearningJob.taskIdPattern(MetaLearningJob.parseArgs(new String[] {
+            "--metastream.task-id-pattern", "robot-["})))
+                .hasMessageContaining("metastream.task-id-pattern is not a regular expression");
+    }
+
+    @Test
     void jobsOfOtherModelsUseOtherTransactionalIds() {
         Configuration a = MetaLearningJob.parseArgs(new String[] {"--metastream.model-name", "robots-a"});
         Configuration b = MetaLearningJob.parseArgs(new String[] {"--metastream.model-name", "robots-b"});

@@ -67,12 +67,15 @@ public final class Main {
             "           --algorithm " + String.join("|", MetaAlgorithms.names())
                     + " --duration SECONDS (0 = until killed) --model-name NAME --switch-every N",
             "           [--trusted-keys FILE]  act only with versions signed by a key of this PEM file",
+            "           [--client-properties FILE] [--kafka.<client property> V ...]  Kafka security and other settings",
             "  topics   create the four topics on a cluster (partitions, retention, compaction, max message size),",
             "           or with --print write the kafka-topics.sh commands that do it",
             "           --bootstrap-servers H:P [--partitions N (default 4)] [--replication-factor N] [--print]",
-            "           [--kafka.<client property> V ...]",
-            "  models   follow the models topic and print every version (read_committed)",
+            "           [--client-properties FILE] [--kafka.<client property> V ...]",
+            "  models   follow the models topic and print every version on it as it arrives (read_committed;",
+            "           compaction keeps only the newest version of a model once it is a minute old)",
             "           --bootstrap-servers H:P --model-name NAME [--duration SECONDS] [--trusted-keys FILE]",
+            "           [--client-properties FILE] [--kafka.<client property> V ...]",
             "  keys     write a new Ed25519 key pair for signed versions: --out DIR (learner.key, learner.pub)"));
         for (LocalAlgorithm a : LocalAlgorithms.all()) {
             for (LocalAlgorithm.Benchmark b : a.benchmarks()) {
@@ -216,13 +219,18 @@ public final class Main {
         String deadLetters = a.string("topic-dead-letters", topics.deadLetters());
         Map<String, String> agentSettings = LocalRun.agentSettings(a);
         Path trusted = a.path("trusted-keys", null);
+        Map<String, String> clientProps = clientProperties(a);
         a.rejectUnknown("fleet");
         if (servers == null) {
             throw new IllegalArgumentException("--bootstrap-servers is required");
         }
-        try (ModelClient client = trusting(ModelClient.builder().bootstrapServers(servers).modelsTopic(modelsTopic)
-                .adaptedTopic(adapted).modelName(modelName), trusted).build();
-             Fleet fleet = algorithm.agents(Fleet.builder(), family, client, agentSettings).bootstrapServers(servers).topic(experience).family(family)
+        ModelClient.Builder clientBuilder = ModelClient.builder().bootstrapServers(servers).modelsTopic(modelsTopic)
+                .adaptedTopic(adapted).modelName(modelName);
+        clientProps.forEach(clientBuilder::property);
+        Fleet.Builder fleetBuilder = Fleet.builder();
+        clientProps.forEach(fleetBuilder::producerProperty);
+        try (ModelClient client = trusting(clientBuilder, trusted).build();
+             Fleet fleet = algorithm.agents(fleetBuilder, family, client, agentSettings).bootstrapServers(servers).topic(experience).family(family)
                      .tasks(family.trainTasks(tasks, seed)).agents(agents).seed(seed).maxTransitionsPerSecond(rate)
                      .switchTaskEvery(switchEvery).deadLetterTopic(deadLetters).build()) {
             client.start();
@@ -250,7 +258,7 @@ public final class Main {
         int partitions = a.integer("partitions", 4);
         int replication = a.integer("replication-factor", 1);
         boolean print = a.flag("print");
-        java.util.Map<String, String> client = a.withPrefix(MetaStreamOptions.KAFKA_PREFIX);
+        Map<String, String> client = clientProperties(a);
         a.rejectUnknown("topics");
         if (servers == null) {
             throw new IllegalArgumentException("--bootstrap-servers is required");
@@ -262,7 +270,7 @@ public final class Main {
             return 0;
         }
         java.util.Properties p = new java.util.Properties();
-        client.forEach((k, v) -> p.put(k.substring(MetaStreamOptions.KAFKA_PREFIX.length()), v));
+        p.putAll(client);
         p.put("bootstrap.servers", servers);
         java.util.List<org.apache.kafka.clients.admin.NewTopic> topics = TopicLayout.defaults(names, partitions).stream()
                 .map(t -> new org.apache.kafka.clients.admin.NewTopic(t.name(), t.numPartitions(), (short) replication)
@@ -272,6 +280,38 @@ public final class Main {
         }
         System.out.println("topics " + names.all() + " exist on " + servers);
         return 0;
+    }
+
+    /**
+     * Kafka client properties for fleet, models and topics: {@code --client-properties FILE} (a Java
+     * properties file: security settings and secrets belong there, not on the command line, where every
+     * user of the machine can read them) and then any {@code --kafka.<property> V}.
+     */
+    static Map<String, String> clientProperties(CommandLineArgs a) throws java.io.IOException {
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        Path file = a.path("client-properties", null);
+        if (file != null) {
+            java.util.Properties p = new java.util.Properties();
+            try (java.io.Reader r = Files.newBufferedReader(file)) {
+                p.load(r);
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new IllegalArgumentException("--client-properties " + file + ": no such file");
+            }
+            p.stringPropertyNames().forEach(k -> out.put(k, p.getProperty(k)));
+        }
+        a.withPrefix(MetaStreamOptions.KAFKA_PREFIX).forEach((k, v) -> out.put(k.substring(MetaStreamOptions.KAFKA_PREFIX.length()), v));
+        if (out.containsKey("bootstrap.servers")) {
+            throw new IllegalArgumentException("give the brokers with --bootstrap-servers, not as a client property");
+        }
+        return out;
+    }
+
+    /** One line per version, as {@code models} prints them. */
+    static void printVersion(ModelVersion v) {
+        System.out.printf("%s v%d parent %s run %s signed %s outerSteps %d transitionsSeen %d sha256 %s metrics %s%n",
+                v.getModelName(), v.getVersion(), v.getParentVersion(), v.getRunId().isEmpty() ? "-" : v.getRunId(),
+                v.getSigningKeyId() == null ? "no" : "by " + v.getSigningKeyId(), v.getOuterSteps(), v.getTransitionsSeen(),
+                v.getParametersSha256().substring(0, Math.min(12, v.getParametersSha256().length())), v.getMetrics());
     }
 
     private static ModelClient.Builder trusting(ModelClient.Builder b, Path trustedKeys) {
@@ -308,24 +348,22 @@ public final class Main {
         String modelsTopic = a.string("topic-models", topics.models());
         String adapted = a.string("topic-adapted", topics.adapted());
         Path trusted = a.path("trusted-keys", null);
+        Map<String, String> clientProps = clientProperties(a);
         a.rejectUnknown("models");
         if (servers == null) {
             throw new IllegalArgumentException("--bootstrap-servers is required");
         }
-        try (ModelClient client = trusting(ModelClient.builder().bootstrapServers(servers).modelsTopic(modelsTopic)
-                .adaptedTopic(adapted).modelName(modelName), trusted).build()) {
+        ModelClient.Builder clientBuilder = ModelClient.builder().bootstrapServers(servers).modelsTopic(modelsTopic)
+                .adaptedTopic(adapted).modelName(modelName).onVersion(Main::printVersion);
+        clientProps.forEach(clientBuilder::property);
+        try (ModelClient client = trusting(clientBuilder, trusted).build()) {
             client.start();
             long end = duration > 0 ? System.nanoTime() + duration * 1_000_000_000L : Long.MAX_VALUE;
-            long shown = 0;
             while (System.nanoTime() < end) {
-                ModelVersion v = client.latestModelVersion().orElse(null);
-                if (v != null && v.getVersion() != shown) {
-                    shown = v.getVersion();
-                    System.out.printf("%s v%d parent %s outerSteps %d transitionsSeen %d sha256 %s metrics %s%n",
-                            v.getModelName(), v.getVersion(), v.getParentVersion(), v.getOuterSteps(),
-                            v.getTransitionsSeen(), v.getParametersSha256().substring(0, 12), v.getMetrics());
-                }
-                Thread.sleep(200);
+                Thread.sleep(Math.min(200, Math.max(1, (end - System.nanoTime()) / 1_000_000)));
+            }
+            if (client.rejectedRecords() > 0) {
+                System.out.printf("%d records refused (see the log)%n", client.rejectedRecords());
             }
         }
         return 0;

@@ -81,4 +81,26 @@ class MainTest {
         assertThat(rc[0]).isEqualTo(2);
         assertThat(err).contains("metastream.obs-dim 5 conflicts with task family 'pendulum', whose observation size is 3");
     }
+
+    @Test
+    void clientPropertiesComeFromAFileAndFromKafkaPrefixedOptions(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path file = dir.resolve("client.properties");
+        java.nio.file.Files.writeString(file, "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-512\n"
+                + "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"fleet\" "
+                + "password=\"secret\";\n");
+        io.metastream.client.CommandLineArgs a = new io.metastream.client.CommandLineArgs(new String[] {
+            "--client-properties", file.toString(), "--kafka.client.id", "fleet-1"}, java.util.Set.of());
+        java.util.Map<String, String> p = Main.clientProperties(a);
+        assertThat(p).containsEntry("security.protocol", "SASL_PLAINTEXT").containsEntry("sasl.mechanism", "SCRAM-SHA-512")
+                .containsEntry("client.id", "fleet-1").containsKey("sasl.jaas.config");
+        a.rejectUnknown("fleet");
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Main.clientProperties(new io.metastream.client.CommandLineArgs(
+                new String[] {"--client-properties", dir.resolve("none").toString()}, java.util.Set.of())))
+                .hasMessageContaining("no such file");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Main.clientProperties(new io.metastream.client.CommandLineArgs(
+                new String[] {"--kafka.bootstrap.servers", "x:1"}, java.util.Set.of())))
+                .hasMessageContaining("--bootstrap-servers");
+    }
 }

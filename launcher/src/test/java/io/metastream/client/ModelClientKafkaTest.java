@@ -46,8 +46,11 @@ class ModelClientKafkaTest {
         DynamicsModel v1 = model(1);
         INDArray delta = Nd4j.valueArrayOf(new long[] {1, v1.mlp().numParams()}, 0.25, DataType.DOUBLE);
 
+        java.util.List<Long> announced = new java.util.concurrent.CopyOnWriteArrayList<>();
         try (KafkaProducer<byte[], byte[]> producer = producer();
-             ModelClient client = client(topics)) {
+             ModelClient client = ModelClient.builder().bootstrapServers(KAFKA.bootstrapServers())
+                     .modelsTopic(topics.models()).adaptedTopic(topics.adapted()).modelName(MODEL).keepVersions(4)
+                     .onVersion(v -> announced.add(v.getVersion())).build()) {
             producer.initTransactions();
             publish(producer, topics.models(), "garbage".getBytes(StandardCharsets.UTF_8), MODEL);
             publish(producer, topics.models(), Codecs.modelVersion().encode(version(1, v1)), MODEL);
@@ -75,6 +78,8 @@ class ModelClientKafkaTest {
             publish(producer, topics.models(), Codecs.modelVersion().encode(version(3, model(3))), MODEL);
 
             assertThat(client.awaitVersion(3, Duration.ofSeconds(60))).isTrue();
+            await(() -> announced.contains(3L), "version 3 announced");
+            assertThat(announced).as("every accepted version, once, in order").containsExactly(1L, 3L);
             assertThat(client.version(2, DynamicsModel.class)).isEmpty();
             assertThat(client.versionsSeen()).isEqualTo(2);
             assertThat(client.modelFor("task-A").orElseThrow().baseVersion()).isEqualTo(1);

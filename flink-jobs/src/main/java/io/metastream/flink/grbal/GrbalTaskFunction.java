@@ -52,6 +52,8 @@ import java.util.SplittableRandom;
  */
 public final class GrbalTaskFunction
         extends KeyedBroadcastProcessFunction<String, Transition, ModelVersion, AdaptedModel> {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(GrbalTaskFunction.class);
+
     private static final long serialVersionUID = 1L;
 
     public static final OutputTag<GrbalSegment> SEGMENTS =
@@ -64,6 +66,10 @@ public final class GrbalTaskFunction
     static final ValueStateDescriptor<Integer> SINCE_SEGMENT = new ValueStateDescriptor<>("since-segment", Types.INT);
     /** Segments cut for the task so far: with the seed and the task id it seeds the task's replay draws. */
     static final ValueStateDescriptor<Integer> SEGMENTS_CUT = new ValueStateDescriptor<>("segments-cut", Types.INT);
+    /** Per agent of the task: {episodeId, step} of its last transition taken. */
+    static final org.apache.flink.api.common.state.MapStateDescriptor<String, long[]> LAST_STEP =
+            new org.apache.flink.api.common.state.MapStateDescriptor<>("last-step", Types.STRING,
+                    org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO);
 
     private final String modelName;
     private final HashMap<String, String> grbalConfig;
@@ -75,6 +81,7 @@ public final class GrbalTaskFunction
     private transient GrbalConfig config;
     private transient ModelBroadcast<DynamicsModel> models;
     private transient Counter adaptations;
+    private transient Counter nonFiniteAdaptations;
     private transient Counter segments;
     private transient Counter replayed;
     private transient ListState<Transition> shard;
@@ -82,6 +89,8 @@ public final class GrbalTaskFunction
     private transient ValueState<Integer> sinceAdapt;
     private transient ValueState<Integer> sinceSegment;
     private transient ValueState<Integer> segmentsCut;
+    private transient org.apache.flink.api.common.state.MapState<String, long[]> lastStep;
+    private transient Counter repeatedSteps;
 
     public GrbalTaskFunction(String modelName, Map<String, String> grbalConfig, int adaptEvery, int segmentStride,
             int replayCapacity, int replaySegments) {
@@ -112,6 +121,7 @@ public final class GrbalTaskFunction
         models = new ModelBroadcast<>(modelName, v -> ModelVerifier.verifyAndDecode(v, DynamicsModel.class), getRuntimeContext().getMetricGroup(),
                 getRuntimeContext().getGlobalJobParameters());
         adaptations = getRuntimeContext().getMetricGroup().counter("adaptations");
+        nonFiniteAdaptations = getRuntimeContext().getMetricGroup().counter("nonFiniteAdaptations");
         segments = getRuntimeContext().getMetricGroup().counter("segments");
         replayed = getRuntimeContext().getMetricGroup().counter("replaySegments");
         shard = getRuntimeContext().getListState(SHARD);
@@ -119,6 +129,8 @@ public final class GrbalTaskFunction
         sinceAdapt = getRuntimeContext().getState(SINCE_ADAPT);
         sinceSegment = getRuntimeContext().getState(SINCE_SEGMENT);
         segmentsCut = getRuntimeContext().getState(SEGMENTS_CUT);
+        lastStep = getRuntimeContext().getMapState(LAST_STEP);
+        repeatedSteps = getRuntimeContext().getMetricGroup().counter("repeatedSteps");
     }
 
     private int capacity() {
@@ -127,6 +139,10 @@ public final class GrbalTaskFunction
 
     @Override
     public void processElement(Transition t, ReadOnlyContext ctx, Collector<AdaptedModel> out) throws Exception {
+        if (repeated(t)) {
+            repeatedSteps.inc();
+            return;
+        }
         shard.add(t);
         int size = ModelBroadcast.increment(shardSize);
         int newForSegment = ModelBroadcast.increment(sinceSegment);
@@ -202,6 +218,12 @@ public final class GrbalTaskFunction
         Segment context = Transitions.toSegment(w.subList(w.size() - config.adaptWindow(), w.size()));
         DynamicsModel phi = theta.adapt(context, config.innerLr(), config.innerSteps());
         INDArray delta = phi.params().sub(theta.params());
+        if (!allFinite(delta)) {
+            // an inner step that diverged on this task's context: publish nothing, agents keep the last good one
+            nonFiniteAdaptations.inc();
+            LOG.warn("Task {}: the adaptation on v{} is not finite; not publishing it", taskId, latest.getVersion());
+            return null;
+        }
         byte[] deltaBytes = ModelBlob.encodeDelta(delta);
         adaptations.inc();
         return AdaptedModel.newBuilder()
@@ -219,6 +241,30 @@ public final class GrbalTaskFunction
                 .setContextLossAfter(phi.normalizedLoss(context))
                 .setCreatedAt(Instant.now())
                 .build();
+    }
+
+    /**
+     * True for a step an agent already sent: the same episode and a step not after its last one (a
+     * producer's retry without idempotence, or a replayed log). A lower episode id is taken as the agent
+     * starting over (a restarted simulator counts episodes from 0 again), not as a repeat.
+     */
+    private boolean repeated(Transition t) throws Exception {
+        String agent = t.getAgentId() == null ? "" : t.getAgentId();
+        long[] last = lastStep.get(agent);
+        if (last != null && last[0] == t.getEpisodeId() && t.getStep() <= last[1]) {
+            return true;
+        }
+        lastStep.put(agent, new long[] {t.getEpisodeId(), t.getStep()});
+        return false;
+    }
+
+    private static boolean allFinite(INDArray a) {
+        for (double v : a.ravel().toDoubleVector()) {
+            if (!Double.isFinite(v)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private GrbalSegment segment(String taskId, List<Transition> w, long thetaVersion) {

@@ -99,6 +99,38 @@ class GrbalTaskFunctionTest {
     }
 
     @Test
+    void aRepeatedStepOfAnAgentIsDroppedButANewStartAndOtherAgentsAreTaken() throws Exception {
+        Random rng = new Random(5);
+        try (var h = harness()) {
+            List<Transition> taken = new java.util.ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                taken.add(step("t1", rng, null));
+            }
+            taken.add(Transition.newBuilder(step("t1", rng, null)).setEpisodeId(0).setStep(0).build()); // counting from 0 again
+            taken.add(Transition.newBuilder(step("t1", rng, null)).setAgentId("b").build());             // another agent
+            long time = 0;
+            for (int i = 0; i < taken.size(); i++) {
+                h.processElement(taken.get(i), time++);
+                if (i == 2) {
+                    h.processElement(Transition.newBuilder(taken.get(2)).build(), time++); // a retry of the same step
+                    h.processElement(Transition.newBuilder(taken.get(0)).build(), time++); // an older step, same episode
+                }
+            }
+            List<GrbalSegment> segments = h.getSideOutput(GrbalTaskFunction.SEGMENTS).stream()
+                    .map(StreamRecord::getValue).collect(Collectors.toList());
+            // the window of 8 fills with the 8 transitions taken, not with the repeats
+            assertThat(segments).hasSize(1);
+            double[] expected = new double[8 * 3];
+            for (int i = 0; i < 8; i++) {
+                for (int d = 0; d < 3; d++) {
+                    expected[i * 3 + d] = taken.get(i).getObservation().get(d);
+                }
+            }
+            assertThat(segments.get(0).obs).containsExactly(expected);
+        }
+    }
+
+    @Test
     void sendsTheLastMPlusKTransitionsAfterEachStride() throws Exception {
         Random rng = new Random(2);
         try (var h = harness()) {

@@ -117,6 +117,24 @@ class TransitionValidatorTest {
     }
 
     @Test
+    void aTaskIdOutsideTheAcceptedPatternIsDeadLettered() throws Exception {
+        OneInputStreamOperatorTestHarness<RawRecord, Transition> h = ProcessFunctionTestHarnesses.forProcessFunction(
+                new TransitionValidator(new io.metastream.client.TransitionRules(3, 1, 1e6,
+                        java.util.regex.Pattern.compile("robot-[0-9]{1,3}")), 1 << 20));
+        Transition known = transition("robot-12", 1f, 0f, 0f);
+        Transition stranger = transition("robot-12x", 1f, 0f, 0f);
+        h.processElement(new StreamRecord<>(new RawRecord("exp", 0, 0, "robot-12".getBytes(StandardCharsets.UTF_8),
+                Codecs.transition().encode(known))));
+        h.processElement(new StreamRecord<>(new RawRecord("exp", 0, 1, "robot-12x".getBytes(StandardCharsets.UTF_8),
+                Codecs.transition().encode(stranger))));
+        assertThat(h.extractOutputValues()).containsExactly(known);
+        DeadLetter d = h.getSideOutput(TransitionValidator.DEAD_LETTERS).peek().getValue();
+        assertThat(d.getReason()).isEqualTo(DeadLetterReason.INVALID_FIELD);
+        assertThat(d.getMessage()).contains("robot-12x", "metastream.task-id-pattern");
+        h.close();
+    }
+
+    @Test
     void aNonFiniteSparseRewardIsDeadLetteredAndAFiniteOnePasses() throws Exception {
         OneInputStreamOperatorTestHarness<RawRecord, Transition> h =
                 ProcessFunctionTestHarnesses.forProcessFunction(new TransitionValidator(3, 1));

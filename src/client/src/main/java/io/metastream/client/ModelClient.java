@@ -77,6 +77,7 @@ public final class ModelClient implements AutoCloseable {
     private final String adaptedTopic;
     private final String modelName;
     private final ModelState state;
+    private final java.util.function.Consumer<ModelVersion> onVersion;
     private final AvroCodec<ModelVersion> modelCodec = Codecs.modelVersion();
     private final AvroCodec<AdaptedModel> adaptedCodec = Codecs.adaptedModel();
 
@@ -87,7 +88,9 @@ public final class ModelClient implements AutoCloseable {
     private Thread thread;
 
     ModelClient(Map<String, Object> consumerProperties, String modelsTopic, String adaptedTopic, String modelName,
-            int keepVersions, Map<String, java.security.PublicKey> trustedKeys, long maxVersionJump) {
+            int keepVersions, Map<String, java.security.PublicKey> trustedKeys, long maxVersionJump,
+            java.util.function.Consumer<ModelVersion> onVersion) {
+        this.onVersion = onVersion;
         this.consumerProperties = consumerProperties;
         this.modelsTopic = modelsTopic;
         this.adaptedTopic = adaptedTopic;
@@ -325,7 +328,10 @@ public final class ModelClient implements AutoCloseable {
             return;
         }
         if (models) {
-            state.onModelVersion(modelCodec.decode(record.value()));
+            ModelVersion v = modelCodec.decode(record.value());
+            if (state.onModelVersion(v) && onVersion != null) {
+                onVersion.accept(v);
+            }
         } else {
             state.onAdaptedModel(adaptedCodec.decode(record.value()));
         }
@@ -358,6 +364,7 @@ public final class ModelClient implements AutoCloseable {
         private int keepVersions = DEFAULT_KEEP_VERSIONS;
         private Map<String, java.security.PublicKey> trustedKeys;
         private long maxVersionJump = ModelState.DEFAULT_MAX_VERSION_JUMP;
+        private java.util.function.Consumer<ModelVersion> onVersion;
         private final Map<String, String> properties = new LinkedHashMap<>();
 
         private Builder() {
@@ -434,6 +441,16 @@ public final class ModelClient implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Called on the client's consumer thread with every version it accepts (verified, and new to it),
+         * in the order read; keep it short. Reading {@link #latestModelVersion()} in a loop can miss
+         * versions that follow each other quickly; this does not.
+         */
+        public Builder onVersion(java.util.function.Consumer<ModelVersion> onVersion) {
+            this.onVersion = Objects.requireNonNull(onVersion, "onVersion");
+            return this;
+        }
+
         /** The largest step from the newest held version to a new one (default 10,000); a larger jump is refused. */
         public Builder maxVersionJump(long maxVersionJump) {
             if (maxVersionJump < 1) {
@@ -466,7 +483,7 @@ public final class ModelClient implements AutoCloseable {
             p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
             p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
             p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-            return new ModelClient(Map.copyOf(p), modelsTopic, adaptedTopic, modelName, keepVersions, trustedKeys, maxVersionJump);
+            return new ModelClient(Map.copyOf(p), modelsTopic, adaptedTopic, modelName, keepVersions, trustedKeys, maxVersionJump, onVersion);
         }
     }
 }

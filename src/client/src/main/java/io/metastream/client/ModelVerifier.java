@@ -137,17 +137,26 @@ public final class ModelVerifier {
      * Checks the SHA-256 of the fast weights' delta and decodes it as {@code numParams} float64 values
      * (phi - theta, in the base model's parameter order).
      *
-     * @throws ModelIntegrityException on a checksum mismatch or a delta of the wrong length
+     * @throws ModelIntegrityException on a checksum mismatch, a delta of the wrong length or a non-finite value
      */
     public static INDArray verifyDelta(FastWeights fw, int numParams) {
         Objects.requireNonNull(fw, "fw");
         byte[] delta = checkedDelta(fw);
+        INDArray d;
         try {
-            return ModelBlob.decodeDelta(delta, numParams);
+            d = ModelBlob.decodeDelta(delta, numParams);
         } catch (IllegalArgumentException e) {
             throw new ModelIntegrityException("fast weights do not fit a model with " + numParams + " parameters: "
                     + e.getMessage(), e);
         }
+        double[] values = d.ravel().toDoubleVector();
+        for (int i = 0; i < values.length; i++) {
+            if (!Double.isFinite(values[i])) {
+                throw new ModelIntegrityException("fast weights delta value " + i + " is " + values[i]
+                        + "; an agent must not act with non-finite parameters, refusing the adaptation");
+            }
+        }
+        return d;
     }
 
     /**

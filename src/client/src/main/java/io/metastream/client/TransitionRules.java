@@ -13,7 +13,7 @@ import java.util.Optional;
  * dead-letters with the reason they give), and anything else that checks records uses the same class.
  *
  * <p>Rules, in the order checked: taskId and agentId have at most {@value #MAX_ID_CHARS} characters
- * ({@code TOO_LARGE}); taskId is non-empty and equals the record key when a key is present (the key
+ * ({@code TOO_LARGE}); taskId is non-empty, matches the accepted pattern when one is set, and equals the record key when a key is present (the key
  * decides the partition, so a mismatch would split a task), policyVersion, episodeId and step are not
  * negative ({@code INVALID_FIELD}); observation and nextObservation have {@code obsDim} values and
  * action {@code actDim} ({@code WRONG_DIMENSION}); reward, sparseReward and every vector value are
@@ -33,6 +33,8 @@ public final class TransitionRules implements Serializable {
     private final int obsDim;
     private final int actDim;
     private final double maxAbsValue;
+    /** Task ids the job accepts; null for any. */
+    private final java.util.regex.Pattern taskIdPattern;
 
     /** Rules with the {@link #DEFAULT_MAX_ABS_VALUE default magnitude bound}. */
     public TransitionRules(int obsDim, int actDim) {
@@ -45,6 +47,15 @@ public final class TransitionRules implements Serializable {
      *     that is then frozen and shipped with every version
      */
     public TransitionRules(int obsDim, int actDim, double maxAbsValue) {
+        this(obsDim, actDim, maxAbsValue, null);
+    }
+
+    /**
+     * @param taskIdPattern task ids the job accepts (the whole id must match), null for any: every task id
+     *     becomes keyed state in the job, so a deployment with known task names should say which
+     */
+    public TransitionRules(int obsDim, int actDim, double maxAbsValue, java.util.regex.Pattern taskIdPattern) {
+        this.taskIdPattern = taskIdPattern;
         if (obsDim <= 0 || actDim <= 0) {
             throw new IllegalArgumentException("obsDim and actDim must be positive, got " + obsDim + ", " + actDim);
         }
@@ -83,9 +94,13 @@ public final class TransitionRules implements Serializable {
         return check(t, null).isEmpty();
     }
 
-    private static String fieldProblem(Transition t, byte[] key) {
+    private String fieldProblem(Transition t, byte[] key) {
         if (t.getTaskId() == null || t.getTaskId().isEmpty()) {
             return "taskId is empty";
+        }
+        if (taskIdPattern != null && !taskIdPattern.matcher(t.getTaskId()).matches()) {
+            return "taskId '" + t.getTaskId() + "' does not match the accepted task ids " + taskIdPattern.pattern()
+                    + " (metastream.task-id-pattern)";
         }
         if (t.getPolicyVersion() != null && t.getPolicyVersion() < 0) {
             return "policyVersion is negative: " + t.getPolicyVersion() + " (null for actions taken without a model)";

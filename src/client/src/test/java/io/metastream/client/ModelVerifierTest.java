@@ -82,6 +82,21 @@ class ModelVerifierTest {
     }
 
     @Test
+    void aNonFiniteDeltaWithARightChecksumIsRefused() {
+        DynamicsModel m = model(3);
+        org.nd4j.linalg.api.ndarray.INDArray bad = delta(m, 0.5);
+        bad.putScalar(2, Double.NaN);
+        FastWeights fw = (FastWeights) adaptation("t", 1, bad).getAdaptation();
+        assertThatThrownBy(() -> ModelVerifier.verifyDelta(fw, m.mlp().numParams()))
+                .isInstanceOf(ModelIntegrityException.class).hasMessageContaining("delta value 2 is NaN");
+        ModelState state = new ModelState(ModelFixtures.MODEL, 4);
+        state.onModelVersion(ModelFixtures.version(1, m));
+        state.onAdaptedModel(adaptation("t", 1, bad));
+        assertThat(state.forTask("t", TaskModel.class).orElseThrow().adapted()).as("served unadapted instead").isFalse();
+        assertThat(state.rejectedRecords()).isEqualTo(1);
+    }
+
+    @Test
     void aPosteriorWithACovarianceFactorIsReadAsAFullCovarianceAndABadFactorIsNamed() {
         GaussianPosterior g = GaussianPosterior.newBuilder().setMean(List.of(1f, -1f)).setStddev(List.of(1f, 2.0615528f))
                 .setCovarianceFactor(List.of(1f, 0f, 0.5f, 2f)).build();
