@@ -240,12 +240,15 @@ public final class MetaLearningJob {
     }
 
     /**
-     * The key files of signed versions ({@link io.metastream.flink.internal.ModelTrust}), as global job
-     * parameters: the functions read the keys on the TaskManagers. The files are read here once too, so
+     * What the functions read at run time, as global job parameters: the key files of signed versions
+     * ({@link io.metastream.flink.internal.ModelTrust}; the functions read the keys on the TaskManagers)
+     * the learner's stall warning and the time to live of task state. The files are read here once too, so
      * that a wrong path or key fails the submission rather than the running job.
      */
-    static Map<String, String> trustParameters(Configuration config) {
+    static Map<String, String> functionParameters(Configuration config) {
         Map<String, String> p = new java.util.HashMap<>();
+        p.put(MetaStreamOptions.STALL_WARNING_AFTER.key(), config.get(MetaStreamOptions.STALL_WARNING_AFTER).toString());
+        p.put(MetaStreamOptions.TASK_STATE_TTL.key(), config.get(MetaStreamOptions.TASK_STATE_TTL).toString());
         config.getOptional(MetaStreamOptions.SIGNING_KEY_FILE).ifPresent(v -> p.put(MetaStreamOptions.SIGNING_KEY_FILE.key(), v));
         config.getOptional(MetaStreamOptions.TRUSTED_KEYS_FILE).ifPresent(v -> p.put(MetaStreamOptions.TRUSTED_KEYS_FILE.key(), v));
         if (!io.metastream.flink.internal.ModelTrust.from(p).verifies()) {
@@ -273,7 +276,7 @@ public final class MetaLearningJob {
     /** Adds the job's graph to {@code env}. */
     public void build(StreamExecutionEnvironment env) {
         env.configure(environmentConfig(config));
-        env.getConfig().setGlobalJobParameters(Configuration.fromMap(trustParameters(config)));
+        env.getConfig().setGlobalJobParameters(Configuration.fromMap(functionParameters(config)));
         env.enableCheckpointing(config.get(MetaStreamOptions.CHECKPOINT_INTERVAL).toMillis(), CheckpointingMode.EXACTLY_ONCE);
         env.setMaxParallelism(config.get(MetaStreamOptions.MAX_PARALLELISM));
         int parallelism = config.get(MetaStreamOptions.PARALLELISM);

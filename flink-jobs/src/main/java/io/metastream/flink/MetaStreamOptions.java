@@ -90,6 +90,22 @@ public final class MetaStreamOptions {
                             + "forged, altered) and count it in rejectedModels. Unset: every version that passes its "
                             + "checksum is taken.");
 
+    public static final ConfigOption<Duration> STALL_WARNING_AFTER =
+            ConfigOptions.key(io.metastream.flink.internal.VersionPublisher.STALL_WARNING)
+                    .durationType()
+                    .defaultValue(Duration.ofMinutes(10))
+                    .withDescription("The learner logs a warning when it has published no version for this long although "
+                            + "data keeps arriving (every step rejected, every segment stale); the gauge "
+                            + "secondsSinceLastVersion shows the same at any time.");
+
+    public static final ConfigOption<Duration> TASK_STATE_TTL =
+            ConfigOptions.key(io.metastream.flink.internal.TaskStateTtl.KEY)
+                    .durationType()
+                    .defaultValue(Duration.ofDays(7))
+                    .withDescription("A task that sends no transition for this long loses its keyed state in the job "
+                            + "(window, counters), so task ids that stop or were made up do not hold state for ever; "
+                            + "0 keeps task state for ever. Processing time, from the task's last write.");
+
     public static final ConfigOption<String> GROUP_ID =
             ConfigOptions.key("metastream.group-id")
                     .stringType()

@@ -80,6 +80,7 @@ class ModelClientKafkaTest {
             assertThat(client.awaitVersion(3, Duration.ofSeconds(60))).isTrue();
             await(() -> announced.contains(3L), "version 3 announced");
             assertThat(announced).as("every accepted version, once, in order").containsExactly(1L, 3L);
+            assertThat(client.latestVersionAge()).get().satisfies(age -> assertThat(age).isPositive());
             assertThat(client.version(2, DynamicsModel.class)).isEmpty();
             assertThat(client.versionsSeen()).isEqualTo(2);
             assertThat(client.modelFor("task-A").orElseThrow().baseVersion()).isEqualTo(1);

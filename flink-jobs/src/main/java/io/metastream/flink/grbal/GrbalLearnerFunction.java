@@ -100,18 +100,21 @@ public final class GrbalLearnerFunction extends ProcessFunction<GrbalSegment, Mo
         rejectedSteps = getRuntimeContext().getMetricGroup().counter("rejectedSteps");
         outerSteps = getRuntimeContext().getMetricGroup().counter("outerSteps");
         getRuntimeContext().getMetricGroup().gauge("modelVersion", () -> publisher.version());
+        getRuntimeContext().getMetricGroup().gauge("secondsSinceLastVersion", () -> publisher.secondsSinceLastVersion());
     }
 
     @Override
     public void processElement(GrbalSegment s, Context ctx, Collector<ModelVersion> out) {
         if (s.oldestPolicyVersion >= 0 && publisher.version() - s.oldestPolicyVersion > maxPolicyLag) {
             staleSegments.inc();
+            publisher.warnIfStalled(staleSegments.getCount() + " segments dropped as collected with a too old policy");
             return;
         }
         Segment segment = s.toSegment();
         learner.offer(s.taskId, segment).ifPresent(step -> {
             if (!step.accepted()) {
                 rejectedSteps.inc();
+                publisher.warnIfStalled(rejectedSteps.getCount() + " outer steps rejected so far (non-finite loss, gradient or parameters)");
                 return;
             }
             outerSteps.inc();

@@ -13,6 +13,7 @@ import io.metastream.schema.ModelVersion;
 import io.metastream.schema.Transition;
 import io.metastream.flink.internal.KeyedSeeds;
 import io.metastream.flink.internal.ModelBroadcast;
+import io.metastream.flink.internal.TaskStateTtl;
 
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
@@ -89,6 +90,7 @@ public final class GrbalTaskFunction
     private transient ValueState<Integer> sinceAdapt;
     private transient ValueState<Integer> sinceSegment;
     private transient ValueState<Integer> segmentsCut;
+    private transient ListStateDescriptor<Transition> shardDescriptor;
     private transient org.apache.flink.api.common.state.MapState<String, long[]> lastStep;
     private transient Counter repeatedSteps;
 
@@ -124,12 +126,15 @@ public final class GrbalTaskFunction
         nonFiniteAdaptations = getRuntimeContext().getMetricGroup().counter("nonFiniteAdaptations");
         segments = getRuntimeContext().getMetricGroup().counter("segments");
         replayed = getRuntimeContext().getMetricGroup().counter("replaySegments");
-        shard = getRuntimeContext().getListState(SHARD);
-        shardSize = getRuntimeContext().getState(SHARD_SIZE);
-        sinceAdapt = getRuntimeContext().getState(SINCE_ADAPT);
-        sinceSegment = getRuntimeContext().getState(SINCE_SEGMENT);
-        segmentsCut = getRuntimeContext().getState(SEGMENTS_CUT);
-        lastStep = getRuntimeContext().getMapState(LAST_STEP);
+        org.apache.flink.api.common.state.StateTtlConfig ttl =
+                TaskStateTtl.config(getRuntimeContext().getGlobalJobParameters());
+        shardDescriptor = TaskStateTtl.with(SHARD, ttl);
+        shard = getRuntimeContext().getListState(shardDescriptor);
+        shardSize = getRuntimeContext().getState(TaskStateTtl.with(SHARD_SIZE, ttl));
+        sinceAdapt = getRuntimeContext().getState(TaskStateTtl.with(SINCE_ADAPT, ttl));
+        sinceSegment = getRuntimeContext().getState(TaskStateTtl.with(SINCE_SEGMENT, ttl));
+        segmentsCut = getRuntimeContext().getState(TaskStateTtl.with(SEGMENTS_CUT, ttl));
+        lastStep = getRuntimeContext().getMapState(TaskStateTtl.with(LAST_STEP, ttl));
         repeatedSteps = getRuntimeContext().getMetricGroup().counter("repeatedSteps");
     }
 
@@ -195,7 +200,7 @@ public final class GrbalTaskFunction
     public void processBroadcastElement(ModelVersion model, Context ctx, Collector<AdaptedModel> out) throws Exception {
         if (models.offer(ctx.getBroadcastState(ModelBroadcast.MODELS), model) == ModelBroadcast.Offer.FIRST) {
             // First model: adapt every task that already has enough context (it was buffered, not dropped).
-            ctx.applyToKeyedState(SHARD, (String taskId, ListState<Transition> taskWindow) -> {
+            ctx.applyToKeyedState(shardDescriptor, (String taskId, ListState<Transition> taskWindow) -> {
                 List<Transition> w = new ArrayList<>();
                 for (Transition x : taskWindow.get()) {
                     w.add(x);

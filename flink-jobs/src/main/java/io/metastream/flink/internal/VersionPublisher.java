@@ -44,6 +44,9 @@ public final class VersionPublisher {
     private long version;
     private String runId;
     private ModelTrust trust;
+    private long stallWarningMillis;
+    private volatile long lastPublishedMillis;
+    private long lastStallWarningMillis;
 
     /**
      * @param algorithm the {@code ModelVersion.algorithm} field (e.g. GRBAL)
@@ -65,6 +68,8 @@ public final class VersionPublisher {
     public byte[] initialize(FunctionInitializationContext context, String what, Map<String, String> jobParameters)
             throws Exception {
         trust = ModelTrust.from(jobParameters);
+        stallWarningMillis = java.time.Duration.parse(jobParameters.getOrDefault(STALL_WARNING, "PT10M")).toMillis();
+        lastPublishedMillis = System.currentTimeMillis();
         checkpointed = context.getOperatorStateStore().getListState(
                 new ListStateDescriptor<>(stateName, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         version = 0;
@@ -81,6 +86,33 @@ public final class VersionPublisher {
             }
         }
         return null;
+    }
+
+    /** Global job parameter: after how long without a new version the learner warns (an ISO-8601 duration). */
+    public static final String STALL_WARNING = "metastream.stall-warning-after";
+
+    /** Seconds since the last version was published (or since the learner started); a gauge. */
+    public double secondsSinceLastVersion() {
+        return (System.currentTimeMillis() - lastPublishedMillis) / 1000.0;
+    }
+
+    /**
+     * Logs a warning, at most once per stall interval, when nothing was published for that long although
+     * the learner keeps receiving data ({@code why}: e.g. every step rejected as non-finite). A learner
+     * that keeps rejecting steps would otherwise stop publishing silently.
+     */
+    public void warnIfStalled(String why) {
+        long now = System.currentTimeMillis();
+        if (stalled(lastPublishedMillis, lastStallWarningMillis, now, stallWarningMillis)) {
+            lastStallWarningMillis = now;
+            org.slf4j.LoggerFactory.getLogger(VersionPublisher.class).warn("Model {} has published no version for {} s "
+                    + "(last v{}) although data arrives: {}", modelName, (now - lastPublishedMillis) / 1000, version, why);
+        }
+    }
+
+    /** True when a stall warning is due: nothing published for {@code after}, and none warned within it. */
+    static boolean stalled(long lastPublished, long lastWarned, long now, long after) {
+        return now - lastPublished >= after && now - lastWarned >= after;
     }
 
     /** The run's id: chosen on a fresh start, restored with the checkpoint. */
@@ -104,6 +136,7 @@ public final class VersionPublisher {
         jobInfo.forEach((k, v) -> config.put("job." + k, v));
         long parent = version;
         version++;
+        lastPublishedMillis = System.currentTimeMillis();
         ModelVersion v = ModelVersion.newBuilder()
                 .setModelName(modelName)
                 .setVersion(version)

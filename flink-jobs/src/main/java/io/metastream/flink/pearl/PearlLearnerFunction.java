@@ -140,6 +140,7 @@ public final class PearlLearnerFunction extends ProcessFunction<PearlTaskSample,
         rejectedSteps = getRuntimeContext().getMetricGroup().counter("rejectedSteps");
         outerSteps = getRuntimeContext().getMetricGroup().counter("outerSteps");
         getRuntimeContext().getMetricGroup().gauge("modelVersion", () -> publisher.version());
+        getRuntimeContext().getMetricGroup().gauge("secondsSinceLastVersion", () -> publisher.secondsSinceLastVersion());
     }
 
     @Override
@@ -164,6 +165,7 @@ public final class PearlLearnerFunction extends ProcessFunction<PearlTaskSample,
             PearlLearner.StepResult step = learner.step(metaBatch(cfg.metaBatch()));
             if (!step.accepted()) {
                 rejectedSteps.inc();
+                publisher.warnIfStalled(rejectedSteps.getCount() + " steps rejected so far (non-finite loss, gradient or parameters)");
                 continue;
             }
             outerSteps.inc();

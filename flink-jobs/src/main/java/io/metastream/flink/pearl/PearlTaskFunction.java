@@ -3,6 +3,7 @@ package io.metastream.flink.pearl;
 import io.metastream.core.nn.Nd4jBackend;
 import io.metastream.flink.internal.KeyedSeeds;
 import io.metastream.flink.internal.ModelBroadcast;
+import io.metastream.flink.internal.TaskStateTtl;
 import io.metastream.client.ModelVerifier;
 import io.metastream.core.pearl.PearlConfig;
 import io.metastream.core.pearl.PearlPolicy;
@@ -98,6 +99,8 @@ public final class PearlTaskFunction
     private transient ValueState<Integer> sinceSample;
     private transient ValueState<Integer> samplesSent;
     private transient MapState<String, long[]> lastStep;
+    private transient ListStateDescriptor<double[]> contextDescriptor;
+    private transient ValueStateDescriptor<Integer> sinceAdaptDescriptor;
 
     public PearlTaskFunction(String modelName, Map<String, String> pearlConfig, int adaptEvery, int sampleEvery,
             int contextWindow, int replayCapacity) {
@@ -124,14 +127,18 @@ public final class PearlTaskFunction
         posteriors = getRuntimeContext().getMetricGroup().counter("posteriors");
         samples = getRuntimeContext().getMetricGroup().counter("taskSamples");
         failedPosteriors = getRuntimeContext().getMetricGroup().counter("failedPosteriors");
-        context = getRuntimeContext().getListState(CONTEXT);
-        replay = getRuntimeContext().getListState(REPLAY);
-        contextSize = getRuntimeContext().getState(CONTEXT_SIZE);
-        replaySize = getRuntimeContext().getState(REPLAY_SIZE);
-        sinceAdapt = getRuntimeContext().getState(SINCE_ADAPT);
-        sinceSample = getRuntimeContext().getState(SINCE_SAMPLE);
-        samplesSent = getRuntimeContext().getState(SAMPLES_SENT);
-        lastStep = getRuntimeContext().getMapState(LAST_STEP);
+        org.apache.flink.api.common.state.StateTtlConfig ttl =
+                TaskStateTtl.config(getRuntimeContext().getGlobalJobParameters());
+        contextDescriptor = TaskStateTtl.with(CONTEXT, ttl);
+        sinceAdaptDescriptor = TaskStateTtl.with(SINCE_ADAPT, ttl);
+        context = getRuntimeContext().getListState(contextDescriptor);
+        replay = getRuntimeContext().getListState(TaskStateTtl.with(REPLAY, ttl));
+        contextSize = getRuntimeContext().getState(TaskStateTtl.with(CONTEXT_SIZE, ttl));
+        replaySize = getRuntimeContext().getState(TaskStateTtl.with(REPLAY_SIZE, ttl));
+        sinceAdapt = getRuntimeContext().getState(sinceAdaptDescriptor);
+        sinceSample = getRuntimeContext().getState(TaskStateTtl.with(SINCE_SAMPLE, ttl));
+        samplesSent = getRuntimeContext().getState(TaskStateTtl.with(SAMPLES_SENT, ttl));
+        lastStep = getRuntimeContext().getMapState(TaskStateTtl.with(LAST_STEP, ttl));
     }
 
     /**
@@ -222,7 +229,7 @@ public final class PearlTaskFunction
     public void processBroadcastElement(ModelVersion model, Context ctx, Collector<AdaptedModel> out) throws Exception {
         if (models.offer(ctx.getBroadcastState(ModelBroadcast.MODELS), model) == ModelBroadcast.Offer.FIRST) {
             // First model: every task with context gets its posterior now (its data was kept, not dropped).
-            ctx.applyToKeyedState(CONTEXT, (String taskId, ListState<double[]> rows) -> {
+            ctx.applyToKeyedState(contextDescriptor, (String taskId, ListState<double[]> rows) -> {
                 List<double[]> w = newest(rows, contextWindow);
                 if (!w.isEmpty()) {
                     AdaptedModel posterior = posterior(taskId, w, model);
@@ -232,7 +239,7 @@ public final class PearlTaskFunction
                 }
             });
             // those posteriors are fresh: the next one comes after adaptEvery new transitions
-            ctx.applyToKeyedState(SINCE_ADAPT, (String taskId, ValueState<Integer> since) -> since.update(0));
+            ctx.applyToKeyedState(sinceAdaptDescriptor, (String taskId, ValueState<Integer> since) -> since.update(0));
         }
     }
 

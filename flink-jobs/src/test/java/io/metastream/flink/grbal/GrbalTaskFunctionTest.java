@@ -131,6 +131,33 @@ class GrbalTaskFunctionTest {
     }
 
     @Test
+    void aTaskSilentForLongerThanTheTimeToLiveStartsAfresh() throws Exception {
+        var operator = new org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator<>(function(),
+                List.of(ModelBroadcast.MODELS));
+        try (var h = new KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel>(operator,
+                Transition::getTaskId, Types.STRING, 128, 1, 0)) {
+            h.getExecutionConfig().setGlobalJobParameters(org.apache.flink.configuration.Configuration.fromMap(
+                    Map.of(io.metastream.flink.internal.TaskStateTtl.KEY, "PT0.4S")));
+            h.setup();
+            h.open();
+            h.setStateTtlProcessingTime(0); // the harness's clock for state time-to-live
+            Random rng = new Random(8);
+            for (int i = 0; i < 7; i++) {
+                h.processElement(step("t1", rng, null), i);
+            }
+            h.setStateTtlProcessingTime(800);
+            // one more transition: with the old 7 still held the window of 8 would be full and a segment cut
+            h.processElement(step("t1", rng, null), 8);
+            assertThat(java.util.Optional.ofNullable(h.getSideOutput(GrbalTaskFunction.SEGMENTS)).map(q -> q.size()).orElse(0))
+                    .as("the expired window was not reused").isZero();
+            for (int i = 0; i < 7; i++) {
+                h.processElement(step("t1", rng, null), 9 + i);
+            }
+            assertThat(h.getSideOutput(GrbalTaskFunction.SEGMENTS)).hasSize(1);
+        }
+    }
+
+    @Test
     void sendsTheLastMPlusKTransitionsAfterEachStride() throws Exception {
         Random rng = new Random(2);
         try (var h = harness()) {

@@ -74,4 +74,14 @@ class ModelTrustTest {
         assertThat(now.runId()).isEqualTo("run-1");
         assertThat(now.version()).isEqualTo(7);
     }
+
+    @Test
+    void aStallWarningIsDueOncePerIntervalWithoutANewVersion() {
+        long minute = 60_000;
+        assertThat(VersionPublisher.stalled(0, 0, minute - 1, minute)).isFalse();
+        assertThat(VersionPublisher.stalled(0, 0, minute, minute)).isTrue();
+        assertThat(VersionPublisher.stalled(0, minute, minute + 10, minute)).as("just warned").isFalse();
+        assertThat(VersionPublisher.stalled(0, minute, 2 * minute, minute)).isTrue();
+        assertThat(VersionPublisher.stalled(2 * minute - 5, minute, 2 * minute, minute)).as("published meanwhile").isFalse();
+    }
 }

@@ -149,6 +149,15 @@ public final class ModelClient implements AutoCloseable {
         return state.latestVersion();
     }
 
+    /**
+     * How old the newest version held is (now minus its {@code createdAt}), empty before the first: a
+     * process acting with the model should watch it, since a learner that stopped publishing (or a
+     * client that stopped reading, see {@link #failure()}) leaves it growing.
+     */
+    public Optional<Duration> latestVersionAge() {
+        return state.latestModelVersion().map(v -> Duration.between(v.getCreatedAt(), java.time.Instant.now()));
+    }
+
     /** The record of the newest version (with its provenance and metrics), empty before the first. */
     public Optional<ModelVersion> latestModelVersion() {
         return state.latestModelVersion();
