@@ -97,6 +97,8 @@ public final class KafkaBroker implements AutoCloseable {
     private final Map<String, String> brokerProperties;
     private final Duration startTimeout;
     private final String classpath;
+    /** {user, password} of the SCRAM super user when the broker listener is SASL_PLAINTEXT; null for PLAINTEXT. */
+    private final String[] saslAdmin;
 
     private final Object lock = new Object();
     private State state = State.NEW;
@@ -106,7 +108,8 @@ public final class KafkaBroker implements AutoCloseable {
     private Thread shutdownHook;
 
     KafkaBroker(Path dataDir, boolean deleteOnClose, List<String> javaOptions,
-            Map<String, String> brokerProperties, Duration startTimeout, String classpath) {
+            Map<String, String> brokerProperties, Duration startTimeout, String classpath, String[] saslAdmin) {
+        this.saslAdmin = saslAdmin == null ? null : saslAdmin.clone();
         this.dataDir = dataDir;
         this.deleteOnClose = deleteOnClose;
         this.javaOptions = List.copyOf(javaOptions);
@@ -336,8 +339,12 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     private void format() throws IOException {
-        String[] args = {"format", "-t", Uuid.randomUuid().toString(), "-c", serverProperties().toString(),
-                "--ignore-formatted"};
+        List<String> a = new ArrayList<>(List.of("format", "-t", Uuid.randomUuid().toString(), "-c",
+                serverProperties().toString(), "--ignore-formatted"));
+        if (saslAdmin != null) {
+            a.addAll(List.of("--add-scram", SCRAM + "=[name=" + saslAdmin[0] + ",password=" + saslAdmin[1] + "]"));
+        }
+        String[] args = a.toArray(new String[0]);
         if (!formatInProcess(args)) {
             formatInChildJvm(args);
         }
@@ -421,11 +428,21 @@ public final class KafkaBroker implements AutoCloseable {
         // A static voter set keeps the controller address out of the formatted storage, so a restart on
         // the same data may use new ports.
         p.put("controller.quorum.voters", NODE_ID + "@" + HOST + ":" + controllerPort);
-        p.put("listeners", "PLAINTEXT://" + HOST + ":" + brokerPort + ",CONTROLLER://" + HOST + ":" + controllerPort);
-        p.put("advertised.listeners", "PLAINTEXT://" + HOST + ":" + brokerPort);
+        String client = saslAdmin == null ? "PLAINTEXT" : "SASL_PLAINTEXT";
+        p.put("listeners", client + "://" + HOST + ":" + brokerPort + ",CONTROLLER://" + HOST + ":" + controllerPort);
+        p.put("advertised.listeners", client + "://" + HOST + ":" + brokerPort);
         p.put("controller.listener.names", "CONTROLLER");
-        p.put("inter.broker.listener.name", "PLAINTEXT");
-        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        p.put("inter.broker.listener.name", client);
+        p.put("listener.security.protocol.map", client + ":" + client + ",CONTROLLER:PLAINTEXT");
+        if (saslAdmin != null) {
+            p.put("sasl.enabled.mechanisms", SCRAM);
+            p.put("sasl.mechanism.inter.broker.protocol", SCRAM);
+            p.put("listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config", jaas(saslAdmin[0], saslAdmin[1]));
+            p.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+            // the controller listener (loopback, PLAINTEXT) authenticates as ANONYMOUS
+            p.put("super.users", "User:" + saslAdmin[0] + ";User:ANONYMOUS");
+            p.put("allow.everyone.if.no.acl.found", "false");
+        }
         p.put("log.dirs", logDir().toString());
         p.put("num.partitions", "4");
         p.put("default.replication.factor", "1");
@@ -451,8 +468,24 @@ public final class KafkaBroker implements AutoCloseable {
         }
     }
 
-    private static Map<String, Object> adminProperties(String bootstrap) {
+    /** The SASL mechanism of a {@link Builder#saslScram} broker. */
+    public static final String SCRAM = "SCRAM-SHA-512";
+
+    private static String jaas(String user, String password) {
+        return "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"" + user
+                + "\" password=\"" + password + "\";";
+    }
+
+    /** Client properties to authenticate as {@code user} to a {@link Builder#saslScram} broker. */
+    public static Map<String, String> saslProperties(String user, String password) {
+        return Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", SCRAM, "sasl.jaas.config", jaas(user, password));
+    }
+
+    private Map<String, Object> adminProperties(String bootstrap) {
         Map<String, Object> p = new LinkedHashMap<>();
+        if (saslAdmin != null) {
+            p.putAll(saslProperties(saslAdmin[0], saslAdmin[1]));
+        }
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(AdminClientConfig.CLIENT_ID_CONFIG, "metastream-local-broker-admin");
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
@@ -615,6 +648,7 @@ public final class KafkaBroker implements AutoCloseable {
         private final Map<String, String> brokerProperties = new LinkedHashMap<>();
         private Duration startTimeout = DEFAULT_START_TIMEOUT;
         private String classpath;
+        private String[] saslAdmin;
 
         private Builder() {
         }
@@ -675,6 +709,16 @@ public final class KafkaBroker implements AutoCloseable {
             return this;
         }
 
+        /**
+         * A SASL_PLAINTEXT listener with SCRAM-SHA-512 and ACLs (StandardAuthorizer, nothing allowed
+         * without an ACL) instead of PLAINTEXT; {@code user} is the super user, created when the storage
+         * is formatted. Clients then need {@link KafkaBroker#saslProperties(String, String)}.
+         */
+        public Builder saslScram(String user, String password) {
+            this.saslAdmin = new String[] {Objects.requireNonNull(user, "user"), Objects.requireNonNull(password, "password")};
+            return this;
+        }
+
         public KafkaBroker build() {
             if (dataDir == null) {
                 throw new IllegalStateException("dataDir is required: call dataDir(path) with a directory for the "
@@ -685,7 +729,7 @@ public final class KafkaBroker implements AutoCloseable {
                 throw new IllegalStateException("the class path for the broker JVM is empty; call classpath(...) with "
                         + "one containing org.apache.kafka:kafka_2.13 and kafka-server");
             }
-            return new KafkaBroker(dataDir, deleteOnClose, javaOptions, brokerProperties, startTimeout, cp);
+            return new KafkaBroker(dataDir, deleteOnClose, javaOptions, brokerProperties, startTimeout, cp, saslAdmin);
         }
     }
 }
