@@ -35,4 +35,15 @@ class ComposeFileTest {
         String compose = Files.readString(COMPOSE);
         assertThat(compose).contains("--metastream.obs-dim", "--metastream.act-dim");
     }
+
+    @Test
+    void composeKeepsTheRestApiOnTheHostAndCheckpointsOnASharedVolume() throws Exception {
+        String compose = Files.readString(COMPOSE);
+        assertThat(compose).contains("\"127.0.0.1:8081:8081\"").doesNotContain("\"8081:8081\"")
+                .doesNotContain("file:///tmp/flink-checkpoints");
+        // the JobManager and the TaskManager both mount the volume and checkpoint to it
+        assertThat(compose.split("checkpoints:/checkpoints", -1)).hasSize(3);
+        assertThat(compose.split("execution.checkpointing.dir: file:///checkpoints", -1)).hasSize(3);
+        assertThat(compose).contains("\nvolumes:\n  checkpoints:");
+    }
 }
