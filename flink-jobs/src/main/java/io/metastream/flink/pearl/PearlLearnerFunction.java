@@ -54,6 +54,8 @@ public final class PearlLearnerFunction extends ProcessFunction<PearlTaskSample,
         implements CheckpointedFunction {
     private static final long serialVersionUID = 1L;
     static final int POOL_PER_TASK = 4;
+    /** Most tasks pooled at once: beyond it the task that sent nothing for longest leaves the pool. */
+    static final int MAX_POOLED_TASKS = 10_000;
 
     private final String modelName;
     private final HashMap<String, String> pearlConfig;
@@ -67,6 +69,9 @@ public final class PearlLearnerFunction extends ProcessFunction<PearlTaskSample,
     private transient ListState<PearlTaskSample> checkpointedPool;
     private transient Map<String, ArrayDeque<PearlTaskSample>> pool;
     private transient List<String> poolTasks;
+    /** Per pooled task: the sequence number of its newest sample. */
+    private transient Map<String, Long> lastSample;
+    private transient long samplesPooled;
     private transient Random rng;
     private transient double[] sums;
     private transient int sumCount;
@@ -101,6 +106,7 @@ public final class PearlLearnerFunction extends ProcessFunction<PearlTaskSample,
         learner = restored == null ? new PearlLearner(cfg) : PearlLearner.restore(cfg, restored);
         pool = new HashMap<>();
         poolTasks = new ArrayList<>();
+        lastSample = new HashMap<>();
         if (context.isRestored()) {
             for (PearlTaskSample s : checkpointedPool.get()) {
                 addToPool(s);
@@ -131,6 +137,29 @@ public final class PearlLearnerFunction extends ProcessFunction<PearlTaskSample,
         if (q.size() > POOL_PER_TASK) {
             q.removeFirst();
         }
+        lastSample.put(s.taskId, ++samplesPooled);
+        String evicted = leastRecent(lastSample, MAX_POOLED_TASKS);
+        if (evicted != null) {
+            pool.remove(evicted);
+            poolTasks.remove(evicted);
+            lastSample.remove(evicted);
+        }
+    }
+
+    /** The task with the oldest newest sample when more than {@code max} are pooled, else null. */
+    static String leastRecent(Map<String, Long> lastSample, int max) {
+        if (lastSample.size() <= max) {
+            return null;
+        }
+        String oldest = null;
+        long min = Long.MAX_VALUE;
+        for (Map.Entry<String, Long> e : lastSample.entrySet()) {
+            if (e.getValue() < min) {
+                min = e.getValue();
+                oldest = e.getKey();
+            }
+        }
+        return oldest;
     }
 
     @Override

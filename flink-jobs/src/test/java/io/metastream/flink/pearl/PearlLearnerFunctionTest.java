@@ -223,4 +223,12 @@ class PearlLearnerFunctionTest {
             assertThat(out.get(0).getTasksSeen()).isEqualTo(6);
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void theTaskThatSentNothingForLongestLeavesAFullPool() {
+        java.util.Map<String, Long> last = new java.util.HashMap<>(java.util.Map.of("a", 5L, "b", 2L, "c", 9L));
+        org.assertj.core.api.Assertions.assertThat(PearlLearnerFunction.leastRecent(last, 3)).isNull();
+        last.put("d", 10L);
+        org.assertj.core.api.Assertions.assertThat(PearlLearnerFunction.leastRecent(last, 3)).isEqualTo("b");
+    }
 }

@@ -123,7 +123,7 @@ public final class GrbalLearner {
         }
         segmentsSeen++;
         transitionsSeen += segment.length();
-        taskIds.add(taskId);
+        trackTask(taskId);
         if (!normalizer.frozen()) {
             if (normalizer.count() < cfg.normalizerWarmupTransitions()) {
                 normalizer.update(segment);
@@ -188,9 +188,19 @@ public final class GrbalLearner {
         return outerSteps;
     }
 
-    /** Number of distinct task ids offered. */
+    /** Most task ids remembered for {@link #tasksSeen()} (they are part of every snapshot). */
+    public static final int MAX_TRACKED_TASKS = 100_000;
+
+    /** Number of distinct task ids offered, up to {@value #MAX_TRACKED_TASKS}. */
     public long tasksSeen() {
         return taskIds.size();
+    }
+
+    /** Remembers a task id unless {@value #MAX_TRACKED_TASKS} are remembered already: the snapshot stays bounded. */
+    void trackTask(String taskId) {
+        if (taskIds.size() < MAX_TRACKED_TASKS) {
+            taskIds.add(taskId);
+        }
     }
 
     /** Sum of the lengths of all offered segments. */

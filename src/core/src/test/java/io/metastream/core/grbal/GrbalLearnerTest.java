@@ -150,4 +150,14 @@ class GrbalLearnerTest {
         assertThatThrownBy(() -> GrbalLearner.restore(cfg, java.util.Arrays.copyOf(snap, snap.length / 2)))
                 .hasMessageContaining("truncated");
     }
+
+    @Test
+    void theTasksItRemembersAreBoundedSoItsSnapshotIs() {
+        GrbalLearner learner = new GrbalLearner(small().build());
+        for (int i = 0; i < GrbalLearner.MAX_TRACKED_TASKS + 50; i++) {
+            learner.trackTask("task-" + i);
+        }
+        learner.trackTask("task-0");
+        assertThat(learner.tasksSeen()).isEqualTo(GrbalLearner.MAX_TRACKED_TASKS);
+    }
 }
