@@ -427,8 +427,9 @@ public final class Fleet implements AutoCloseable {
                 throw new IllegalArgumentException("seed is required so that a fleet run can be reproduced; call seed(long)");
             }
             if (controllers == null) {
-                throw new IllegalArgumentException("controllers are required; pass e.g. GrbalAgents.mpc(mpc, client::modelFor), "
-                        + "PearlAgents.posteriorSampling(client::policyFor) or AgentController.explore()");
+                throw new IllegalArgumentException("controllers are required; pass the AgentController.Factory of the "
+                        + "algorithm's agents (each algorithm's package under io.metastream.sim.fleet has one) or "
+                        + "AgentController.explore()");
             }
             if (!(maxTransitionsPerSecond >= 0) || Double.isInfinite(maxTransitionsPerSecond)) {
                 throw new IllegalArgumentException("maxTransitionsPerSecond must be >= 0 and finite (0 = unlimited), got "
