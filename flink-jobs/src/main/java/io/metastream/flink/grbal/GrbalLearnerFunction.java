@@ -99,8 +99,7 @@ public final class GrbalLearnerFunction extends ProcessFunction<GrbalSegment, Mo
         staleSegments = getRuntimeContext().getMetricGroup().counter("staleSegments");
         rejectedSteps = getRuntimeContext().getMetricGroup().counter("rejectedSteps");
         outerSteps = getRuntimeContext().getMetricGroup().counter("outerSteps");
-        getRuntimeContext().getMetricGroup().gauge("modelVersion", () -> publisher.version());
-        getRuntimeContext().getMetricGroup().gauge("secondsSinceLastVersion", () -> publisher.secondsSinceLastVersion());
+        publisher.registerGauges(getRuntimeContext().getMetricGroup());
     }
 
     @Override

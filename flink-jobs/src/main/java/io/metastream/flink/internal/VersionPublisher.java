@@ -91,6 +91,12 @@ public final class VersionPublisher {
     /** Global job parameter: after how long without a new version the learner warns (an ISO-8601 duration). */
     public static final String STALL_WARNING = "metastream.stall-warning-after";
 
+    /** Registers the gauges every learner has: {@code modelVersion} and {@code secondsSinceLastVersion}. */
+    public void registerGauges(org.apache.flink.metrics.MetricGroup metrics) {
+        metrics.gauge("modelVersion", this::version);
+        metrics.gauge("secondsSinceLastVersion", this::secondsSinceLastVersion);
+    }
+
     /** Seconds since the last version was published (or since the learner started); a gauge. */
     public double secondsSinceLastVersion() {
         return (System.currentTimeMillis() - lastPublishedMillis) / 1000.0;

@@ -168,8 +168,7 @@ public final class PearlLearnerFunction extends ProcessFunction<PearlTaskSample,
         badSamples = getRuntimeContext().getMetricGroup().counter("badSamples");
         rejectedSteps = getRuntimeContext().getMetricGroup().counter("rejectedSteps");
         outerSteps = getRuntimeContext().getMetricGroup().counter("outerSteps");
-        getRuntimeContext().getMetricGroup().gauge("modelVersion", () -> publisher.version());
-        getRuntimeContext().getMetricGroup().gauge("secondsSinceLastVersion", () -> publisher.secondsSinceLastVersion());
+        publisher.registerGauges(getRuntimeContext().getMetricGroup());
     }
 
     @Override
