@@ -76,6 +76,9 @@ public final class PearlTaskFunction
      * Per agent of the task, {episodeId, step, bits of the context reward} of its latest transition
      * (contextPreviousReward only); longs, so that any episode id compares exactly.
      */
+    /** Per agent of the task: {episodeId, step} of its last transition taken (repeats are dropped). */
+    static final MapStateDescriptor<String, long[]> AGENT_STEP = new MapStateDescriptor<>("pearl-agent-step",
+            Types.STRING, PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO);
     static final MapStateDescriptor<String, long[]> LAST_STEP = new MapStateDescriptor<>("pearl-last-step",
             Types.STRING, PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO);
 
@@ -99,6 +102,8 @@ public final class PearlTaskFunction
     private transient ValueState<Integer> sinceSample;
     private transient ValueState<Integer> samplesSent;
     private transient MapState<String, long[]> lastStep;
+    private transient MapState<String, long[]> agentStep;
+    private transient org.apache.flink.metrics.Counter repeatedSteps;
     private transient ListStateDescriptor<double[]> contextDescriptor;
     private transient ValueStateDescriptor<Integer> sinceAdaptDescriptor;
 
@@ -139,6 +144,8 @@ public final class PearlTaskFunction
         sinceSample = getRuntimeContext().getState(TaskStateTtl.with(SINCE_SAMPLE, ttl));
         samplesSent = getRuntimeContext().getState(TaskStateTtl.with(SAMPLES_SENT, ttl));
         lastStep = getRuntimeContext().getMapState(TaskStateTtl.with(LAST_STEP, ttl));
+        agentStep = getRuntimeContext().getMapState(TaskStateTtl.with(AGENT_STEP, ttl));
+        repeatedSteps = getRuntimeContext().getMetricGroup().counter("repeatedSteps");
     }
 
     /**
@@ -161,6 +168,13 @@ public final class PearlTaskFunction
 
     @Override
     public void processElement(Transition t, ReadOnlyContext ctx, Collector<AdaptedModel> out) throws Exception {
+        String agent = t.getAgentId() == null ? "" : t.getAgentId();
+        long[] seen = agentStep.get(agent);
+        if (seen != null && seen[0] == t.getEpisodeId() && t.getStep() <= seen[1]) {
+            repeatedSteps.inc(); // a step this agent sent already (a retry, a replayed log); a lower episode is a restart
+            return;
+        }
+        agentStep.put(agent, new long[] {t.getEpisodeId(), t.getStep()});
         double[] s = doubles(t.getObservation());
         double[] a = doubles(t.getAction());
         double[] next = doubles(t.getNextObservation());

@@ -477,6 +477,23 @@ class PearlTaskFunctionTest {
         }
     }
 
+    @Test
+    void aRepeatedStepOfAnAgentIsDroppedButANewStartIsTaken() throws Exception {
+        Random rng = new Random(12);
+        try (var h = harness(function(1, 1000, 8, 64))) {
+            h.processBroadcastElement(model(1), 0);
+            Transition first = step("t1", rng);
+            Transition second = step("t1", rng);
+            h.processElement(first, 1);
+            h.processElement(second, 2);
+            h.processElement(Transition.newBuilder(second).build(), 3);   // a retry of the same step
+            h.processElement(Transition.newBuilder(first).build(), 4);    // an older step of the same episode
+            assertThat(h.extractOutputValues()).as("one posterior per step taken").hasSize(2);
+            h.processElement(Transition.newBuilder(first).setEpisodeId(0).setStep(0).build(), 5); // counting from 0 again
+            assertThat(h.extractOutputValues()).hasSize(3);
+        }
+    }
+
     static Transition agentStep(String agent, long episode, int stepIndex, float reward, boolean done) {
         Random rng = new Random(stepIndex * 31L + episode);
         return Transition.newBuilder()
