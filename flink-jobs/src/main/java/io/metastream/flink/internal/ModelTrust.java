@@ -60,19 +60,22 @@ public final class ModelTrust {
 
     /** Finds the trusted public key that verifies what {@code key} signs. */
     private static KeyPair matchingPair(PrivateKey key, Map<String, PublicKey> trusted, String signing, String trustedFile) {
-        ModelVersion probe = ModelVersion.newBuilder().setModelName("probe").setVersion(1).setParentVersion(null)
-                .setAlgorithm("probe").setConfigHash("").setConfig(Map.of()).setSeed(0).setParameterEncoding("probe")
-                .setParameters(java.nio.ByteBuffer.allocate(0)).setParametersSha256("").setTasksSeen(0)
-                .setTransitionsSeen(0).setOuterSteps(0).setMetrics(Map.of()).setCreatedAt(java.time.Instant.EPOCH)
-                .setCodeVersion("").build();
-        for (PublicKey pub : trusted.values()) {
-            ModelSignatures.sign(probe, key, pub);
-            try {
-                ModelSignatures.verify(probe, trusted);
-                return new KeyPair(pub, key);
-            } catch (io.metastream.client.ModelIntegrityException e) {
-                // not this key's pair
+        byte[] probe = "metastream key pair check".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try {
+            java.security.Signature signer = java.security.Signature.getInstance("Ed25519");
+            signer.initSign(key);
+            signer.update(probe);
+            byte[] signature = signer.sign();
+            for (PublicKey pub : trusted.values()) {
+                java.security.Signature verifier = java.security.Signature.getInstance("Ed25519");
+                verifier.initVerify(pub);
+                verifier.update(probe);
+                if (verifier.verify(signature)) {
+                    return new KeyPair(pub, key);
+                }
             }
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalArgumentException("the key in " + signing + " cannot sign: " + e.getMessage(), e);
         }
         throw new IllegalArgumentException("the private key in " + signing + " belongs to none of the public keys in "
                 + trustedFile + "; the job would refuse its own versions");

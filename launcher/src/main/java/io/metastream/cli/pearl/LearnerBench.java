@@ -450,37 +450,9 @@ public final class LearnerBench {
         }
     }
 
-    /** A random meta-batch at the configured sizes, as PearlLearnerTest.metaBatch builds it. */
+    /** A random meta-batch at the configured sizes (the one the PyTorch side rebuilds from the same seed). */
     static List<TaskBatch> metaBatch(PearlConfig cfg, long seed) {
-        Random rng = new Random(seed);
-        List<TaskBatch> tasks = new ArrayList<>();
-        for (int t = 0; t < cfg.metaBatch(); t++) {
-            int size = cfg.batchSize();
-            double[][] ctx = new double[cfg.contextSize()][cfg.contextDim()];
-            for (double[] row : ctx) {
-                for (int c = 0; c < row.length; c++) {
-                    row[c] = rng.nextGaussian();
-                }
-            }
-            double[][] obs = new double[size][cfg.obsDim()];
-            double[][] act = new double[size][cfg.actDim()];
-            double[][] next = new double[size][cfg.obsDim()];
-            double[] rew = new double[size];
-            double[] done = new double[size];
-            for (int r = 0; r < size; r++) {
-                for (int c = 0; c < cfg.obsDim(); c++) {
-                    obs[r][c] = rng.nextGaussian();
-                    next[r][c] = rng.nextGaussian();
-                }
-                for (int c = 0; c < cfg.actDim(); c++) {
-                    act[r][c] = 2 * rng.nextDouble() - 1;
-                }
-                rew[r] = rng.nextGaussian();
-                done[r] = rng.nextInt(10) == 0 ? 1 : 0;
-            }
-            tasks.add(TaskBatch.of(ctx, obs, act, rew, next, done));
-        }
-        return tasks;
+        return TaskBatch.randomMetaBatch(cfg, seed);
     }
 
     // ---------------------------------------------------------------------------------------------

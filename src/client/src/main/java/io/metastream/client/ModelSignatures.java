@@ -155,13 +155,23 @@ public final class ModelSignatures {
     public static KeyPair writeNewPair(Path privateFile, Path publicFile) throws IOException {
         KeyPair pair = generate();
         Files.writeString(privateFile, pem("PRIVATE KEY", pair.getPrivate().getEncoded()));
-        try {
-            Files.setPosixFilePermissions(privateFile, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException e) {
-            // not a POSIX file system
-        }
+        ownerOnly(privateFile);
         Files.writeString(publicFile, pem("PUBLIC KEY", pair.getPublic().getEncoded()));
         return pair;
+    }
+
+    /** Makes {@code file} readable and writable by its owner only (POSIX permissions, else the java.io.File flags). */
+    private static void ownerOnly(Path file) throws IOException {
+        if (Files.getFileStore(file).supportsFileAttributeView("posix")) {
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+            return;
+        }
+        java.io.File f = file.toFile();
+        boolean ok = f.setReadable(false, false) && f.setReadable(true, true)
+                && f.setWritable(false, false) && f.setWritable(true, true);
+        if (!ok) {
+            throw new IOException("cannot restrict " + file + " to its owner; keep the private key elsewhere");
+        }
     }
 
     private static String pem(String type, byte[] der) {

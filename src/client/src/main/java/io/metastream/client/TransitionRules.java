@@ -138,24 +138,8 @@ public final class TransitionRules implements Serializable {
         if (t.getSparseReward() != null && Math.abs(t.getSparseReward()) > maxAbsValue) {
             return "sparseReward is " + t.getSparseReward() + ", beyond the bound of " + maxAbsValue + " (metastream.max-abs-value)";
         }
-        String p = firstBeyond("observation", t.getObservation());
-        if (p == null) {
-            p = firstBeyond("action", t.getAction());
-        }
-        if (p == null) {
-            p = firstBeyond("nextObservation", t.getNextObservation());
-        }
-        return p;
-    }
-
-    private String firstBeyond(String field, List<Float> values) {
-        for (int i = 0; i < values.size(); i++) {
-            if (Math.abs(values.get(i)) > maxAbsValue) {
-                return field + "[" + i + "] is " + values.get(i) + ", beyond the bound of " + maxAbsValue
-                        + " (metastream.max-abs-value)";
-            }
-        }
-        return null;
+        return firstVectorValue(t, v -> Math.abs(v) > maxAbsValue,
+                ", beyond the bound of " + maxAbsValue + " (metastream.max-abs-value)");
     }
 
     private String dimensionProblem(Transition t) {
@@ -178,21 +162,20 @@ public final class TransitionRules implements Serializable {
         if (t.getSparseReward() != null && !Float.isFinite(t.getSparseReward())) {
             return "sparseReward is " + t.getSparseReward();
         }
-        String p = firstNonFinite("observation", t.getObservation());
-        if (p == null) {
-            p = firstNonFinite("action", t.getAction());
-        }
-        if (p == null) {
-            p = firstNonFinite("nextObservation", t.getNextObservation());
-        }
-        return p;
+        return firstVectorValue(t, v -> !Float.isFinite(v), "");
     }
 
-    private static String firstNonFinite(String field, List<Float> values) {
-        for (int i = 0; i < values.size(); i++) {
-            Float v = values.get(i);
-            if (v == null || !Float.isFinite(v)) {
-                return field + "[" + i + "] is " + v;
+    /** The first observation, action or nextObservation value (in that order) that is null or {@code bad}, described. */
+    private static String firstVectorValue(Transition t, java.util.function.Predicate<Float> bad, String why) {
+        String[] names = {"observation", "action", "nextObservation"};
+        List<List<Float>> vectors = List.of(t.getObservation(), t.getAction(), t.getNextObservation());
+        for (int f = 0; f < names.length; f++) {
+            List<Float> values = vectors.get(f);
+            for (int i = 0; i < values.size(); i++) {
+                Float v = values.get(i);
+                if (v == null || bad.test(v)) {
+                    return names[f] + "[" + i + "] is " + v + why;
+                }
             }
         }
         return null;

@@ -162,4 +162,45 @@ public final class TaskBatch {
     double[] doneData() {
         return done;
     }
+
+    /**
+     * A synthetic task sample of {@code cfg}'s sizes (Gaussian observations, context and rewards times
+     * {@code rewardScale}, actions uniform in [-1, 1], one step in ten terminal), for benchmarks and tests
+     * of the learner's arithmetic. Draws from {@code rng} only.
+     */
+    public static TaskBatch random(PearlConfig cfg, java.util.Random rng, int contextRows, int size, double rewardScale) {
+        double[][] ctx = new double[contextRows][cfg.contextDim()];
+        for (double[] row : ctx) {
+            for (int c = 0; c < row.length; c++) {
+                row[c] = rng.nextGaussian();
+            }
+        }
+        double[][] obs = new double[size][cfg.obsDim()];
+        double[][] act = new double[size][cfg.actDim()];
+        double[][] next = new double[size][cfg.obsDim()];
+        double[] rew = new double[size];
+        double[] done = new double[size];
+        for (int r = 0; r < size; r++) {
+            for (int c = 0; c < cfg.obsDim(); c++) {
+                obs[r][c] = rng.nextGaussian();
+                next[r][c] = rng.nextGaussian();
+            }
+            for (int c = 0; c < cfg.actDim(); c++) {
+                act[r][c] = 2 * rng.nextDouble() - 1;
+            }
+            rew[r] = rewardScale * rng.nextGaussian();
+            done[r] = rng.nextInt(10) == 0 ? 1 : 0;
+        }
+        return of(ctx, obs, act, rew, next, done);
+    }
+
+    /** {@code cfg.metaBatch()} synthetic task samples at the configured context and batch sizes, seeded. */
+    public static java.util.List<TaskBatch> randomMetaBatch(PearlConfig cfg, long seed) {
+        java.util.Random rng = new java.util.Random(seed);
+        java.util.List<TaskBatch> out = new java.util.ArrayList<>();
+        for (int t = 0; t < cfg.metaBatch(); t++) {
+            out.add(random(cfg, rng, cfg.contextSize(), cfg.batchSize(), 1.0));
+        }
+        return out;
+    }
 }

@@ -20,40 +20,12 @@ class PearlLearnerTest {
     static final PearlConfig SMALL = PearlConfig.builder().obsDim(2).actDim(2).latentDim(3).encoderHidden(16, 16)
             .netHidden(32, 32).batchSize(16).contextSize(8).metaBatch(3).learningRate(1e-3).seed(7).build();
 
-    /** A random task sample of the configured dimensions; {@code rewardScale} multiplies the rewards. */
     static TaskBatch randomBatch(PearlConfig cfg, Random rng, int contextRows, int size, double rewardScale) {
-        double[][] ctx = new double[contextRows][cfg.contextDim()];
-        for (double[] row : ctx) {
-            for (int c = 0; c < row.length; c++) {
-                row[c] = rng.nextGaussian();
-            }
-        }
-        double[][] obs = new double[size][cfg.obsDim()];
-        double[][] act = new double[size][cfg.actDim()];
-        double[][] next = new double[size][cfg.obsDim()];
-        double[] rew = new double[size];
-        double[] done = new double[size];
-        for (int r = 0; r < size; r++) {
-            for (int c = 0; c < cfg.obsDim(); c++) {
-                obs[r][c] = rng.nextGaussian();
-                next[r][c] = rng.nextGaussian();
-            }
-            for (int c = 0; c < cfg.actDim(); c++) {
-                act[r][c] = 2 * rng.nextDouble() - 1;
-            }
-            rew[r] = rewardScale * rng.nextGaussian();
-            done[r] = rng.nextInt(10) == 0 ? 1 : 0;
-        }
-        return TaskBatch.of(ctx, obs, act, rew, next, done);
+        return TaskBatch.random(cfg, rng, contextRows, size, rewardScale);
     }
 
     static List<TaskBatch> metaBatch(PearlConfig cfg, long seed) {
-        Random rng = new Random(seed);
-        List<TaskBatch> out = new ArrayList<>();
-        for (int t = 0; t < cfg.metaBatch(); t++) {
-            out.add(randomBatch(cfg, rng, cfg.contextSize(), cfg.batchSize(), 1.0));
-        }
-        return out;
+        return TaskBatch.randomMetaBatch(cfg, seed);
     }
 
     private static double[] flat(INDArray a) {
