@@ -82,7 +82,7 @@ public final class KafkaBroker implements AutoCloseable {
     public static final int MESSAGE_MAX_BYTES = TopicLayout.MAX_MODEL_MESSAGE_BYTES;
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaBroker.class);
-    private static final int NODE_ID = 1;
+    private static final int SINGLE_NODE_ID = 1;
     private static final String HOST = "127.0.0.1";
     private static final int PORT_ATTEMPTS = 3;
     private static final Duration FORMAT_TIMEOUT = Duration.ofSeconds(60);
@@ -99,6 +99,8 @@ public final class KafkaBroker implements AutoCloseable {
     private final String classpath;
     /** {user, password} of the SCRAM super user when the broker listener is SASL_PLAINTEXT; null for PLAINTEXT. */
     private final String[] saslAdmin;
+    /** This node of a multi-node quorum ({@link Builder#clusterNode}); null for a single-node broker. */
+    private final ClusterNode node;
 
     private final Object lock = new Object();
     private State state = State.NEW;
@@ -108,8 +110,10 @@ public final class KafkaBroker implements AutoCloseable {
     private Thread shutdownHook;
 
     KafkaBroker(Path dataDir, boolean deleteOnClose, List<String> javaOptions,
-            Map<String, String> brokerProperties, Duration startTimeout, String classpath, String[] saslAdmin) {
+            Map<String, String> brokerProperties, Duration startTimeout, String classpath, String[] saslAdmin,
+            ClusterNode node) {
         this.saslAdmin = saslAdmin == null ? null : saslAdmin.clone();
+        this.node = node;
         this.dataDir = dataDir;
         this.deleteOnClose = deleteOnClose;
         this.javaOptions = List.copyOf(javaOptions);
@@ -273,10 +277,19 @@ public final class KafkaBroker implements AutoCloseable {
 
     /** Starts the JVM once; returns false if it lost a port race and may be retried. */
     private boolean launch(boolean lastAttempt) throws IOException {
-        int brokerPort = freePort();
-        int controllerPort = freePort();
-        while (controllerPort == brokerPort) {
+        int brokerPort;
+        int controllerPort;
+        if (node != null) {
+            // a quorum member keeps its ports: the other nodes know it by them
+            brokerPort = node.self().brokerPort();
+            controllerPort = node.self().controllerPort();
+            lastAttempt = true;
+        } else {
+            brokerPort = freePort();
             controllerPort = freePort();
+            while (controllerPort == brokerPort) {
+                controllerPort = freePort();
+            }
         }
         writeServerProperties(brokerPort, controllerPort);
         if (!Files.exists(logDir().resolve("meta.properties"))) {
@@ -329,7 +342,7 @@ public final class KafkaBroker implements AutoCloseable {
         try {
             Collection<Node> nodes = admin.describeCluster(new DescribeClusterOptions().timeoutMs(1000))
                     .nodes().get(2, TimeUnit.SECONDS);
-            return nodes.stream().anyMatch(n -> n.id() == NODE_ID);
+            return nodes.stream().anyMatch(n -> n.id() == nodeId());
         } catch (ExecutionException | TimeoutException e) {
             return false;
         } catch (InterruptedException e) {
@@ -339,7 +352,8 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     private void format() throws IOException {
-        List<String> a = new ArrayList<>(List.of("format", "-t", Uuid.randomUuid().toString(), "-c",
+        String clusterId = node != null ? node.clusterId() : Uuid.randomUuid().toString();
+        List<String> a = new ArrayList<>(List.of("format", "-t", clusterId, "-c",
                 serverProperties().toString(), "--ignore-formatted"));
         if (saslAdmin != null) {
             a.addAll(List.of("--add-scram", SCRAM + "=[name=" + saslAdmin[0] + ",password=" + saslAdmin[1] + "]"));
@@ -424,10 +438,11 @@ public final class KafkaBroker implements AutoCloseable {
     private void writeServerProperties(int brokerPort, int controllerPort) throws IOException {
         Map<String, String> p = new LinkedHashMap<>();
         p.put("process.roles", "broker,controller");
-        p.put("node.id", Integer.toString(NODE_ID));
+        p.put("node.id", Integer.toString(nodeId()));
         // A static voter set keeps the controller address out of the formatted storage, so a restart on
         // the same data may use new ports.
-        p.put("controller.quorum.voters", NODE_ID + "@" + HOST + ":" + controllerPort);
+        p.put("controller.quorum.voters", node != null ? node.voters()
+                : SINGLE_NODE_ID + "@" + HOST + ":" + controllerPort);
         String client = saslAdmin == null ? "PLAINTEXT" : "SASL_PLAINTEXT";
         p.put("listeners", client + "://" + HOST + ":" + brokerPort + ",CONTROLLER://" + HOST + ":" + controllerPort);
         p.put("advertised.listeners", client + "://" + HOST + ":" + brokerPort);
@@ -445,10 +460,17 @@ public final class KafkaBroker implements AutoCloseable {
         }
         p.put("log.dirs", logDir().toString());
         p.put("num.partitions", "4");
-        p.put("default.replication.factor", "1");
-        p.put("offsets.topic.replication.factor", "1");
-        p.put("transaction.state.log.replication.factor", "1");
-        p.put("transaction.state.log.min.isr", "1");
+        // one node: everything on it; a quorum of n >= 3: every partition on 3 nodes, a write needs 2
+        String replicas = Integer.toString(node == null ? 1 : Math.min(3, node.quorum().size()));
+        String minInSync = Integer.toString(node == null ? 1 : Math.min(2, node.quorum().size()));
+        p.put("default.replication.factor", replicas);
+        p.put("min.insync.replicas", minInSync);
+        p.put("offsets.topic.replication.factor", replicas);
+        p.put("transaction.state.log.replication.factor", replicas);
+        p.put("transaction.state.log.min.isr", minInSync);
+        p.put("share.coordinator.state.topic.replication.factor", replicas);
+        p.put("share.coordinator.state.topic.min.isr", minInSync);
+        p.put("replica.lag.time.max.ms", "5000");
         p.put("offsets.topic.num.partitions", "4");
         p.put("transaction.state.log.num.partitions", "4");
         p.put("group.initial.rebalance.delay.ms", "0");
@@ -550,6 +572,48 @@ public final class KafkaBroker implements AutoCloseable {
         return dataDir.resolve("kafka-logs");
     }
 
+    private int nodeId() {
+        return node != null ? node.self().id() : SINGLE_NODE_ID;
+    }
+
+    /** One node's id and loopback ports in a multi-node quorum. */
+    public record NodeAddress(int id, int brokerPort, int controllerPort) {
+        /** {@code host:port} of this node's client listener. */
+        public String bootstrap() {
+            return HOST + ":" + brokerPort;
+        }
+    }
+
+    /** Where a node sits in a quorum: itself, all voters (itself included) and the cluster id they share. */
+    record ClusterNode(NodeAddress self, List<NodeAddress> quorum, String clusterId) {
+        String voters() {
+            return quorum.stream().map(n -> n.id() + "@" + HOST + ":" + n.controllerPort()).collect(Collectors.joining(","));
+        }
+    }
+
+    /** Picks {@code n} nodes with ids 1..n and free loopback ports for a quorum. */
+    public static List<NodeAddress> quorumAddresses(int n) throws IOException {
+        if (n < 1) {
+            throw new IllegalArgumentException("a quorum needs at least one node, got " + n);
+        }
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            List<NodeAddress> nodes = new ArrayList<>();
+            for (int id = 1; id <= n; id++) {
+                ServerSocket a = new ServerSocket(0, 1, InetAddress.getByName(HOST));
+                ServerSocket b = new ServerSocket(0, 1, InetAddress.getByName(HOST));
+                held.add(a);
+                held.add(b);
+                nodes.add(new NodeAddress(id, a.getLocalPort(), b.getLocalPort()));
+            }
+            return List.copyOf(nodes);
+        } finally {
+            for (ServerSocket s : held) {
+                s.close();
+            }
+        }
+    }
+
     private Path serverProperties() {
         return dataDir.resolve("server.properties");
     }
@@ -649,6 +713,7 @@ public final class KafkaBroker implements AutoCloseable {
         private Duration startTimeout = DEFAULT_START_TIMEOUT;
         private String classpath;
         private String[] saslAdmin;
+        private ClusterNode node;
 
         private Builder() {
         }
@@ -719,6 +784,22 @@ public final class KafkaBroker implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Makes this broker one combined broker + controller node of a quorum: it uses {@code self}'s id
+         * and fixed ports, votes with {@code quorum} (which holds {@code self}) and formats its storage
+         * with {@code clusterId}. Topics then default to 3 replicas and {@code min.insync.replicas=2}
+         * (fewer on a smaller quorum). Start all nodes together: a node is ready once a majority runs.
+         */
+        public Builder clusterNode(NodeAddress self, List<NodeAddress> quorum, String clusterId) {
+            Objects.requireNonNull(self, "self");
+            Objects.requireNonNull(clusterId, "clusterId");
+            if (!Objects.requireNonNull(quorum, "quorum").contains(self)) {
+                throw new IllegalArgumentException("the quorum " + quorum + " does not hold the node itself " + self);
+            }
+            this.node = new ClusterNode(self, List.copyOf(quorum), clusterId);
+            return this;
+        }
+
         public KafkaBroker build() {
             if (dataDir == null) {
                 throw new IllegalStateException("dataDir is required: call dataDir(path) with a directory for the "
@@ -729,7 +810,7 @@ public final class KafkaBroker implements AutoCloseable {
                 throw new IllegalStateException("the class path for the broker JVM is empty; call classpath(...) with "
                         + "one containing org.apache.kafka:kafka_2.13 and kafka-server");
             }
-            return new KafkaBroker(dataDir, deleteOnClose, javaOptions, brokerProperties, startTimeout, cp, saslAdmin);
+            return new KafkaBroker(dataDir, deleteOnClose, javaOptions, brokerProperties, startTimeout, cp, saslAdmin, node);
         }
     }
 }

@@ -14,6 +14,7 @@ import io.metastream.schema.Transition;
 import io.metastream.flink.internal.KeyedSeeds;
 import io.metastream.flink.internal.ModelBroadcast;
 import io.metastream.flink.internal.TaskStateTtl;
+import io.metastream.flink.internal.TaskTransitions;
 
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
@@ -93,6 +94,7 @@ public final class GrbalTaskFunction
     private transient ListStateDescriptor<Transition> shardDescriptor;
     private transient org.apache.flink.api.common.state.MapState<String, long[]> lastStep;
     private transient Counter repeatedSteps;
+    private transient TaskTransitions accepted;
 
     public GrbalTaskFunction(String modelName, Map<String, String> grbalConfig, int adaptEvery, int segmentStride,
             int replayCapacity, int replaySegments) {
@@ -136,6 +138,7 @@ public final class GrbalTaskFunction
         segmentsCut = getRuntimeContext().getState(TaskStateTtl.with(SEGMENTS_CUT, ttl));
         lastStep = getRuntimeContext().getMapState(TaskStateTtl.with(LAST_STEP, ttl));
         repeatedSteps = getRuntimeContext().getMetricGroup().counter("repeatedSteps");
+        accepted = new TaskTransitions(getRuntimeContext(), ttl);
     }
 
     private int capacity() {
@@ -148,6 +151,7 @@ public final class GrbalTaskFunction
             repeatedSteps.inc();
             return;
         }
+        long taskTransitions = accepted.accept();
         shard.add(t);
         int size = ModelBroadcast.increment(shardSize);
         int newForSegment = ModelBroadcast.increment(sinceSegment);
@@ -188,7 +192,7 @@ public final class GrbalTaskFunction
             sinceSegment.update(0);
         }
         if (adapt) {
-            AdaptedModel adapted = adapt(ctx.getCurrentKey(), w, latest);
+            AdaptedModel adapted = adapt(ctx.getCurrentKey(), w, latest, taskTransitions);
             if (adapted != null) {
                 out.collect(adapted);
             }
@@ -200,13 +204,14 @@ public final class GrbalTaskFunction
     public void processBroadcastElement(ModelVersion model, Context ctx, Collector<AdaptedModel> out) throws Exception {
         if (models.offer(ctx.getBroadcastState(ModelBroadcast.MODELS), model) == ModelBroadcast.Offer.FIRST) {
             // First model: adapt every task that already has enough context (it was buffered, not dropped).
+            Map<String, Long> counts = accepted.all(ctx);
             ctx.applyToKeyedState(shardDescriptor, (String taskId, ListState<Transition> taskWindow) -> {
                 List<Transition> w = new ArrayList<>();
                 for (Transition x : taskWindow.get()) {
                     w.add(x);
                 }
                 if (w.size() >= config.adaptWindow()) {
-                    AdaptedModel adapted = adapt(taskId, w, model);
+                    AdaptedModel adapted = adapt(taskId, w, model, counts.getOrDefault(taskId, 0L));
                     if (adapted != null) {
                         out.collect(adapted);
                     }
@@ -215,7 +220,7 @@ public final class GrbalTaskFunction
         }
     }
 
-    private AdaptedModel adapt(String taskId, List<Transition> w, ModelVersion latest) {
+    private AdaptedModel adapt(String taskId, List<Transition> w, ModelVersion latest, long taskTransitions) {
         DynamicsModel theta = models.decode(latest);
         if (theta == null) {
             return null;
@@ -241,6 +246,7 @@ public final class GrbalTaskFunction
                         .setDeltaSha256(ModelBlob.sha256Hex(deltaBytes))
                         .build())
                 .setContextTransitions(context.length())
+                .setTaskTransitions(taskTransitions)
                 .setInnerSteps(config.innerSteps())
                 .setContextLossBefore(theta.normalizedLoss(context))
                 .setContextLossAfter(phi.normalizedLoss(context))

@@ -43,7 +43,9 @@ public final class TaskStateTtl {
             return descriptor;
         }
         try {
-            D copy = InstantiationUtil.clone(descriptor);
+            // with the job's class loader (on a cluster, the user-code class loader that loaded this class;
+            // InstantiationUtil.clone's default, Flink's own, cannot see Avro's type info in the job jar)
+            D copy = InstantiationUtil.clone(descriptor, TaskStateTtl.class.getClassLoader());
             copy.enableTimeToLive(ttl);
             return copy;
         } catch (java.io.IOException | ClassNotFoundException e) {

@@ -4,6 +4,7 @@ import io.metastream.core.nn.Nd4jBackend;
 import io.metastream.flink.internal.KeyedSeeds;
 import io.metastream.flink.internal.ModelBroadcast;
 import io.metastream.flink.internal.TaskStateTtl;
+import io.metastream.flink.internal.TaskTransitions;
 import io.metastream.client.ModelVerifier;
 import io.metastream.core.pearl.PearlConfig;
 import io.metastream.core.pearl.PearlPolicy;
@@ -89,6 +90,7 @@ public final class PearlTaskFunction
     private final int contextWindow;
     private final int replayCapacity;
 
+    private transient TaskTransitions accepted;
     private transient PearlConfig config;
     private transient ModelBroadcast<PearlPolicy> models;
     private transient Counter posteriors;
@@ -146,6 +148,7 @@ public final class PearlTaskFunction
         lastStep = getRuntimeContext().getMapState(TaskStateTtl.with(LAST_STEP, ttl));
         agentStep = getRuntimeContext().getMapState(TaskStateTtl.with(AGENT_STEP, ttl));
         repeatedSteps = getRuntimeContext().getMetricGroup().counter("repeatedSteps");
+        accepted = new TaskTransitions(getRuntimeContext(), ttl);
     }
 
     /**
@@ -175,6 +178,7 @@ public final class PearlTaskFunction
             return;
         }
         agentStep.put(agent, new long[] {t.getEpisodeId(), t.getStep()});
+        long taskTransitions = accepted.accept();
         double[] s = doubles(t.getObservation());
         double[] a = doubles(t.getAction());
         double[] next = doubles(t.getNextObservation());
@@ -199,7 +203,7 @@ public final class PearlTaskFunction
         int newForSample = ModelBroadcast.increment(sinceSample);
         ModelVersion latest = models.held(ctx.getBroadcastState(ModelBroadcast.MODELS));
         if (latest != null && cSize > 0 && newForAdapt >= adaptEvery) {
-            AdaptedModel posterior = posterior(ctx.getCurrentKey(), newest(context, contextWindow), latest);
+            AdaptedModel posterior = posterior(ctx.getCurrentKey(), newest(context, contextWindow), latest, taskTransitions);
             if (posterior != null) {
                 out.collect(posterior);
             }
@@ -243,10 +247,11 @@ public final class PearlTaskFunction
     public void processBroadcastElement(ModelVersion model, Context ctx, Collector<AdaptedModel> out) throws Exception {
         if (models.offer(ctx.getBroadcastState(ModelBroadcast.MODELS), model) == ModelBroadcast.Offer.FIRST) {
             // First model: every task with context gets its posterior now (its data was kept, not dropped).
+            Map<String, Long> counts = accepted.all(ctx);
             ctx.applyToKeyedState(contextDescriptor, (String taskId, ListState<double[]> rows) -> {
                 List<double[]> w = newest(rows, contextWindow);
                 if (!w.isEmpty()) {
-                    AdaptedModel posterior = posterior(taskId, w, model);
+                    AdaptedModel posterior = posterior(taskId, w, model, counts.getOrDefault(taskId, 0L));
                     if (posterior != null) {
                         out.collect(posterior);
                     }
@@ -268,7 +273,7 @@ public final class PearlTaskFunction
         return p;
     }
 
-    private AdaptedModel posterior(String taskId, List<double[]> rows, ModelVersion latest) {
+    private AdaptedModel posterior(String taskId, List<double[]> rows, ModelVersion latest, long taskTransitions) {
         PearlPolicy policy = models.decode(latest);
         if (policy == null) {
             return null;
@@ -305,6 +310,7 @@ public final class PearlTaskFunction
                 .setAlgorithm(latest.getAlgorithm())
                 .setAdaptation(GaussianPosterior.newBuilder().setMean(mean).setStddev(sd).setCovarianceFactor(factor).build())
                 .setContextTransitions(rows.size())
+                .setTaskTransitions(taskTransitions)
                 .setInnerSteps(0)
                 .setCreatedAt(Instant.now())
                 .build();

@@ -89,7 +89,7 @@ public final class Fleet implements AutoCloseable {
         List<Agent> list = new ArrayList<>(b.agents);
         for (int i = 0; i < b.agents; i++) {
             TaskSpec task = b.tasks.get(i % b.tasks.size());
-            list.add(new Agent("agent-" + i, task, b.tasks, b.switchTaskEvery, b.family, b.controllers,
+            list.add(new Agent(b.agentIdPrefix + i, task, b.tasks, b.switchTaskEvery, b.family, b.controllers,
                     b.episodesPerAgent, seeds.nextLong()));
         }
         this.agents = List.copyOf(list);
@@ -257,6 +257,7 @@ public final class Fleet implements AutoCloseable {
         private long episodesPerAgent;
         private final Map<String, String> producerProperties = new LinkedHashMap<>();
         private String deadLetterTopic;
+        private String agentIdPrefix = "agent-";
 
         Builder() {}
 
@@ -324,6 +325,20 @@ public final class Fleet implements AutoCloseable {
         /** Episodes each agent runs before the fleet ends; 0 (default) runs until closed. */
         public Builder episodesPerAgent(long episodesPerAgent) {
             this.episodesPerAgent = episodesPerAgent;
+            return this;
+        }
+
+        /**
+         * Agent ids are this prefix and the agent's index; default {@code agent-}. Give fleets that
+         * write the same tasks one after another different prefixes: the job takes a step an agent id
+         * already sent in the same episode as a repeat and drops it.
+         */
+        public Builder agentIdPrefix(String agentIdPrefix) {
+            Objects.requireNonNull(agentIdPrefix, "agentIdPrefix");
+            if (agentIdPrefix.isEmpty() || agentIdPrefix.length() > 200) {
+                throw new IllegalArgumentException("agentIdPrefix must have 1 to 200 characters, got " + agentIdPrefix.length());
+            }
+            this.agentIdPrefix = agentIdPrefix;
             return this;
         }
 

@@ -95,6 +95,17 @@ class FleetTest {
     }
 
     @Test
+    void agentIdsTakeTheGivenPrefix() {
+        CollectingSender sender = new CollectingSender();
+        try (Fleet fleet = builder(ModelSource.none()).agentIdPrefix("trial-3-").build(sender, CLOCK)) {
+            fleet.run();
+        }
+        assertThat(sender.records().stream().map(r -> Codecs.transition().decode(r.value()).getAgentId()).distinct())
+                .containsExactlyInAnyOrder("trial-3-0", "trial-3-1", "trial-3-2", "trial-3-3");
+        assertThatThrownBy(() -> Fleet.builder().agentIdPrefix("")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void statsCountAcknowledgementsFailuresEpisodesAndReturns() {
         AtomicInteger n = new AtomicInteger();
         CollectingSender sender = new CollectingSender(r -> n.incrementAndGet() % 10 == 0);

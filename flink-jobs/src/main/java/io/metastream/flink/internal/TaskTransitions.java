@@ -1,0 +1,52 @@
+package io.metastream.flink.internal;
+
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Each task's count of accepted transitions (keyed state, so exactly once across failures), reported
+ * in every {@code AdaptedModel.taskTransitions}: what a producer's ledger is checked against.
+ */
+public final class TaskTransitions {
+
+    private static final ValueStateDescriptor<Long> ACCEPTED = new ValueStateDescriptor<>("accepted-transitions", Types.LONG);
+
+    private final ValueStateDescriptor<Long> descriptor;
+    private final ValueState<Long> state;
+
+    public TaskTransitions(org.apache.flink.api.common.functions.RuntimeContext runtime, StateTtlConfig ttl) {
+        this.descriptor = TaskStateTtl.with(ACCEPTED, ttl);
+        this.state = runtime.getState(descriptor);
+    }
+
+    /** Counts one more accepted transition of the current task; returns the new count. */
+    public long accept() throws java.io.IOException {
+        Long v = state.value();
+        long n = (v == null ? 0 : v) + 1;
+        state.update(n);
+        return n;
+    }
+
+    /** The current task's count. */
+    public long current() throws java.io.IOException {
+        Long v = state.value();
+        return v == null ? 0 : v;
+    }
+
+    /** Every task's count on this subtask (for adaptations made outside a task's own element). */
+    public <I1, I2, O> Map<String, Long> all(KeyedBroadcastProcessFunction<String, I1, I2, O>.Context ctx) throws Exception {
+        Map<String, Long> counts = new HashMap<>();
+        ctx.applyToKeyedState(descriptor, (String task, ValueState<Long> s) -> {
+            if (s.value() != null) {
+                counts.put(task, s.value());
+            }
+        });
+        return counts;
+    }
+}
