@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -76,6 +77,10 @@ public final class Main {
             "           compaction keeps only the newest version of a model once it is a minute old)",
             "           --bootstrap-servers H:P --model-name NAME [--duration SECONDS] [--trusted-keys FILE]",
             "           [--client-properties FILE] [--kafka.<client property> V ...]",
+            "  cluster  a multi-process deployment on this machine: 3 Kafka brokers, a Flink standalone cluster",
+            "           (JobManager + 2 TaskManagers), the job jar submitted with flink run, a fleet; prints versions",
+            "           --dir DIR (default work/cluster, must be new) --family F --model-name M --agents N (0: none)",
+            "           --rate R --duration S (default: until Ctrl-C) --no-submit; help cluster: the README's section",
             "  keys     write a new Ed25519 key pair for signed versions: --out DIR (learner.key, learner.pub)"));
         for (LocalAlgorithm a : LocalAlgorithms.all()) {
             for (LocalAlgorithm.Benchmark b : a.benchmarks()) {
@@ -108,6 +113,10 @@ public final class Main {
             System.out.print(WireFormatDoc.markdown());
             return 0;
         }
+        if (argv.length == 2 && argv[0].equals("help") && argv[1].equals("cluster")) {
+            System.out.print(ClusterDoc.markdown());
+            return 0;
+        }
         if (argv.length >= 2 && argv[0].equals("help") && argv[1].equals("settings")) {
             System.out.print(argv.length == 3 && argv[2].equals("--markdown") ? SettingsDoc.markdown() : SettingsDoc.text());
             return 0;
@@ -128,6 +137,8 @@ public final class Main {
                     return models(rest);
                 case "keys":
                     return keys(rest);
+                case "cluster":
+                    return cluster(rest);
                 case "topics":
                     return topics(rest);
                 case "bench":
@@ -364,6 +375,61 @@ public final class Main {
             }
             if (client.rejectedRecords() > 0) {
                 System.out.printf("%d records refused (see the log)%n", client.rejectedRecords());
+            }
+        }
+        return 0;
+    }
+
+    private static int cluster(String[] argv) throws Exception {
+        CommandLineArgs a = new CommandLineArgs(argv, Set.of("no-submit"));
+        Path dir = a.path("dir", Path.of("work", "cluster")).toAbsolutePath();
+        String family = a.string("family", "pendulum");
+        String modelName = a.string("model-name", "grbal-" + family);
+        int agents = a.integer("agents", 8);
+        double rate = a.decimal("rate", LocalRun.DEFAULT_RATE);
+        long duration = a.longValue("duration", 0);
+        boolean submit = !a.flag("no-submit");
+        a.rejectUnknown("cluster");
+        io.metastream.sim.TaskFamily f = io.metastream.sim.TaskFamilies.byName(family);
+        if (Files.isDirectory(dir)) {
+            try (var entries = Files.list(dir)) {
+                if (entries.findAny().isPresent()) {
+                    throw new IllegalArgumentException(dir + " holds an earlier cluster (its brokers' data and checkpoints); "
+                            + "remove it or choose another --dir");
+                }
+            }
+        }
+        try (io.metastream.local.LocalCluster c = new io.metastream.local.LocalCluster(dir,
+                io.metastream.local.LocalCluster.flinkClasspath(home()), null, 2, Map.of())) {
+            c.start();
+            System.out.printf("Kafka (3 brokers):  %s%nFlink REST:         %s%nFlink conf dir:     %s%nlearner keys:       %s%n",
+                    c.kafka().bootstrapServers(), c.flink().restUrl(), c.flink().confDir(), c.publicKey().getParent());
+            if (submit) {
+                String job = c.submit(home(), c.jobArguments(family, modelName, List.of()), null);
+                c.awaitRunning(job, Duration.ofMinutes(3));
+                System.out.printf("job %s running (model %s); checkpoints in %s%n", job, modelName,
+                        c.flink().checkpointDir().resolve(job));
+            }
+            Fleet fleet = null;
+            if (agents > 0) {
+                fleet = Fleet.builder().bootstrapServers(c.kafka().bootstrapServers()).topic(c.topics().experience())
+                        .family(f).tasks(f.trainTasks(Math.max(1, agents / 2), 1)).agents(agents).seed(1)
+                        .controllers(io.metastream.sim.fleet.AgentController.explore()).maxTransitionsPerSecond(rate).build();
+                fleet.start();
+                System.out.printf("fleet of %d exploring agents at most %.0f transitions/s%n", agents, rate);
+            }
+            try (ModelClient client = ModelClient.builder().bootstrapServers(c.kafka().bootstrapServers())
+                    .modelsTopic(c.topics().models()).adaptedTopic(c.topics().adapted()).modelName(modelName)
+                    .trustedKeys(c.publicKey()).onVersion(Main::printVersion).build()) {
+                client.start();
+                long end = duration > 0 ? System.nanoTime() + duration * 1_000_000_000L : Long.MAX_VALUE;
+                while (System.nanoTime() < end) {
+                    Thread.sleep(200);
+                }
+            } finally {
+                if (fleet != null) {
+                    fleet.close();
+                }
             }
         }
         return 0;

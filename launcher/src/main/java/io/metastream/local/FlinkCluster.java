@@ -641,6 +641,14 @@ public final class FlinkCluster implements AutoCloseable {
     }
 
     /**
+     * {@link #defaultSettings} as the README shows them: Flink's standard ports (6123 for RPC, 8081
+     * for REST) and {@code dir} for the folders.
+     */
+    public static Map<String, String> documentedSettings(Path dir) {
+        return defaultSettings(dir, 2, new KafkaBroker.NodeAddress(0, 6123, 8081));
+    }
+
+    /**
      * The cluster's {@code config.yaml}: loopback only, random TaskManager ports (a replacement never
      * takes a dead TaskManager's address), retained checkpoints outside the JobManager, a restart
      * strategy without an attempt limit, and ND4J's natives unpacked once into {@code <dir>/javacpp}.

@@ -459,29 +459,7 @@ public final class KafkaBroker implements AutoCloseable {
             p.put("allow.everyone.if.no.acl.found", "false");
         }
         p.put("log.dirs", logDir().toString());
-        p.put("num.partitions", "4");
-        // one node: everything on it; a quorum of n >= 3: every partition on 3 nodes, a write needs 2
-        String replicas = Integer.toString(node == null ? 1 : Math.min(3, node.quorum().size()));
-        String minInSync = Integer.toString(node == null ? 1 : Math.min(2, node.quorum().size()));
-        p.put("default.replication.factor", replicas);
-        p.put("min.insync.replicas", minInSync);
-        p.put("offsets.topic.replication.factor", replicas);
-        p.put("transaction.state.log.replication.factor", replicas);
-        p.put("transaction.state.log.min.isr", minInSync);
-        p.put("share.coordinator.state.topic.replication.factor", replicas);
-        p.put("share.coordinator.state.topic.min.isr", minInSync);
-        p.put("replica.lag.time.max.ms", "5000");
-        p.put("offsets.topic.num.partitions", "4");
-        p.put("transaction.state.log.num.partitions", "4");
-        p.put("group.initial.rebalance.delay.ms", "0");
-        p.put("transaction.max.timeout.ms", "900000");
-        p.put("message.max.bytes", Integer.toString(MESSAGE_MAX_BYTES));
-        p.put("replica.fetch.max.bytes", Integer.toString(MESSAGE_MAX_BYTES));
-        p.put("auto.create.topics.enable", "false");
-        // After a SIGKILL the restarted node cannot register until its previous session expires
-        // (DuplicateBrokerRegistrationException); Kafka's 9 s default made a restart take ~12 s.
-        p.put("broker.session.timeout.ms", "3000");
-        p.put("broker.heartbeat.interval.ms", "500");
+        p.putAll(settings(node == null ? 1 : node.quorum().size()));
         p.putAll(brokerProperties);
         Properties props = new Properties();
         props.putAll(p);
@@ -570,6 +548,40 @@ public final class KafkaBroker implements AutoCloseable {
 
     private Path logDir() {
         return dataDir.resolve("kafka-logs");
+    }
+
+    /**
+     * The broker settings this project relies on, for a cluster of {@code nodes} nodes (what the
+     * README's cluster section lists): replication (3 replicas and {@code min.insync.replicas=2} from
+     * three nodes on), room for the job's transactions and for models, fast failure detection.
+     */
+    public static Map<String, String> settings(int nodes) {
+        Map<String, String> p = new LinkedHashMap<>();
+        String replicas = Integer.toString(Math.min(3, nodes));
+        String minInSync = Integer.toString(Math.min(2, nodes));
+        p.put("default.replication.factor", replicas);
+        p.put("min.insync.replicas", minInSync);
+        p.put("offsets.topic.replication.factor", replicas);
+        p.put("transaction.state.log.replication.factor", replicas);
+        p.put("transaction.state.log.min.isr", minInSync);
+        p.put("share.coordinator.state.topic.replication.factor", replicas);
+        p.put("share.coordinator.state.topic.min.isr", minInSync);
+        p.put("num.partitions", "4");
+        p.put("offsets.topic.num.partitions", "4");
+        p.put("transaction.state.log.num.partitions", "4");
+        p.put("group.initial.rebalance.delay.ms", "0");
+        // the job's transactions may stay open up to metastream.transaction-timeout (10 min by default)
+        p.put("transaction.max.timeout.ms", "900000");
+        p.put("message.max.bytes", Integer.toString(MESSAGE_MAX_BYTES));
+        p.put("replica.fetch.max.bytes", Integer.toString(MESSAGE_MAX_BYTES));
+        p.put("auto.create.topics.enable", "false");
+        // After a SIGKILL the restarted node cannot register until its previous session expires
+        // (DuplicateBrokerRegistrationException); Kafka's 9 s default made a restart take ~12 s, and
+        // acks=all writes stall until a dead node leaves the ISR.
+        p.put("broker.session.timeout.ms", "3000");
+        p.put("broker.heartbeat.interval.ms", "500");
+        p.put("replica.lag.time.max.ms", "5000");
+        return p;
     }
 
     private int nodeId() {

@@ -100,19 +100,29 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /**
-     * The job's arguments on this deployment: brokers, family, model name, a checkpoint every 2 s, the
-     * signing and trusted keys, then {@code extra} ({@code --key value} pairs).
+     * The job's arguments on this deployment: see {@link #jobArguments(String, Path, String, String, List)}.
      */
     public List<String> jobArguments(String family, String modelName, List<String> extra) {
+        return jobArguments(kafka.bootstrapServers(), dir.resolve("keys"), family, modelName, extra);
+    }
+
+    /**
+     * The job's arguments on a deployment: brokers, family and its sizes, model name, a checkpoint
+     * every 2 s, the signing and trusted keys in {@code keysDir}, then {@code extra} ({@code --key
+     * value} pairs). The README's cluster section prints the same list.
+     */
+    public static List<String> jobArguments(String bootstrapServers, Path keysDir, String family, String modelName,
+            List<String> extra) {
+        var f = io.metastream.sim.TaskFamilies.byName(family);
         List<String> a = new ArrayList<>(List.of(
-                "--metastream.bootstrap-servers", kafka.bootstrapServers(),
+                "--metastream.bootstrap-servers", bootstrapServers,
                 "--metastream.task-family", family,
-                "--metastream.obs-dim", Integer.toString(io.metastream.sim.TaskFamilies.byName(family).obsDim()),
-                "--metastream.act-dim", Integer.toString(io.metastream.sim.TaskFamilies.byName(family).actDim()),
+                "--metastream.obs-dim", Integer.toString(f.obsDim()),
+                "--metastream.act-dim", Integer.toString(f.actDim()),
                 "--metastream.model-name", modelName,
                 "--metastream.checkpoint-interval", "2s",
-                "--metastream.signing-key-file", privateKey().toString(),
-                "--metastream.trusted-keys-file", publicKey().toString()));
+                "--metastream.signing-key-file", keysDir.resolve("learner.key").toString(),
+                "--metastream.trusted-keys-file", keysDir.resolve("learner.pub").toString()));
         a.addAll(extra);
         return a;
     }

@@ -90,6 +90,7 @@ class GrbalTaskFunctionTest {
             AdaptedModel a = out.get(0);
             assertThat(a.getBaseVersion()).isEqualTo(1);
             assertThat(a.getContextTransitions()).isEqualTo(4);
+            assertThat(out).extracting(AdaptedModel::getTaskTransitions).as("each task's count so far").containsOnly(5L);
             assertThat(a.getContextLossAfter()).isLessThan(a.getContextLossBefore());
             FastWeights fw = (FastWeights) a.getAdaptation();
             byte[] delta = new byte[fw.getDelta().remaining()];
@@ -127,6 +128,11 @@ class GrbalTaskFunctionTest {
                 }
             }
             assertThat(segments.get(0).obs).containsExactly(expected);
+            h.processBroadcastElement(model(1), time++);
+            h.processElement(Transition.newBuilder(taken.get(7)).build(), time++); // a repeat: not counted
+            h.processElement(Transition.newBuilder(step("t1", rng, null)).setAgentId("b").setStep(99).build(), time++);
+            assertThat(h.extractOutputValues()).extracting(AdaptedModel::getTaskTransitions)
+                    .as("the 8 taken, then one more; repeats never counted").containsExactly(8L, 9L);
         }
     }
 
@@ -266,6 +272,7 @@ class GrbalTaskFunctionTest {
         // the 4th transition completes M from the restored window, and the restored model is used
         assertThat(restored.extractOutputValues()).hasSize(1);
         assertThat(restored.extractOutputValues().get(0).getBaseVersion()).isEqualTo(1);
+        assertThat(restored.extractOutputValues().get(0).getTaskTransitions()).as("the count came back too").isEqualTo(4);
         restored.close();
     }
 
