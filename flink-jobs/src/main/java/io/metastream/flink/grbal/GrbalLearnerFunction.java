@@ -100,6 +100,10 @@ public final class GrbalLearnerFunction extends ProcessFunction<GrbalSegment, Mo
         rejectedSteps = getRuntimeContext().getMetricGroup().counter("rejectedSteps");
         outerSteps = getRuntimeContext().getMetricGroup().counter("outerSteps");
         publisher.registerGauges(getRuntimeContext().getMetricGroup());
+        // the divergence guard: segments held back before a batch, and tasks quarantined for sending such
+        getRuntimeContext().getMetricGroup().gauge("heldBackSegments", () -> learner.heldBackSegments());
+        getRuntimeContext().getMetricGroup().gauge("quarantinedSegments", () -> learner.quarantinedSegments());
+        getRuntimeContext().getMetricGroup().gauge("quarantinedTasks", () -> learner.quarantinedTasks().size());
     }
 
     @Override
@@ -136,6 +140,8 @@ public final class GrbalLearnerFunction extends ProcessFunction<GrbalSegment, Mo
         metrics.put("rejectedSteps", (double) learner.rejectedSteps());
         metrics.put("staleSegments", (double) staleSegments.getCount());
         metrics.put("segmentsSeen", (double) learner.segmentsSeen());
+        metrics.put("heldBackSegments", (double) learner.heldBackSegments());
+        metrics.put("quarantinedTasks", (double) learner.quarantinedTasks().size());
         preLossSum = 0;
         postLossSum = 0;
         lossCount = 0;

@@ -169,6 +169,7 @@ public final class PearlLearnerFunction extends ProcessFunction<PearlTaskSample,
         rejectedSteps = getRuntimeContext().getMetricGroup().counter("rejectedSteps");
         outerSteps = getRuntimeContext().getMetricGroup().counter("outerSteps");
         publisher.registerGauges(getRuntimeContext().getMetricGroup());
+        getRuntimeContext().getMetricGroup().gauge("clippedGradients", () -> learner.clippedGradients());
     }
 
     @Override
@@ -237,6 +238,7 @@ public final class PearlLearnerFunction extends ProcessFunction<PearlTaskSample,
             metrics.put("alpha", sums[3] / sumCount);
         }
         metrics.put("rejectedSteps", (double) learner.rejectedSteps());
+        metrics.put("clippedGradients", (double) learner.clippedGradients());
         metrics.put("lateSamples", (double) lateSamples.getCount());
         metrics.put("pooledTasks", (double) poolTasks.size());
         sums = new double[4];

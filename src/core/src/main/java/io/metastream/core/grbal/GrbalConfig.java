@@ -35,6 +35,11 @@ import java.util.TreeMap;
  *     disables clipping (default 10.0)
  * @param normalizerWarmupTransitions transitions the learner's normalizer observes before it
  *     freezes (default 2000; 0 means no normalisation: mean 0, std 1)
+ * @param outlierSigma a segment whose pre-adaptation loss lies more than this many standard
+ *     deviations above the running mean (of log losses of the segments taken) is held back, and the
+ *     normaliser's update from it undone (default 6.0; {@code <= 0} disables the check)
+ * @param quarantineAfter a task with this many segments held back in a row is quarantined: its
+ *     later segments are dropped and it is reported (default 3; 0 never quarantines)
  */
 public record GrbalConfig(
         int obsDim,
@@ -50,7 +55,9 @@ public record GrbalConfig(
         boolean firstOrder,
         long seed,
         double maxGradNorm,
-        long normalizerWarmupTransitions) {
+        long normalizerWarmupTransitions,
+        double outlierSigma,
+        int quarantineAfter) {
 
     static final int[] DEFAULT_HIDDEN = {64, 64};
     static final Activation DEFAULT_ACTIVATION = Activation.TANH;
@@ -64,6 +71,8 @@ public record GrbalConfig(
     static final long DEFAULT_SEED = 42L;
     static final double DEFAULT_MAX_GRAD_NORM = 10.0;
     static final long DEFAULT_NORMALIZER_WARMUP = 2000L;
+    static final double DEFAULT_OUTLIER_SIGMA = 6.0;
+    static final int DEFAULT_QUARANTINE_AFTER = 3;
 
     /** Every setting, declared once: key, type, default, description, and how it is read and set. */
     private static final SettingsTable<GrbalConfig, Builder> SETTINGS = SettingsTable.<GrbalConfig, Builder>of("GrbalConfig")
@@ -95,7 +104,13 @@ public record GrbalConfig(
                     + "(<= 0: none)", GrbalConfig::maxGradNorm, Builder::maxGradNorm)
             .longValue("normalizerWarmupTransitions", DEFAULT_NORMALIZER_WARMUP, "transitions the normaliser "
                     + "observes before it freezes (0: no normalisation)", GrbalConfig::normalizerWarmupTransitions,
-                    Builder::normalizerWarmupTransitions);
+                    Builder::normalizerWarmupTransitions)
+            .decimal("outlierSigma", DEFAULT_OUTLIER_SIGMA, "hold back a segment whose pre-adaptation loss is more "
+                    + "than this many standard deviations above the running mean of log losses, and undo its normaliser "
+                    + "update (<= 0: no check)", GrbalConfig::outlierSigma, Builder::outlierSigma)
+            .integer("quarantineAfter", DEFAULT_QUARANTINE_AFTER, "quarantine a task after this many of its segments "
+                    + "were held back in a row: its later segments are dropped (0: never)", GrbalConfig::quarantineAfter,
+                    Builder::quarantineAfter);
 
     /** The documentation of every setting, for {@code help} and the settings table. */
     public static List<Setting> settings() {
@@ -125,6 +140,9 @@ public record GrbalConfig(
                 + "; use a finite value > 0 to clip, or <= 0 to disable clipping (default 10.0)");
         require(normalizerWarmupTransitions >= 0, "normalizerWarmupTransitions is " + normalizerWarmupTransitions
                 + "; use a value >= 0 (default 2000; 0 disables normalisation)");
+        require(!Double.isNaN(outlierSigma) && outlierSigma != Double.POSITIVE_INFINITY, "outlierSigma is " + outlierSigma
+                + "; use a finite value > 0, or <= 0 to disable the check (default 6.0)");
+        require(quarantineAfter >= 0, "quarantineAfter is " + quarantineAfter + "; use a value >= 0 (default 3; 0 never quarantines)");
     }
 
     private static void require(boolean ok, String message) {
@@ -209,7 +227,8 @@ public record GrbalConfig(
         return new Builder().obsDim(obsDim).actDim(actDim).hidden(hidden).activation(activation).innerLr(innerLr)
                 .innerSteps(innerSteps).adaptWindow(adaptWindow).predictWindow(predictWindow).metaLr(metaLr)
                 .metaBatchSize(metaBatchSize).firstOrder(firstOrder).seed(seed).maxGradNorm(maxGradNorm)
-                .normalizerWarmupTransitions(normalizerWarmupTransitions);
+                .normalizerWarmupTransitions(normalizerWarmupTransitions).outlierSigma(outlierSigma)
+                .quarantineAfter(quarantineAfter);
     }
 
     /** Validating builder of {@link GrbalConfig}. Not thread-safe. */
@@ -228,6 +247,8 @@ public record GrbalConfig(
         private long seed = DEFAULT_SEED;
         private double maxGradNorm = DEFAULT_MAX_GRAD_NORM;
         private long normalizerWarmupTransitions = DEFAULT_NORMALIZER_WARMUP;
+        private double outlierSigma = DEFAULT_OUTLIER_SIGMA;
+        private int quarantineAfter = DEFAULT_QUARANTINE_AFTER;
 
         Builder() {}
 
@@ -307,6 +328,16 @@ public record GrbalConfig(
             return this;
         }
 
+        public Builder outlierSigma(double v) {
+            outlierSigma = v;
+            return this;
+        }
+
+        public Builder quarantineAfter(int v) {
+            quarantineAfter = v;
+            return this;
+        }
+
         /**
          * @throws IllegalArgumentException naming the first invalid setting and what is allowed
          */
@@ -316,7 +347,8 @@ public record GrbalConfig(
                         + " is not set; call builder().obsDim(..).actDim(..) with the environment's dimensions");
             }
             return new GrbalConfig(obsDim, actDim, hidden, activation, innerLr, innerSteps, adaptWindow, predictWindow,
-                    metaLr, metaBatchSize, firstOrder, seed, maxGradNorm, normalizerWarmupTransitions);
+                    metaLr, metaBatchSize, firstOrder, seed, maxGradNorm, normalizerWarmupTransitions,
+                    outlierSigma, quarantineAfter);
         }
     }
 }

@@ -42,6 +42,15 @@ import org.slf4j.LoggerFactory;
  * rejected: {@code θ} and Adam keep their previous values, the batch is dropped,
  * {@link #rejectedSteps()} increments and the returned result has {@code accepted == false}.
  *
+ * <p>Before a segment enters a meta-batch it is screened: one whose meta-gradient is not finite, or
+ * whose pre-adaptation loss lies more than {@code outlierSigma} standard deviations above the running
+ * mean of the log losses taken so far (checked once 50 segments were taken; the deviation is at least
+ * 0.5 in log space, a factor of e^(0.5 outlierSigma)), is held back ({@link #heldBackSegments()}) and
+ * the normaliser's update from it is undone. A task with {@code quarantineAfter} segments held back in
+ * a row is quarantined ({@link #quarantinedTasks()}): its later segments are dropped
+ * ({@link #quarantinedSegments()}). The running statistics and the quarantine are not part of a
+ * snapshot: after a restore they build up again.
+ *
  * <h2>Threading and ownership</h2>
  * Not thread-safe: one instance is owned by one operator (one thread) and every method must be
  * called from it. Snapshots returned by {@link #currentModel()} may be handed to other threads.
@@ -61,7 +70,7 @@ public final class GrbalLearner {
     private final Mlp mlp;
     private INDArray theta;
     private Adam adam;
-    private final Normalizer normalizer;
+    private Normalizer normalizer;
     private final Set<String> taskIds;
     private long outerSteps;
     private long segmentsSeen;
@@ -71,6 +80,23 @@ public final class GrbalLearner {
     private int pendingCount;
     private double pendingPreSum;
     private double pendingPostSum;
+    /** Segments taken before the outlier check starts. */
+    static final int OUTLIER_WARMUP_SEGMENTS = 50;
+    /** Smallest standard deviation of log losses the outlier check divides by. */
+    static final double OUTLIER_STD_FLOOR = 0.5;
+    private static final double LOSS_EMA = 0.01;
+    private long lossCount;
+    private double logLossMean;
+    private double logLossVar;
+    private long heldBackSegments;
+    private long quarantinedSegments;
+    private final java.util.Map<String, Integer> heldBackInARow = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<String, Integer> eldest) {
+            return size() > MAX_TRACKED_TASKS;
+        }
+    };
+    private final Set<String> quarantined = new java.util.LinkedHashSet<>();
 
     /** A fresh learner: {@code θ} from {@code mlp.initParams(new Random(cfg.seed()))}, zero Adam state. */
     public GrbalLearner(GrbalConfig cfg) {
@@ -121,9 +147,14 @@ public final class GrbalLearner {
                     + " transitions but adaptWindow + predictWindow = " + cfg.adaptWindow() + " + " + cfg.predictWindow() + " = "
                     + window + " are needed; buffer more transitions before offering");
         }
+        if (quarantined.contains(taskId)) {
+            quarantinedSegments++;
+            return Optional.empty();
+        }
         segmentsSeen++;
         transitionsSeen += segment.length();
         trackTask(taskId);
+        Normalizer beforeUpdate = normalizer.frozen() ? null : normalizer.copy();
         if (!normalizer.frozen()) {
             if (normalizer.count() < cfg.normalizerWarmupTransitions()) {
                 normalizer.update(segment);
@@ -137,6 +168,25 @@ public final class GrbalLearner {
         Segment evalPart = used.slice(cfg.adaptWindow(), window);
         Grbal.MetaGradient mg = grbal.metaGradient(theta, normalizer.inputs(adaptPart), normalizer.targets(adaptPart),
                 normalizer.inputs(evalPart), normalizer.targets(evalPart));
+        String why = beforeUpdate != null && !finiteStatistics(normalizer)
+                ? "normaliser statistics that would no longer be finite" : screen(mg);
+        if (why != null) {
+            if (beforeUpdate != null) {
+                normalizer = beforeUpdate;
+            }
+            holdBack(taskId, why);
+            return Optional.empty();
+        }
+        heldBackInARow.remove(taskId);
+        double logLoss = Math.log(Math.max(mg.preAdaptLoss(), 1e-300));
+        if (lossCount == 0) {
+            logLossMean = logLoss;
+        } else {
+            double d = logLoss - logLossMean;
+            logLossMean += LOSS_EMA * d;
+            logLossVar = (1 - LOSS_EMA) * (logLossVar + LOSS_EMA * d * d);
+        }
+        lossCount++;
         pendingSum.addi(mg.gradient());
         pendingPreSum += mg.preAdaptLoss();
         pendingPostSum += mg.postAdaptLoss();
@@ -145,6 +195,64 @@ public final class GrbalLearner {
             return Optional.empty();
         }
         return Optional.of(outerStep());
+    }
+
+    private static boolean finiteStatistics(Normalizer n) {
+        for (double[] v : List.of(n.inputMean(), n.inputStd(), n.targetMean(), n.targetStd())) {
+            for (double x : v) {
+                if (!Double.isFinite(x)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Why a segment's meta-gradient must not enter a batch, or null when it may. */
+    private String screen(Grbal.MetaGradient mg) {
+        if (!Double.isFinite(mg.preAdaptLoss()) || !Double.isFinite(mg.postAdaptLoss())
+                || !NdArrays.allFinite(mg.gradient())) {
+            return "a non-finite loss or gradient";
+        }
+        if (cfg.outlierSigma() > 0 && lossCount >= OUTLIER_WARMUP_SEGMENTS) {
+            double std = Math.max(Math.sqrt(logLossVar), OUTLIER_STD_FLOOR);
+            double z = (Math.log(Math.max(mg.preAdaptLoss(), 1e-300)) - logLossMean) / std;
+            if (z > cfg.outlierSigma()) {
+                return String.format("a pre-adaptation loss of %.4g, %.1f standard deviations above the running mean "
+                        + "(typical loss %.4g)", mg.preAdaptLoss(), z, Math.exp(logLossMean));
+            }
+        }
+        return null;
+    }
+
+    private void holdBack(String taskId, String why) {
+        heldBackSegments++;
+        int inARow = heldBackInARow.merge(taskId, 1, Integer::sum);
+        if (cfg.quarantineAfter() > 0 && inARow >= cfg.quarantineAfter()) {
+            heldBackInARow.remove(taskId);
+            if (quarantined.size() < MAX_TRACKED_TASKS) {
+                quarantined.add(taskId);
+            }
+            LOG.warn("GrBAL: task '{}' quarantined after {} of its segments in a row were held back (the last for {}); "
+                    + "its segments are dropped from now on ({} tasks quarantined)", taskId, inARow, why, quarantined.size());
+        } else if (heldBackSegments <= 10 || Long.bitCount(heldBackSegments) == 1) {
+            LOG.warn("GrBAL: a segment of task '{}' held back for {} ({} held back so far)", taskId, why, heldBackSegments);
+        }
+    }
+
+    /** Segments held back before entering a batch (non-finite, or an outlier loss). */
+    public long heldBackSegments() {
+        return heldBackSegments;
+    }
+
+    /** Segments dropped because their task is quarantined. */
+    public long quarantinedSegments() {
+        return quarantinedSegments;
+    }
+
+    /** Ids of the quarantined tasks, in the order they were quarantined. */
+    public Set<String> quarantinedTasks() {
+        return java.util.Collections.unmodifiableSet(quarantined);
     }
 
     private StepResult outerStep() {

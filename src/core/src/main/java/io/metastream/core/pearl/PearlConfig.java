@@ -54,6 +54,9 @@ import java.util.TreeMap;
  *     put on the task (an extension beyond the paper)
  * @param metaBatch tasks per step (default 16)
  * @param seed seed of the initial parameters and of the per-step noise (default 42)
+ * @param maxGradNorm global-norm clipping of each network's gradient (encoder, policy, each critic)
+ *     before its Adam step (default 100; {@code <= 0} disables clipping). Not in the paper: it keeps
+ *     one exploding but finite gradient from filling Adam's second moments for thousands of steps
  */
 public record PearlConfig(
         int obsDim,
@@ -78,7 +81,8 @@ public record PearlConfig(
         boolean contextPreviousReward,
         int encoderRank,
         int metaBatch,
-        long seed) {
+        long seed,
+        double maxGradNorm) {
 
     static final int DEFAULT_LATENT_DIM = 5;
     static final int[] DEFAULT_ENCODER_HIDDEN = {200, 200, 200};
@@ -95,6 +99,7 @@ public record PearlConfig(
     static final int DEFAULT_CONTEXT_SIZE = 100;
     static final int DEFAULT_META_BATCH = 16;
     static final long DEFAULT_SEED = 42L;
+    static final double DEFAULT_MAX_GRAD_NORM = 100.0;
 
     /** Every setting, declared once: key, type, default, description, and how it is read and set. */
     private static final SettingsTable<PearlConfig, Builder> SETTINGS = SettingsTable.<PearlConfig, Builder>of("PearlConfig")
@@ -138,7 +143,9 @@ public record PearlConfig(
                     + "factor (a full-covariance posterior)", PearlConfig::encoderRank, Builder::encoderRank)
             .integer("metaBatch", DEFAULT_META_BATCH, "tasks per step", PearlConfig::metaBatch, Builder::metaBatch)
             .longValue(SettingsTable.SEED, DEFAULT_SEED, "seed of the initial parameters and of the per-step noise",
-                    PearlConfig::seed, Builder::seed);
+                    PearlConfig::seed, Builder::seed)
+            .decimal("maxGradNorm", DEFAULT_MAX_GRAD_NORM, "global-norm clipping of each network's gradient before "
+                    + "its Adam step (<= 0: none; not in the paper)", PearlConfig::maxGradNorm, Builder::maxGradNorm);
 
     /** The documentation of every setting, for {@code help} and the settings table. */
     public static List<Setting> settings() {
@@ -205,6 +212,10 @@ public record PearlConfig(
                 + "; use a finite value >= 0 (default 0.1; 0 turns the information bottleneck off)");
         requirePositive(rewardScale, "rewardScale", "5.0");
         requirePositive(fixedAlpha, "fixedAlpha", "1.0");
+        if (Double.isNaN(maxGradNorm) || maxGradNorm == Double.POSITIVE_INFINITY) {
+            throw new IllegalArgumentException("invalid PearlConfig: maxGradNorm is " + maxGradNorm
+                    + "; use a finite value > 0 to clip, or <= 0 to disable clipping (default 100)");
+        }
         require(batchSize > 0, "batchSize is " + batchSize + "; use a value > 0 (default 256)");
         require(contextSize > 0, "contextSize is " + contextSize + "; use a value > 0 (default 100)");
         require(minContextSize >= 0 && minContextSize <= contextSize, "minContextSize is " + minContextSize
@@ -330,7 +341,7 @@ public record PearlConfig(
                 .netHidden(netHidden).activation(activation).gamma(gamma).tau(tau).policyLr(policyLr).qLr(qLr)
                 .encoderLr(encoderLr).alphaLr(alphaLr).klWeight(klWeight).rewardScale(rewardScale).learnAlpha(learnAlpha)
                 .fixedAlpha(fixedAlpha).batchSize(batchSize).contextSize(contextSize).minContextSize(minContextSize).contextPreviousReward(contextPreviousReward)
-                .encoderRank(encoderRank).metaBatch(metaBatch).seed(seed);
+                .encoderRank(encoderRank).metaBatch(metaBatch).seed(seed).maxGradNorm(maxGradNorm);
     }
 
     /** Validating builder of {@link PearlConfig}. Not thread-safe. */
@@ -358,6 +369,7 @@ public record PearlConfig(
         private int encoderRank;
         private int metaBatch = DEFAULT_META_BATCH;
         private long seed = DEFAULT_SEED;
+        private double maxGradNorm = DEFAULT_MAX_GRAD_NORM;
 
         Builder() {}
 
@@ -493,6 +505,11 @@ public record PearlConfig(
             return this;
         }
 
+        public Builder maxGradNorm(double v) {
+            maxGradNorm = v;
+            return this;
+        }
+
         /**
          * @throws IllegalArgumentException naming the first invalid setting and what is allowed
          */
@@ -503,7 +520,7 @@ public record PearlConfig(
             }
             return new PearlConfig(obsDim, actDim, latentDim, encoderHidden, netHidden, activation, gamma, tau, policyLr,
                     qLr, encoderLr, alphaLr, klWeight, rewardScale, learnAlpha, fixedAlpha, batchSize, contextSize, minContextSize,
-                    contextPreviousReward, encoderRank, metaBatch, seed);
+                    contextPreviousReward, encoderRank, metaBatch, seed, maxGradNorm);
         }
     }
 }

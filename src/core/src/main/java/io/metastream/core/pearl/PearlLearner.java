@@ -84,6 +84,7 @@ public final class PearlLearner {
     private long attempts;
     private long version;
     private long rejected;
+    private long clipped;
 
     /** A fresh learner: all networks drawn from {@code new Random(cfg.seed())}, targets equal to the critics. */
     public PearlLearner(PearlConfig cfg) {
@@ -251,6 +252,7 @@ public final class PearlLearner {
                 backupAdams[i].copyFrom(adams[i]);
             }
         }
+        clipped += clip(gEnc) + clip(gPolicy) + clip(gQ1) + clip(gQ2);
         encAdam.step(encParams, gEnc);
         policyAdam.step(policyParams, gPolicy);
         q1Adam.step(q1, gQ1);
@@ -321,6 +323,24 @@ public final class PearlLearner {
     /** Accepted steps so far; the version of {@link #currentPolicy()}. */
     public long version() {
         return version;
+    }
+
+    /** Scales {@code g} down to {@code maxGradNorm} when it is longer; returns 1 when it did. */
+    private int clip(INDArray g) {
+        if (cfg.maxGradNorm() <= 0) {
+            return 0;
+        }
+        double norm = g.norm2Number().doubleValue();
+        if (norm > cfg.maxGradNorm()) {
+            g.muli(cfg.maxGradNorm() / norm);
+            return 1;
+        }
+        return 0;
+    }
+
+    /** Network gradients scaled down to {@code maxGradNorm} so far (not part of a snapshot). */
+    public long clippedGradients() {
+        return clipped;
     }
 
     /** Steps rejected for non-finite values. */

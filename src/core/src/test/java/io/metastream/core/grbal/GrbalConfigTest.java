@@ -26,6 +26,8 @@ class GrbalConfigTest {
         assertThat(cfg.seed()).isEqualTo(42L);
         assertThat(cfg.maxGradNorm()).isEqualTo(10.0);
         assertThat(cfg.normalizerWarmupTransitions()).isEqualTo(2000L);
+        assertThat(cfg.outlierSigma()).isEqualTo(6.0);
+        assertThat(cfg.quarantineAfter()).isEqualTo(3);
         assertThat(cfg.mlp().layerSizes()).containsExactly(6, 64, 64, 4);
     }
 
@@ -34,7 +36,7 @@ class GrbalConfigTest {
         GrbalConfig cfg = GrbalConfig.builder().obsDim(3).actDim(1).hidden(32, 16, 8).activation(Activation.RELU)
                 .innerLr(0.123456789).innerSteps(3).firstOrder(true).seed(-5).maxGradNorm(0).build();
         Map<String, String> map = cfg.toMap();
-        assertThat(List.copyOf(map.keySet())).isSorted().hasSize(14);
+        assertThat(List.copyOf(map.keySet())).isSorted().hasSize(16);
         assertThat(map).containsEntry("hidden", "32,16,8").containsEntry("activation", "RELU");
         GrbalConfig back = GrbalConfig.fromMap(map);
         assertThat(back).isEqualTo(cfg);

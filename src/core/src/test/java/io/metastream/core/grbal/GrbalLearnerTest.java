@@ -84,33 +84,100 @@ class GrbalLearnerTest {
         assertThat(learner.segmentsSeen()).isZero();
     }
 
+    private static Segment constant(double o, double a, double n, int length) {
+        double[][] obs = new double[length][1];
+        double[][] act = new double[length][1];
+        double[][] next = new double[length][1];
+        for (int t = 0; t < length; t++) {
+            obs[t][0] = o;
+            act[t][0] = a;
+            next[t][0] = n;
+        }
+        return new Segment(obs, act, next);
+    }
+
     @Test
-    void rejectsNonFiniteStepsKeepingParametersAndOptimizer() {
+    void holdsBackNonFiniteSegmentsQuarantinesTheirTaskAndKeepsParametersAndOptimizer() {
         // no normalisation and huge values: the loss overflows to infinity
         GrbalLearner learner = new GrbalLearner(small().normalizerWarmupTransitions(0).build());
         var theta0 = learner.theta();
-        double[][] obs = new double[7][1];
-        double[][] act = new double[7][1];
-        double[][] next = new double[7][1];
-        for (int t = 0; t < 7; t++) {
-            obs[t][0] = 1e200;
-            act[t][0] = 1;
-            next[t][0] = -1e200;
-        }
-        Segment huge = new Segment(obs, act, next);
-        learner.offer("x", huge);
-        learner.offer("x", huge);
-        GrbalLearner.StepResult r = learner.offer("x", huge).orElseThrow();
-        assertThat(r.accepted()).isFalse();
-        assertThat(r.outerSteps()).isZero();
-        assertThat(learner.rejectedSteps()).isEqualTo(1);
+        Segment huge = constant(1e200, 1, -1e200, 7);
+        assertThat(learner.offer("x", huge)).isEmpty();
+        assertThat(learner.offer("x", huge)).isEmpty();
+        assertThat(learner.offer("x", huge)).isEmpty();
+        assertThat(learner.heldBackSegments()).isEqualTo(3);
+        assertThat(learner.quarantinedTasks()).containsExactly("x");
+        assertThat(learner.offer("x", segments(4, 1, 7).get(0))).as("a quarantined task's segments are dropped").isEmpty();
+        assertThat(learner.quarantinedSegments()).isEqualTo(1);
+        assertThat(learner.outerSteps()).isZero();
         assertThat(learner.theta()).isEqualTo(theta0);
         assertThat(learner.pendingGradients()).isZero();
-        // a healthy batch afterwards is applied normally
+        // healthy tasks afterwards are applied normally
         for (Segment s : segments(5, 3, 7)) {
             learner.offer("y", s);
         }
         assertThat(learner.outerSteps()).isEqualTo(1);
+    }
+
+    @Test
+    void aSegmentThatWouldPoisonTheNormaliserIsHeldBackAndItsUpdateUndone() {
+        GrbalLearner learner = new GrbalLearner(small().normalizerWarmupTransitions(1000).build());
+        for (Segment s : segments(6, 4, 7)) {
+            learner.offer("y", s);
+        }
+        byte[] before = learner.normalizer().toBytes();
+        assertThat(learner.offer("x", constant(1e200, 1, -1e200, 7))).isEmpty();
+        assertThat(learner.heldBackSegments()).isEqualTo(1);
+        assertThat(learner.normalizer().toBytes()).as("the normaliser as it was before the segment").isEqualTo(before);
+        assertThat(learner.quarantinedTasks()).isEmpty();
+    }
+
+    @Test
+    void holdsBackAFiniteLossFarOutsideItsRunningRangeAndQuarantinesATaskThatKeepsSendingSuch() {
+        GrbalLearner learner = new GrbalLearner(small().build());
+        List<Segment> healthy = segments(7, 200, 7);
+        for (int i = 0; i < 100; i++) {
+            learner.offer("task-" + (i % 5), healthy.get(i));
+        }
+        long steps = learner.outerSteps();
+        var theta = learner.theta().dup();
+        // well-formed but wild: next states far from anything the dynamics produce
+        Random rng = new Random(9);
+        for (int i = 0; i < 4; i++) {
+            double[][] obs = new double[7][1];
+            double[][] act = new double[7][1];
+            double[][] next = new double[7][1];
+            for (int t = 0; t < 7; t++) {
+                obs[t][0] = rng.nextGaussian();
+                act[t][0] = rng.nextGaussian();
+                next[t][0] = 1e4 * rng.nextGaussian();
+            }
+            assertThat(learner.offer("poison", new Segment(obs, act, next))).isEmpty();
+        }
+        assertThat(learner.heldBackSegments()).isEqualTo(3);
+        assertThat(learner.quarantinedTasks()).containsExactly("poison");
+        assertThat(learner.quarantinedSegments()).isEqualTo(1);
+        assertThat(learner.outerSteps()).isEqualTo(steps);
+        assertThat(learner.theta()).isEqualTo(theta);
+        // the healthy tasks go on
+        for (int i = 100; i < 106; i++) {
+            learner.offer("task-" + (i % 5), healthy.get(i));
+        }
+        assertThat(learner.outerSteps()).isEqualTo(steps + 2);
+        assertThat(learner.heldBackSegments()).as("no healthy segment held back").isEqualTo(3);
+    }
+
+    @Test
+    void withTheCheckOffAnOutlierEntersTheBatch() {
+        GrbalLearner learner = new GrbalLearner(small().outlierSigma(0).quarantineAfter(0).build());
+        for (Segment s : segments(7, 100, 7)) {
+            learner.offer("t", s);
+        }
+        double[][] obs = {{0}, {0}, {0}, {0}, {0}, {0}, {0}};
+        double[][] next = {{1e4}, {-1e4}, {1e4}, {-1e4}, {1e4}, {-1e4}, {1e4}};
+        learner.offer("poison", new Segment(obs, obs, next));
+        assertThat(learner.heldBackSegments()).isZero();
+        assertThat(learner.pendingGradients()).isEqualTo(2);
     }
 
     @Test

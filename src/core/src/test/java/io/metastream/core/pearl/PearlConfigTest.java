@@ -44,7 +44,7 @@ class PearlConfigTest {
                 .activation(Activation.TANH).gamma(0.95).tau(0.01).klWeight(0.0).learnAlpha(false).fixedAlpha(0.25)
                 .minContextSize(7).contextPreviousReward(true).encoderRank(2).seed(-3).build();
         Map<String, String> map = cfg.toMap();
-        assertThat(List.copyOf(map.keySet())).isSorted().hasSize(23);
+        assertThat(List.copyOf(map.keySet())).isSorted().hasSize(24);
         assertThat(cfg.encoder().rank()).isEqualTo(2);
         assertThat(cfg.encoder().mlp().layerSizes()).containsExactly(10, 8, 8, 2 * 4 + 2 * (4 + 1));
         assertThat(map).containsEntry("encoderHidden", "8,8").containsEntry("netHidden", "16").containsEntry("activation", "TANH")

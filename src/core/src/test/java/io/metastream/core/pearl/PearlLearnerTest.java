@@ -60,6 +60,22 @@ class PearlLearnerTest {
     }
 
     @Test
+    void clipsEachNetworksGradientToMaxGradNormAndOnlyThen() {
+        PearlLearner clipping = new PearlLearner(SMALL.toBuilder().maxGradNorm(1e-9).build());
+        clipping.step(metaBatch(SMALL, 1));
+        assertThat(clipping.clippedGradients()).as("encoder, policy and both critics").isEqualTo(4);
+        PearlLearner off = new PearlLearner(SMALL.toBuilder().maxGradNorm(0).build());
+        off.step(metaBatch(SMALL, 1));
+        assertThat(off.clippedGradients()).isZero();
+        // a large finite reward: clipped, applied, and the step stays finite
+        PearlLearner guarded = new PearlLearner(SMALL);
+        List<TaskBatch> wild = new ArrayList<>(metaBatch(SMALL, 2));
+        wild.set(1, randomBatch(SMALL, new Random(3), 8, 16, 1e6));
+        assertThat(guarded.step(wild).accepted()).isTrue();
+        assertThat(guarded.clippedGradients()).isPositive();
+    }
+
+    @Test
     void aRestoredSnapshotContinuesExactlyLikeTheOriginal() {
         PearlLearner a = new PearlLearner(SMALL);
         for (int s = 0; s < 3; s++) {
