@@ -195,6 +195,17 @@ public final class FlinkCluster implements AutoCloseable {
     public void killJobManager() {
         synchronized (lock) {
             kill(jobManager, "JobManager");
+            deleteQuietly(tmpDir(jobManagerCount == 1 ? "jm" : "jm" + jobManagerCount));
+        }
+    }
+
+    private static void deleteQuietly(Path root) {
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException | UncheckedIOException e) {
+            LOG.warn("Could not delete {}: {}", root, e.toString());
         }
     }
 
@@ -227,6 +238,8 @@ public final class FlinkCluster implements AutoCloseable {
             }
             kill(p, "TaskManager " + name);
             taskManagers.remove(name);
+            // a killed TaskManager leaves its copies of the job jar (~150 MB) behind; a stopped one removes them
+            deleteQuietly(tmpDir(name));
         }
     }
 
@@ -386,6 +399,7 @@ public final class FlinkCluster implements AutoCloseable {
         command.add("org.apache.flink.client.cli.CliFrontend");
         command.addAll(args);
         try {
+            Files.createDirectories(tmpDir("client"));
             ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
             pb.environment().put("FLINK_CONF_DIR", confDir().toString());
             Process p = pb.start();
@@ -505,14 +519,24 @@ public final class FlinkCluster implements AutoCloseable {
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmFlags);
         command.addAll(JAVA17_OPTIONS);
-        command.add("-Djava.io.tmpdir=" + dir.resolve("tmp"));
+        command.add("-Djava.io.tmpdir=" + tmpDir(name));
         command.add("-Dlog.file=" + logDir().resolve(name + ".log"));
         command.add("-Dlog4j.configurationFile=" + confDir().resolve(name.equals("client") ? "log4j-cli.properties" : "log4j.properties").toUri());
         command.add("@" + dir.resolve("classpath.args"));
         return command;
     }
 
+    /** Each process's own temporary folder (Flink's io.tmp.dirs and java.io.tmpdir), removed when it is killed. */
+    private Path tmpDir(String name) {
+        return dir.resolve("tmp").resolve(name);
+    }
+
     private Process launch(String name, List<String> jvmFlags, String mainClass, List<String> dynamic) {
+        try {
+            Files.createDirectories(tmpDir(name));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + tmpDir(name), e);
+        }
         List<String> command = javaCommand(name, jvmFlags);
         command.add(OrphanGuardMain.class.getName());
         command.add(Long.toString(ProcessHandle.current().pid()));
@@ -520,6 +544,8 @@ public final class FlinkCluster implements AutoCloseable {
         command.add("--configDir");
         command.add(confDir().toString());
         command.addAll(dynamic);
+        command.add("-D");
+        command.add("io.tmp.dirs=" + tmpDir(name));
         try {
             ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(logDir().resolve(name + ".out").toFile()));
