@@ -76,6 +76,17 @@ final class Ledger implements AutoCloseable {
         return List.copyOf(versions);
     }
 
+    /** True once a committed version created at or after {@code instant} has been seen. */
+    boolean versionCreatedSince(java.time.Instant instant) {
+        List<ModelVersion> v = versions();
+        for (int i = v.size() - 1; i >= 0; i--) {
+            if (!v.get(i).getCreatedAt().isBefore(instant)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     long latestVersion() {
         List<ModelVersion> v = versions();
         return v.isEmpty() ? 0 : v.get(v.size() - 1).getVersion();
