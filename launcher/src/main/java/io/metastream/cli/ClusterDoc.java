@@ -47,7 +47,9 @@ final class ClusterDoc {
                 .append("`taskmanager.rpc.port: 0` keeps a replacement TaskManager off a dead one's address (a fixed port\n")
                 .append("made it never register); checkpoints live outside the JobManager and are retained on cancel\n")
                 .append("(the job also sets RETAIN_ON_CANCELLATION itself); `org.bytedeco.javacpp.cachedir` unpacks ND4J's\n")
-                .append("~400 MB of natives once per TaskManager instead of once per submission.\n\n");
+                .append("~400 MB of natives once per TaskManager instead of once per submission. A TaskManager killed\n")
+                .append("with SIGKILL leaves its copies of the job jar (~150 MB) in `io.tmp.dirs`: clear that folder before\n")
+                .append("its replacement starts (`bin/metastream cluster` gives each process its own folder and does).\n\n");
         b.append("**Submit** (detached), with a key pair from `bin/metastream keys --out /srv/metastream/keys`:\n\n```bash\n");
         b.append("flink run -d ").append(LocalCluster.JOB_JAR);
         List<String> args = LocalCluster.jobArguments(BROKERS, DIR.resolve("keys"), "pendulum", "grbal-pendulum", List.of());
