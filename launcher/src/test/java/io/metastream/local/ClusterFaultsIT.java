@@ -52,7 +52,8 @@ class ClusterFaultsIT {
     /**
      * @param recoverySeconds from the fault to the first committed version that the learner created after
      *     it (what an agent waits for); NaN when none came within the bound
-     * @param tasksRunningSeconds from the fault to every task of the job running again (Flink's own recovery)
+     * @param tasksRunningSeconds from the fault to every task of the job running again after a restart
+     *     (Flink's own recovery); NaN when the job did not restart (a broker loss it rode out)
      */
     record Trial(int n, Fault fault, String detail, boolean recovered, double recoverySeconds,
             double tasksRunningSeconds, long produced,
@@ -98,10 +99,16 @@ class ClusterFaultsIT {
                     before = ledger.latestVersion();
                     t0 = System.nanoTime();
                     java.time.Instant faultAt = java.time.Instant.now();
+                    String jobBefore = job[0];
+                    long restartsBefore = flink.restarts(job[0]);
                     detail = inject(fault, cluster, job, rng);
                     double[] running = {Double.NaN};
+                    boolean[] wentDown = {!job[0].equals(jobBefore)}; // a resubmitted job: every task is new
                     boolean ok = awaitQuietly(Duration.ofSeconds(fault == Fault.OUTAGE ? 600 : 300), () -> {
-                        if (Double.isNaN(running[0]) && flink.allTasksRunning(job[0])) {
+                        if (!wentDown[0] && (flink.restarts(job[0]) > restartsBefore || !flink.allTasksRunning(job[0]))) {
+                            wentDown[0] = true;
+                        }
+                        if (wentDown[0] && Double.isNaN(running[0]) && flink.allTasksRunning(job[0])) {
                             running[0] = (System.nanoTime() - t0) / 1e9;
                         }
                         return ledger.versionCreatedSince(faultAt) && ledger.latestVersion() > before;
