@@ -46,4 +46,31 @@ class ComposeFileTest {
         assertThat(compose.split("execution.checkpointing.dir: file:///checkpoints", -1)).hasSize(3);
         assertThat(compose).contains("\nvolumes:\n  checkpoints:");
     }
+
+    @Test
+    void composeRunsKafkaWithScramAndAclsAndGivesEachPrincipalOnlyItsRole() throws Exception {
+        String compose = Files.readString(COMPOSE);
+        assertThat(compose).contains("listeners=SASL_PLAINTEXT://:9092,CONTROLLER://localhost:9093",
+                "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                "allow.everyone.if.no.acl.found=false", "sasl.enabled.mechanisms=SCRAM-SHA-512")
+                .doesNotContainPattern("[^_]PLAINTEXT://").doesNotContain("KAFKA_LISTENERS");
+        // the job authenticates as job, the fleet as fleet (from a properties file, not the command line)
+        assertThat(compose).contains("- --kafka.security.protocol\n      - SASL_PLAINTEXT", "username=\"job\"",
+                "--client-properties /tmp/fleet.properties", "username=\"fleet\"");
+        String txPrefix = io.metastream.flink.MetaStreamOptions.GROUP_ID.defaultValue() + "-"
+                + io.metastream.flink.MetaStreamOptions.MODEL_NAME.defaultValue();
+        assertThat(compose).contains(
+                "--allow-principal User:job --operation Write --operation Describe --transactional-id " + txPrefix
+                        + " --resource-pattern-type prefixed",
+                "--allow-principal User:job --operation Read --group "
+                        + io.metastream.flink.MetaStreamOptions.GROUP_ID.defaultValue() + " --resource-pattern-type prefixed",
+                "--allow-principal User:fleet --operation Write --topic metastream.experience\n");
+        // only the job may write versions and adaptations
+        for (String line : compose.split("\n")) {
+            if (line.contains("--allow-principal User:fleet")) {
+                assertThat(line).satisfiesAnyOf(l -> assertThat(l).contains("--operation Read"),
+                                l -> assertThat(l).endsWith("--operation Write --topic metastream.experience"));
+            }
+        }
+    }
 }
