@@ -181,8 +181,7 @@ public final class FlinkCluster implements AutoCloseable {
                 throw new IllegalStateException("the JobManager is already running (pid " + jobManager.pid() + ")");
             }
             jobManagerCount++;
-            String name = jobManagerCount == 1 ? "jm" : "jm" + jobManagerCount;
-            jobManager = launch(name, jobManagerJvm(), "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
+            jobManager = launch(jobManagerName(), jobManagerJvm(), "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
                     jobManagerDynamic());
         }
         await("the JobManager's REST endpoint " + restUrl(), startTimeout, () -> {
@@ -195,18 +194,13 @@ public final class FlinkCluster implements AutoCloseable {
     public void killJobManager() {
         synchronized (lock) {
             kill(jobManager, "JobManager");
-            deleteQuietly(tmpDir(jobManagerCount == 1 ? "jm" : "jm" + jobManagerCount));
+            KafkaBroker.deleteRecursively(tmpDir(jobManagerName()));
         }
     }
 
-    private static void deleteQuietly(Path root) {
-        try (Stream<Path> paths = Files.walk(root)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException | UncheckedIOException e) {
-            LOG.warn("Could not delete {}: {}", root, e.toString());
-        }
+    /** {@code jm} for the first JobManager, {@code jm<n>} for the n-th: the name of its log and tmp folder. */
+    private String jobManagerName() {
+        return jobManagerCount == 1 ? "jm" : "jm" + jobManagerCount;
     }
 
     /** Starts one more TaskManager, named {@code tm<n>}; returns its name (its resource id). */
@@ -239,7 +233,7 @@ public final class FlinkCluster implements AutoCloseable {
             kill(p, "TaskManager " + name);
             taskManagers.remove(name);
             // a killed TaskManager leaves its copies of the job jar (~150 MB) behind; a stopped one removes them
-            deleteQuietly(tmpDir(name));
+            KafkaBroker.deleteRecursively(tmpDir(name));
         }
     }
 

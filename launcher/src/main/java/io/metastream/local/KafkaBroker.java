@@ -699,7 +699,8 @@ public final class KafkaBroker implements AutoCloseable {
                 .collect(Collectors.joining("\n"));
     }
 
-    private static void deleteRecursively(Path root) {
+    /** Deletes a folder and everything in it, if it exists; logs (does not throw) what it cannot delete. */
+    static void deleteRecursively(Path root) {
         if (!Files.exists(root)) {
             return;
         }
@@ -707,8 +708,8 @@ public final class KafkaBroker implements AutoCloseable {
             for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
-        } catch (IOException e) {
-            LOG.warn("Could not delete the Kafka data directory {}: {}", root, e.toString());
+        } catch (IOException | UncheckedIOException e) {
+            LOG.warn("Could not delete {}: {}", root, e.toString());
         }
     }
 

@@ -63,7 +63,7 @@ class ClusterFaultsIT {
     @Test
     void everyFaultRecoversWithoutLosingOrRepeatingAnything() throws Exception {
         Path dir = Path.of("target", "faults").toAbsolutePath();
-        org.apache.commons.io.FileUtils.deleteDirectory(dir.toFile());
+        KafkaBroker.deleteRecursively(dir);
         List<Fault> plan = new ArrayList<>();
         add(plan, Fault.TASKMANAGER, Integer.getInteger("faults.taskmanagers", 20));
         add(plan, Fault.JOBMANAGER, Integer.getInteger("faults.jobmanagers", 5));
@@ -76,61 +76,62 @@ class ClusterFaultsIT {
         List<Trial> trials = new ArrayList<>();
         Ledger.Check last;
         try (LocalCluster cluster = new LocalCluster(dir.resolve("cluster"), LocalCluster.flinkClasspath(ClusterIT.ROOT),
-                null, 2, Map.of());
-             AutoCloseable startedCluster = start(cluster);
-             Ledger ledger = new Ledger(cluster.kafka().bootstrapServers(), cluster.topics().models())) {
-            FlinkCluster flink = cluster.flink();
-            String[] job = {cluster.submit(ClusterIT.ROOT, ClusterIT.jobArgs(cluster, MODEL), null)};
-            cluster.awaitRunning(job[0], Duration.ofSeconds(180));
-            for (int i = 0; i < plan.size(); i++) {
-                Fault fault = plan.get(i);
-                String detail;
-                double caughtUp = Double.NaN;
-                long before;
-                long t0;
-                try (Fleet fleet = ClusterIT.fleet(cluster, "t" + i + "-", 100 + i)) {
-                    fleet.start();
-                    long start = ledger.latestVersion();
-                    FlinkCluster.await("a new version before trial " + i, Duration.ofSeconds(300),
-                            () -> ledger.latestVersion() > start);
-                    FlinkCluster.await("a checkpoint before trial " + i, Duration.ofSeconds(120),
-                            () -> flink.completedCheckpoints(job[0]) >= 1);
-                    Thread.sleep(2000 + rng.nextInt(8000));
-                    before = ledger.latestVersion();
-                    t0 = System.nanoTime();
-                    java.time.Instant faultAt = java.time.Instant.now();
-                    String jobBefore = job[0];
-                    long restartsBefore = flink.restarts(job[0]);
-                    detail = inject(fault, cluster, job, rng);
-                    double[] running = {Double.NaN};
-                    boolean[] wentDown = {!job[0].equals(jobBefore)}; // a resubmitted job: every task is new
-                    boolean ok = awaitQuietly(Duration.ofSeconds(fault == Fault.OUTAGE ? 600 : 300), () -> {
-                        if (!wentDown[0] && (flink.restarts(job[0]) > restartsBefore || !flink.allTasksRunning(job[0]))) {
-                            wentDown[0] = true;
+                null, 2, Map.of())) {
+            cluster.start();
+            try (Ledger ledger = new Ledger(cluster.kafka().bootstrapServers(), cluster.topics().models())) {
+                FlinkCluster flink = cluster.flink();
+                String[] job = {cluster.submit(ClusterIT.ROOT, ClusterIT.jobArgs(cluster, MODEL), null)};
+                cluster.awaitRunning(job[0], Duration.ofSeconds(180));
+                for (int i = 0; i < plan.size(); i++) {
+                    Fault fault = plan.get(i);
+                    String detail;
+                    double caughtUp = Double.NaN;
+                    long before;
+                    long t0;
+                    try (Fleet fleet = ClusterIT.fleet(cluster, "t" + i + "-", 100 + i)) {
+                        fleet.start();
+                        long start = ledger.latestVersion();
+                        FlinkCluster.await("a new version before trial " + i, Duration.ofSeconds(300),
+                                () -> ledger.latestVersion() > start);
+                        FlinkCluster.await("a checkpoint before trial " + i, Duration.ofSeconds(120),
+                                () -> flink.completedCheckpoints(job[0]) >= 1);
+                        Thread.sleep(2000 + rng.nextInt(8000));
+                        before = ledger.latestVersion();
+                        t0 = System.nanoTime();
+                        java.time.Instant faultAt = java.time.Instant.now();
+                        String jobBefore = job[0];
+                        long restartsBefore = flink.restarts(job[0]);
+                        detail = inject(fault, cluster, job, rng);
+                        double[] running = {Double.NaN};
+                        boolean[] wentDown = {!job[0].equals(jobBefore)}; // a resubmitted job: every task is new
+                        boolean ok = awaitQuietly(Duration.ofSeconds(fault == Fault.OUTAGE ? 600 : 300), () -> {
+                            if (!wentDown[0] && (flink.restarts(job[0]) > restartsBefore || !flink.allTasksRunning(job[0]))) {
+                                wentDown[0] = true;
+                            }
+                            if (wentDown[0] && Double.isNaN(running[0]) && flink.allTasksRunning(job[0])) {
+                                running[0] = (System.nanoTime() - t0) / 1e9;
+                            }
+                            return ledger.versionCreatedSince(faultAt) && ledger.latestVersion() > before;
+                        });
+                        double recovery = (System.nanoTime() - t0) / 1e9;
+                        if (fault == Fault.BROKER) {
+                            long b0 = System.nanoTime();
+                            caughtUp = awaitQuietly(Duration.ofSeconds(120), () -> fullyReplicated(cluster))
+                                    ? (System.nanoTime() - b0) / 1e9 : Double.NaN;
                         }
-                        if (wentDown[0] && Double.isNaN(running[0]) && flink.allTasksRunning(job[0])) {
-                            running[0] = (System.nanoTime() - t0) / 1e9;
-                        }
-                        return ledger.versionCreatedSince(faultAt) && ledger.latestVersion() > before;
-                    });
-                    double recovery = (System.nanoTime() - t0) / 1e9;
-                    if (fault == Fault.BROKER) {
-                        long b0 = System.nanoTime();
-                        caughtUp = awaitQuietly(Duration.ofSeconds(120), () -> fullyReplicated(cluster))
-                                ? (System.nanoTime() - b0) / 1e9 : Double.NaN;
+                        fleet.close();
+                        last = ledger.awaitCaughtUp(cluster.topics().experience(), cluster.topics().adapted(), Duration.ofSeconds(180));
+                        Trial t = new Trial(i, fault, detail, ok && last.clean(), ok ? recovery : Double.NaN, running[0], last.produced(),
+                                last.lost(), last.duplicated(), last.repeatedVersions(), last.skippedVersions(), caughtUp);
+                        trials.add(t);
+                        LOG.info("Trial {}: {}", i, t);
+                        writeSummary(dir, trials);
                     }
-                    fleet.close();
-                    last = ledger.awaitCaughtUp(cluster.topics().experience(), cluster.topics().adapted(), Duration.ofSeconds(180));
-                    Trial t = new Trial(i, fault, detail, ok && last.clean(), ok ? recovery : Double.NaN, running[0], last.produced(),
-                            last.lost(), last.duplicated(), last.repeatedVersions(), last.skippedVersions(), caughtUp);
-                    trials.add(t);
-                    LOG.info("Trial {}: {}", i, t);
-                    writeSummary(dir, trials, last);
                 }
+                flink.cancel(job[0]);
             }
-            flink.cancel(job[0]);
         }
-        Map<String, Object> summary = writeSummary(dir, trials, null);
+        Map<String, Object> summary = writeSummary(dir, trials);
         assertThat(summary.get("recovered")).as("summary %s", summary).isEqualTo(plan.size());
         assertThat(summary.get("lostTransitions")).isEqualTo(0L);
         assertThat(summary.get("duplicatedTransitions")).isEqualTo(0L);
@@ -142,11 +143,6 @@ class ClusterFaultsIT {
         for (int i = 0; i < n; i++) {
             plan.add(f);
         }
-    }
-
-    private static AutoCloseable start(LocalCluster cluster) {
-        cluster.start();
-        return () -> { };
     }
 
     /** Injects the fault and brings the failed part back; returns what was done. */
@@ -226,7 +222,7 @@ class ClusterFaultsIT {
         }
     }
 
-    private static Map<String, Object> writeSummary(Path dir, List<Trial> trials, Ledger.Check unused) throws Exception {
+    private static Map<String, Object> writeSummary(Path dir, List<Trial> trials) throws Exception {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("trials", trials.size());
         s.put("recovered", (int) trials.stream().filter(Trial::recovered).count());

@@ -34,7 +34,7 @@ class ClusterIT {
     @BeforeAll
     static void start() throws Exception {
         Path dir = Path.of("target", "cluster-it").toAbsolutePath();
-        org.apache.commons.io.FileUtils.deleteDirectory(dir.toFile());
+        KafkaBroker.deleteRecursively(dir);
         cluster = new LocalCluster(dir, LocalCluster.flinkClasspath(ROOT),
                 null, 2, Map.of());
         cluster.start();
