@@ -57,7 +57,7 @@ class MetaLearningJobIT {
         try (ModelClient client = ModelClient.builder().bootstrapServers(servers).modelsTopic(topics.models())
                 .adaptedTopic(topics.adapted()).modelName("it-e2e").build()) {
             client.start();
-            MpcConfig mpc = MpcConfig.builder().horizon(5).candidates(64).cemIterations(0).elites(8)
+            MpcConfig mpc = MpcConfig.builder().horizon(5).candidates(64).elites(8)
                     .actionBounds(family.actionLow(), family.actionHigh()).build();
             try (Fleet fleet = Fleet.builder().bootstrapServers(servers).topic(topics.experience()).family(family)
                     .tasks(family.trainTasks(12, 3)).agents(12).seed(3).controllers(GrbalAgents.mpc(mpc, client::modelFor))

@@ -45,16 +45,11 @@ public final class GrbalLocal implements LocalAlgorithm {
     }
 
     /**
-     * The agents' planner: {@code MpcConfig}'s defaults (random shooting, 200 candidates, horizon 10; 12 for
-     * the pendulum's slower dynamics), then {@code settings} ({@code --mpc.<key>}), within the family's
-     * action bounds.
+     * The agents' planner: {@code MpcConfig}'s defaults (MPPI, 64 candidates, horizon 15, warm-started),
+     * then {@code settings} ({@code --mpc.<key>}), within the family's action bounds.
      */
     public static MpcConfig mpcFor(TaskFamily family, Map<String, String> settings) {
-        MpcConfig.Builder b = MpcConfig.builder().actionBounds(family.actionLow(), family.actionHigh());
-        if (family.name().equals("pendulum")) {
-            b.horizon(12);
-        }
-        return b.settings(settings).build();
+        return MpcConfig.builder().actionBounds(family.actionLow(), family.actionHigh()).settings(settings).build();
     }
 
     @Override

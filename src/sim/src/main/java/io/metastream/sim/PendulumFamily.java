@@ -1,6 +1,5 @@
 package io.metastream.sim;
 
-import org.nd4j.linalg.factory.Nd4j;
 import io.metastream.core.mpc.BatchReward;
 import java.util.SortedMap;
 import java.util.SplittableRandom;
@@ -87,17 +86,13 @@ final class PendulumFamily extends AbstractTaskFamily {
      * Pendulum: −(θ̄² + 0.1·θ̇² + 0.001·u²) on the observation before the step, with θ = atan2(sin θ, cos θ)
      * and u clipped to the torque limit.
      */
-    private static final BatchReward REWARD = (obs, act, nextObs) -> {
-        int n = BatchRows.rows(obs, act);
-        double[] o = BatchRows.rowMajor(obs, 3, "obs");
-        double[] a = BatchRows.rowMajor(act, 1, "act");
-        double[] r = new double[n];
-        for (int i = 0; i < n; i++) {
+    private static final BatchReward REWARD = (o, a, nextObs, from, rows, r) -> {
+        BatchRows.require(o, 3, a, 1, nextObs, from, rows, r);
+        for (int i = from; i < from + rows; i++) {
             double theta = Math.atan2(o[3 * i + 1], o[3 * i]);
             double u = Math.max(-PendulumFamily.MAX_TORQUE, Math.min(PendulumFamily.MAX_TORQUE, a[i]));
             r[i] = -PendulumFamily.cost(theta, o[3 * i + 2], u);
         }
-        return Nd4j.createFromArray(r);
     };
 
     @Override

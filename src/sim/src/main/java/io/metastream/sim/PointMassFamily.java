@@ -1,6 +1,5 @@
 package io.metastream.sim;
 
-import org.nd4j.linalg.factory.Nd4j;
 import io.metastream.core.mpc.BatchReward;
 import java.util.SortedMap;
 import java.util.SplittableRandom;
@@ -94,20 +93,16 @@ final class PointMassFamily extends AbstractTaskFamily {
      * Point mass: −‖p'‖ − 0.01·‖a‖² with p' the next position clipped to the walls and a the action
      * clipped to [−1, 1].
      */
-    private static final BatchReward REWARD = (obs, act, nextObs) -> {
-        int n = BatchRows.rows(nextObs, act);
-        double[] s = BatchRows.rowMajor(nextObs, 4, "nextObs");
-        double[] a = BatchRows.rowMajor(act, 2, "act");
+    private static final BatchReward REWARD = (obs, a, s, from, rows, r) -> {
+        BatchRows.require(obs, 4, a, 2, s, from, rows, r);
         double bound = PointMassFamily.BOUND;
-        double[] r = new double[n];
-        for (int i = 0; i < n; i++) {
+        for (int i = from; i < from + rows; i++) {
             double x = Math.max(-bound, Math.min(bound, s[4 * i]));
             double y = Math.max(-bound, Math.min(bound, s[4 * i + 1]));
             double ax = Math.max(-1.0, Math.min(1.0, a[2 * i]));
             double ay = Math.max(-1.0, Math.min(1.0, a[2 * i + 1]));
             r[i] = PointMassFamily.reward(x, y, ax, ay);
         }
-        return Nd4j.createFromArray(r);
     };
 
     @Override

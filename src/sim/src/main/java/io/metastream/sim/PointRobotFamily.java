@@ -1,6 +1,5 @@
 package io.metastream.sim;
 
-import org.nd4j.linalg.factory.Nd4j;
 import io.metastream.core.mpc.BatchReward;
 import java.util.ArrayList;
 import java.util.List;
@@ -176,15 +175,11 @@ public final class PointRobotFamily extends BaseTaskFamily {
      * reward): −‖s' − g‖ on the next observation for the goal g of one task; the action does not enter.
      */
     private static BatchReward batchReward(double goalX, double goalY) {
-        return (obs, act, nextObs) -> {
-            int n = BatchRows.rows(nextObs, act);
-            BatchRows.requireColumns(act, 2, "act");
-            double[] s = BatchRows.rowMajor(nextObs, 2, "nextObs");
-            double[] r = new double[n];
-            for (int i = 0; i < n; i++) {
+        return (obs, act, s, from, rows, r) -> {
+            BatchRows.require(obs, 2, act, 2, s, from, rows, r);
+            for (int i = from; i < from + rows; i++) {
                 r[i] = PointRobotFamily.denseReward(s[2 * i], s[2 * i + 1], goalX, goalY);
             }
-            return Nd4j.createFromArray(r);
         };
     }
 

@@ -1,6 +1,5 @@
 package io.metastream.sim;
 
-import org.nd4j.linalg.factory.Nd4j;
 import io.metastream.core.mpc.BatchReward;
 import java.util.SortedMap;
 import java.util.SplittableRandom;
@@ -95,16 +94,12 @@ final class PointVelFamily extends AbstractTaskFamily {
      * clipped to [−1, 1] and v* the target velocity of one task.
      */
     private static BatchReward batchReward(double targetVelocity) {
-        return (obs, act, nextObs) -> {
-            int n = BatchRows.rows(nextObs, act);
-            double[] v = BatchRows.rowMajor(nextObs, 1, "nextObs");
-            double[] a = BatchRows.rowMajor(act, 1, "act");
-            double[] r = new double[n];
-            for (int i = 0; i < n; i++) {
+        return (obs, a, v, from, rows, r) -> {
+            BatchRows.require(obs, 1, a, 1, v, from, rows, r);
+            for (int i = from; i < from + rows; i++) {
                 double u = Math.max(-1.0, Math.min(1.0, a[i]));
                 r[i] = PointVelFamily.reward(v[i], u, targetVelocity);
             }
-            return Nd4j.createFromArray(r);
         };
     }
 

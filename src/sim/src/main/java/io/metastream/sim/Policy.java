@@ -17,6 +17,9 @@ public interface Policy {
 
     double[] act(double[] observation);
 
+    /** Called before each episode's first step; a planner forgets its warm start here. */
+    default void reset() {}
+
     /** Uniformly random actions within the family's bounds, drawn from {@code rng}. */
     static Policy random(TaskFamily family, Random rng) {
         Objects.requireNonNull(family, "family");
@@ -54,6 +57,16 @@ public interface Policy {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(mpc, "mpc");
         MpcPlanner planner = new MpcPlanner(mpc, Objects.requireNonNull(rng, "rng"));
-        return obs -> planner.act(model, reward, obs);
+        return new Policy() {
+            @Override
+            public double[] act(double[] observation) {
+                return planner.act(model, reward, observation);
+            }
+
+            @Override
+            public void reset() {
+                planner.reset();
+            }
+        };
     }
 }

@@ -1,6 +1,7 @@
 package io.metastream.sim;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import io.metastream.core.mpc.BatchReward;
@@ -45,50 +46,42 @@ class BatchRewardTest {
             expected[i] = r.reward();
             current = r.done() ? env.reset() : r.observation();
         }
-        INDArray o = Nd4j.createFromArray(obs);
-        INDArray a = Nd4j.createFromArray(act);
-        INDArray s = Nd4j.createFromArray(next);
-        INDArray oCopy = o.dup();
-        INDArray aCopy = a.dup();
-        INDArray sCopy = s.dup();
+        double[] o = Rewards.flat(obs);
+        double[] a = Rewards.flat(act);
+        double[] s = Rewards.flat(next);
+        double[] oCopy = o.clone();
+        double[] aCopy = a.clone();
+        double[] sCopy = s.clone();
 
-        INDArray rewards = family.reward(task).reward(o, a, s);
+        double[] got = new double[n];
+        family.reward(task).reward(o, a, s, 0, n, got);
 
-        assertThat(rewards.dataType()).isEqualTo(DataType.DOUBLE);
-        assertThat(rewards.length()).isEqualTo(n);
-        double[] got = rewards.reshape(n).toDoubleVector();
         for (int i = 0; i < n; i++) {
             assertThat(got[i]).as("row %d", i).isCloseTo(expected[i], within(1e-9));
         }
-        assertThat(o).as("arguments are not modified").isEqualTo(oCopy);
-        assertThat(a).isEqualTo(aCopy);
-        assertThat(s).isEqualTo(sCopy);
+        assertThat(o).as("arguments are not modified").containsExactly(oCopy);
+        assertThat(a).containsExactly(aCopy);
+        assertThat(s).containsExactly(sCopy);
     }
 
     @ParameterizedTest
     @MethodSource("families")
-    void worksOnStridedViewsAsThePlannerPassesThem(String name) {
+    void scoresOnlyTheRowsItIsGivenAsThePlannerPassesThem(String name) {
         TaskFamily family = TaskFamilies.byName(name);
         Random rng = new Random(4);
         int n = 7;
-        double[][] wide = new double[2 * n][family.obsDim() + family.actDim()];
-        List<double[]> rows = new ArrayList<>();
-        for (double[] row : wide) {
-            for (int j = 0; j < row.length; j++) {
-                row[j] = 2 * rng.nextDouble() - 1;
-            }
-            rows.add(row);
-        }
-        INDArray all = Nd4j.createFromArray(wide);
-        INDArray obsView = all.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(n, 2 * n),
-                org.nd4j.linalg.indexing.NDArrayIndex.interval(0, family.obsDim()));
-        INDArray actView = all.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(n, 2 * n),
-                org.nd4j.linalg.indexing.NDArrayIndex.interval(family.obsDim(), family.obsDim() + family.actDim()));
-
+        double[] obs = rng.doubles(2L * n * family.obsDim(), -1, 1).toArray();
+        double[] act = rng.doubles(2L * n * family.actDim(), -1, 1).toArray();
+        double[] next = rng.doubles(2L * n * family.obsDim(), -1, 1).toArray();
         BatchReward reward = family.reward(family.trainTasks(1, 4).get(0));
-        double[] fromViews = reward.reward(obsView, actView, obsView).reshape(n).toDoubleVector();
-        double[] fromCopies = reward.reward(obsView.dup(), actView.dup(), obsView.dup()).reshape(n).toDoubleVector();
-
-        assertThat(fromViews).containsExactly(fromCopies, within(1e-12));
+        double[] all = new double[2 * n];
+        reward.reward(obs, act, next, 0, 2 * n, all);
+        double[] upper = new double[2 * n];
+        java.util.Arrays.fill(upper, 42.0);
+        reward.reward(obs, act, next, n, n, upper);
+        for (int i = 0; i < 2 * n; i++) {
+            assertThat(upper[i]).as("row %d", i).isEqualTo(i < n ? 42.0 : all[i]);
+        }
+        assertThatThrownBy(() -> reward.reward(obs, act, next, n, n + 1, upper)).hasMessageContaining("must hold rows");
     }
 }

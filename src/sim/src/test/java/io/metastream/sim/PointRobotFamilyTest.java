@@ -159,11 +159,8 @@ class PointRobotFamilyTest {
 
     @Test
     void batchedRewardScoresTheNextPositionAgainstTheTasksGoal() {
-        double[] r = family.reward(goal("g", 0.5, -0.5))
-                .reward(Nd4j.createFromArray(new double[][] {{9, 9}, {9, 9}}),
-                        Nd4j.createFromArray(new double[][] {{1, 1}, {-5, 3}}),
-                        Nd4j.createFromArray(new double[][] {{0.5, -0.5}, {0.5 + 3, -0.5 + 4}}))
-                .reshape(2).toDoubleVector();
+        double[] r = Rewards.score(family.reward(goal("g", 0.5, -0.5)), new double[][] {{9, 9}, {9, 9}},
+                new double[][] {{1, 1}, {-5, 3}}, new double[][] {{0.5, -0.5}, {0.5 + 3, -0.5 + 4}});
         assertThat(r).containsExactly(new double[] {0.0, -5.0}, within(1e-15));
     }
 
@@ -181,17 +178,10 @@ class PointRobotFamilyTest {
 
     /** s' = s + 0.1·clip(a, −1, 1), batched: the point robot's exact dynamics as a perfect model. */
     static BatchDynamics trueDynamics() {
-        return (obs, act) -> {
-            int n = obs.rows();
-            double[] o = obs.dup('c').data().asDouble();
-            double[] a = act.dup('c').data().asDouble();
-            double[][] out = new double[n][2];
-            for (int i = 0; i < n; i++) {
-                for (int d = 0; d < 2; d++) {
-                    out[i][d] = o[2 * i + d] + PointRobotFamily.displacement(Math.max(-1, Math.min(1, a[2 * i + d])));
-                }
+        return (o, a, from, rows, out) -> {
+            for (int i = from * 2; i < (from + rows) * 2; i++) {
+                out[i] = o[i] + PointRobotFamily.displacement(Math.max(-1, Math.min(1, a[i])));
             }
-            return Nd4j.createFromArray(out);
         };
     }
 }

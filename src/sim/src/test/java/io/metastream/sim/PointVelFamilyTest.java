@@ -113,10 +113,8 @@ class PointVelFamilyTest {
         assertThatThrownBy(family::reward)
                 .isInstanceOf(UnsupportedOperationException.class)
                 .hasMessageContaining("reward(task)");
-        double[] r = family.reward(target(2.0)).reward(
-                Nd4j.createFromArray(new double[][] {{0}, {0}}),
-                Nd4j.createFromArray(new double[][] {{0.5}, {-4}}),
-                Nd4j.createFromArray(new double[][] {{1.5}, {2.0}})).reshape(2).toDoubleVector();
+        double[] r = Rewards.score(family.reward(target(2.0)), new double[][] {{0}, {0}}, new double[][] {{0.5}, {-4}},
+                new double[][] {{1.5}, {2.0}});
         assertThat(r).containsExactly(new double[] {-0.5 - 0.05 * 0.25, -0.05}, within(1e-15));
     }
 }

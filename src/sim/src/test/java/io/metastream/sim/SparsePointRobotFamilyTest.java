@@ -102,10 +102,8 @@ class SparsePointRobotFamilyTest {
         Environment env = family.create(task, 2);
         double[] s = env.reset();
         StepResult r = env.step(new double[] {-0.3, 0.9});
-        double batched = family.reward(task).reward(
-                org.nd4j.linalg.factory.Nd4j.createFromArray(new double[][] {s}),
-                org.nd4j.linalg.factory.Nd4j.createFromArray(new double[][] {{-0.3, 0.9}}),
-                org.nd4j.linalg.factory.Nd4j.createFromArray(new double[][] {r.observation()})).getDouble(0);
+        double batched = Rewards.score(family.reward(task), new double[][] {s}, new double[][] {{-0.3, 0.9}},
+                new double[][] {r.observation()})[0];
         assertThat(batched).isEqualTo(r.reward());
     }
 }

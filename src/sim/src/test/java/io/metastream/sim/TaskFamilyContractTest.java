@@ -173,32 +173,32 @@ class TaskFamilyContractTest {
         TaskFamily family = TaskFamilies.byName(name);
         List<TaskSpec> tasks = family.trainTasks(2, 0);
         Random rng = new Random(0);
-        INDArray obs = randomMatrix(rng, 4, family.obsDim());
-        INDArray act = randomMatrix(rng, 4, family.actDim());
-        INDArray next = randomMatrix(rng, 4, family.obsDim());
+        double[][] obs = randomMatrix(rng, 4, family.obsDim());
+        double[][] act = randomMatrix(rng, 4, family.actDim());
+        double[][] next = randomMatrix(rng, 4, family.obsDim());
         BatchReward taskFree;
         try {
             taskFree = family.reward();
         } catch (UnsupportedOperationException e) {
             assertThat(e).hasMessageContaining("reward(task)");
-            assertThat(family.reward(tasks.get(0)).reward(obs, act, next))
+            assertThat(Rewards.score(family.reward(tasks.get(0)), obs, act, next))
                     .as("a task-dependent reward differs between tasks")
-                    .isNotEqualTo(family.reward(tasks.get(1)).reward(obs, act, next));
+                    .isNotEqualTo(Rewards.score(family.reward(tasks.get(1)), obs, act, next));
             return;
         }
         for (TaskSpec t : tasks) {
-            assertThat(family.reward(t).reward(obs, act, next)).isEqualTo(taskFree.reward(obs, act, next));
+            assertThat(Rewards.score(family.reward(t), obs, act, next)).isEqualTo(Rewards.score(taskFree, obs, act, next));
         }
     }
 
-    private static INDArray randomMatrix(Random rng, int rows, int cols) {
+    private static double[][] randomMatrix(Random rng, int rows, int cols) {
         double[][] m = new double[rows][cols];
         for (double[] row : m) {
             for (int j = 0; j < cols; j++) {
                 row[j] = 2 * rng.nextDouble() - 1;
             }
         }
-        return Nd4j.createFromArray(m);
+        return m;
     }
 
     /** A family that serves a published, finite task list instead of drawing tasks from the seed. */

@@ -6,8 +6,6 @@ import io.metastream.sim.AbstractTaskFamily;
 import io.metastream.sim.Environment;
 import io.metastream.sim.TaskSpec;
 
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.SortedMap;
 import java.util.SplittableRandom;
@@ -100,14 +98,10 @@ public final class CartPoleFamily extends AbstractTaskFamily {
 
     @Override
     public BatchReward reward() {
-        return (obs, act, nextObs) -> {
-            int n = (int) nextObs.size(0);
-            double[] r = new double[n];
-            for (int i = 0; i < n; i++) {
-                r[i] = reward(nextObs.getDouble(i, 0), nextObs.getDouble(i, 2), act.getDouble(i, 0));
+        return (obs, act, next, from, rows, r) -> {
+            for (int i = from; i < from + rows; i++) {
+                r[i] = reward(next[5 * i], next[5 * i + 2], act[i]);
             }
-            INDArray out = Nd4j.createFromArray(r);
-            return out;
         };
     }
 

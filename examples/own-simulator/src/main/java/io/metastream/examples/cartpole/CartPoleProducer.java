@@ -43,7 +43,7 @@ public final class CartPoleProducer {
         CartPoleFamily family = new CartPoleFamily();
         List<TaskSpec> tasks = family.trainTasks(taskCount, seed);
         TopicNames topics = TopicNames.defaults();
-        MpcConfig mpc = MpcConfig.builder().horizon(10).candidates(200).cemIterations(0).elites(20)
+        MpcConfig mpc = MpcConfig.builder()
                 .actionBounds(family.actionLow(), family.actionHigh()).build();
         try (ModelClient client = ModelClient.builder().bootstrapServers(servers).modelsTopic(topics.models())
                 .adaptedTopic(topics.adapted()).modelName(modelName).build();

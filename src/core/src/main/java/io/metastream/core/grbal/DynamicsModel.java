@@ -2,13 +2,15 @@ package io.metastream.core.grbal;
 
 import io.metastream.core.internal.NdArrays;
 import io.metastream.core.nn.Mlp;
+import io.metastream.core.mpc.BatchDynamics;
 import io.metastream.core.nn.PreparedParams;
+import io.metastream.core.nn.RowForward;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * An immutable learned dynamics model {@code s' = s + denorm(f_θ(norm(s, a)))}: a network, its
  * parameters (in the normaliser's space) and a frozen {@link Normalizer}. Used for one-step
- * prediction, as the {@code BatchDynamics} of the MPC planner ({@code model::predictNext}), and for
+ * prediction, as the {@code BatchDynamics} of the MPC planner ({@link #rollout()}), and for
  * per-task adaptation on recent transitions ({@link #adapt}).
  *
  * <p>For prediction the normalisation is folded into the first and last layers once (lazily) and the
@@ -27,6 +29,8 @@ public final class DynamicsModel {
     private final Normalizer normalizer;
     /** Parameters with normalisation folded in, prepared on first prediction (benign race). */
     private volatile PreparedParams rawSpaceParams;
+    /** The planner's view of this model, made on first use (benign race); one instance per model. */
+    private volatile BatchDynamics rollout;
 
     /**
      * @param mlp the network; input size {@code obsDim + actDim} and output size {@code obsDim} of
@@ -91,6 +95,23 @@ public final class DynamicsModel {
         int n = NdArrays.requireDoubleMatrix(obs, -1, obsDim(), "obs");
         NdArrays.requireDoubleMatrix(act, n, actDim(), "act");
         return mlp.forward(rawSpaceParams(), obs, act, obs);
+    }
+
+    /**
+     * The model as the planner's {@link BatchDynamics}: the same function as {@link #predictNext},
+     * computed in plain Java over row-major arrays ({@link RowForward}; tanh units to within 5e-6), so
+     * a planner's many small rollout batches pay no ND4J per-op cost. The same instance on every
+     * call, so a planner batching several agents rolls out those sharing this model together. Thread-safe.
+     */
+    public BatchDynamics rollout() {
+        BatchDynamics r = rollout;
+        if (r == null) {
+            RowForward net = new RowForward(mlp, NdArrays.toFlatArray(foldNormalization()));
+            int obsDim = obsDim();
+            r = (obs, act, from, rows, out) -> net.forward(obs, obsDim, act, obs, from, rows, out);
+            rollout = r;
+        }
+        return r;
     }
 
     /** Single-transition convenience form of {@link #predictNext(INDArray, INDArray)}. */

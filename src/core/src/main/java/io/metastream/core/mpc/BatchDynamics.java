@@ -1,13 +1,16 @@
 package io.metastream.core.mpc;
 
-import org.nd4j.linalg.api.ndarray.INDArray;
-
 /**
- * A batched one-step dynamics model: next observations {@code [n, obsDim]} for observations
- * {@code [n, obsDim]} and actions {@code [n, actDim]}. {@code DynamicsModel::predictNext} fits.
- * Implementations must not modify their arguments and must return a new array.
+ * A batched one-step dynamics model over plain row-major arrays: for the rows
+ * {@code [from, from + rows)} of observations {@code obs [·, obsDim]} and actions {@code act [·, actDim]}
+ * it writes the predicted next observations into the same rows of {@code out [·, obsDim]}. The planner calls it once per horizon step for
+ * all candidates of all agents it plans for. {@code DynamicsModel::rollout} gives a learned model's.
+ *
+ * <p>Implementations must not modify {@code obs} or {@code act}, must write only those
+ * rows of {@code out} (a different array from both inputs), and may be called
+ * from several threads at once with different arrays.
  */
 @FunctionalInterface
 public interface BatchDynamics {
-    INDArray next(INDArray obs, INDArray act);
+    void next(double[] obs, double[] act, int from, int rows, double[] out);
 }

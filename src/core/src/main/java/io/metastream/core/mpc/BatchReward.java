@@ -1,13 +1,15 @@
 package io.metastream.core.mpc;
 
-import org.nd4j.linalg.api.ndarray.INDArray;
-
 /**
- * A batched reward function: one reward per row for transitions {@code (obs, act, nextObs)} of
- * shapes {@code [n, obsDim]}, {@code [n, actDim]}, {@code [n, obsDim]}; returns {@code [n]} or
- * {@code [n, 1]}. Implementations must not modify their arguments.
+ * A batched reward function over plain row-major arrays: one reward per row for the rows {@code [from, from + rows)}
+ * of the transitions {@code (obs [·, obsDim], act [·, actDim], nextObs [·, obsDim])}, written to
+ * {@code out[from .. from + rows)}. Rows may be a learned model's predictions, so nothing may assume they are
+ * physically consistent.
+ *
+ * <p>Implementations must not modify their inputs and may be called from several threads at once with
+ * different arrays.
  */
 @FunctionalInterface
 public interface BatchReward {
-    INDArray reward(INDArray obs, INDArray act, INDArray nextObs);
+    void reward(double[] obs, double[] act, double[] nextObs, int from, int rows, double[] out);
 }

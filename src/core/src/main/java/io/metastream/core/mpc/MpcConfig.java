@@ -4,47 +4,100 @@ import io.metastream.core.settings.Setting;
 import io.metastream.core.settings.SettingsTable;
 
 import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
 
 /**
  * Settings of {@link MpcPlanner}. Build with {@link #builder()}.
  *
- * @param horizon planning horizon in steps (default 10, > 0)
- * @param candidates action sequences evaluated per round (default 200, > 0)
- * @param cemIterations cross-entropy refits after the initial uniform round; 0 means plain random
- *     shooting (default 0)
- * @param elites best sequences a CEM round refits its Gaussian to (default 20, in [1, candidates])
+ * @param method how candidate sequences are drawn and the plan chosen (default {@link Method#MPPI})
+ * @param horizon planning horizon in steps (default 15, > 0)
+ * @param candidates action sequences evaluated per round (default 64, > 1)
+ * @param iterations rounds of sampling per planning call (default 1, > 0; random shooting draws each
+ *     round afresh and keeps the best)
+ * @param elites best sequences a CEM round refits its Gaussian to (default 8, in [1, candidates])
+ * @param noise standard deviation of the sampling noise, as a fraction of each action dimension's
+ *     half range (default 0.5, > 0; CEM's first round and every MPPI round)
+ * @param temperature MPPI's temperature in units of the round's standard deviation of returns (default
+ *     0.5, > 0): each sequence weighs {@code exp((R − R_max) / (temperature · std R))}
+ * @param warmStart start each call from the previous call's plan shifted by one step (default true);
+ *     {@link MpcPlanner#reset()} forgets it
  * @param actionLow per-dimension lower action bound (required)
  * @param actionHigh per-dimension upper action bound (required, each > the lower bound)
  */
-public record MpcConfig(int horizon, int candidates, int cemIterations, int elites, double[] actionLow, double[] actionHigh) {
+public record MpcConfig(Method method, int horizon, int candidates, int iterations, int elites, double noise,
+        double temperature, boolean warmStart, double[] actionLow, double[] actionHigh) {
 
-    static final int DEFAULT_HORIZON = 10;
-    static final int DEFAULT_CANDIDATES = 200;
-    static final int DEFAULT_CEM_ITERATIONS = 0;
-    static final int DEFAULT_ELITES = 20;
+    /** How the planner searches. */
+    public enum Method {
+        /** Uniform random sequences (plus the previous plan when warm), the best one executed. */
+        RANDOM_SHOOTING,
+        /** Cross-entropy method: refit a diagonal Gaussian to the elites each round, execute the best seen. */
+        CEM,
+        /** Model-predictive path integral: move the plan to the return-weighted mean of noisy copies of it. */
+        MPPI;
+
+        /** The setting's spelling: lower case with dashes ({@code random-shooting}, {@code cem}, {@code mppi}). */
+        public String settingName() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+
+        /** Parses {@link #settingName()} (or the enum name), failing with the accepted names. */
+        public static Method fromName(String name) {
+            for (Method m : values()) {
+                if (m.settingName().equals(name) || m.name().equals(name)) {
+                    return m;
+                }
+            }
+            throw new IllegalArgumentException("unknown planner method '" + name + "'; use random-shooting, cem or mppi");
+        }
+    }
+
+    static final Method DEFAULT_METHOD = Method.MPPI;
+    static final int DEFAULT_HORIZON = 15;
+    static final int DEFAULT_CANDIDATES = 64;
+    static final int DEFAULT_ITERATIONS = 1;
+    static final int DEFAULT_ELITES = 8;
+    static final double DEFAULT_NOISE = 0.5;
+    static final double DEFAULT_TEMPERATURE = 0.5;
+    static final boolean DEFAULT_WARM_START = true;
 
     /** The planner's settings, declared once (the action bounds come from the task family, not from here). */
     private static final SettingsTable<MpcConfig, Builder> SETTINGS = SettingsTable.<MpcConfig, Builder>of("MpcConfig")
+            .other("method", "random-shooting|cem|mppi", DEFAULT_METHOD, "how sequences are sampled and the plan chosen",
+                    MpcConfig::method, Method::settingName, Method::fromName, Builder::method)
             .integer("horizon", DEFAULT_HORIZON, "planning horizon in steps", MpcConfig::horizon, Builder::horizon)
-            .integer("candidates", DEFAULT_CANDIDATES, "action sequences evaluated per round", MpcConfig::candidates,
+            .integer("candidates", DEFAULT_CANDIDATES, "action sequences evaluated per round (> 1)", MpcConfig::candidates,
                     Builder::candidates)
-            .integer("cemIterations", DEFAULT_CEM_ITERATIONS, "cross-entropy refits after the uniform round "
-                    + "(0: random shooting)", MpcConfig::cemIterations, Builder::cemIterations)
+            .integer("iterations", DEFAULT_ITERATIONS, "sampling rounds per planning call", MpcConfig::iterations,
+                    Builder::iterations)
             .integer("elites", DEFAULT_ELITES, "best sequences a CEM round refits to, in [1, candidates]",
-                    MpcConfig::elites, Builder::elites);
+                    MpcConfig::elites, Builder::elites)
+            .decimal("noise", DEFAULT_NOISE, "sampling standard deviation as a fraction of the action half range",
+                    MpcConfig::noise, Builder::noise)
+            .decimal("temperature", DEFAULT_TEMPERATURE, "MPPI temperature in standard deviations of the round's returns",
+                    MpcConfig::temperature, Builder::temperature)
+            .bool("warmStart", DEFAULT_WARM_START, "start from the previous plan shifted by one step",
+                    MpcConfig::warmStart, Builder::warmStart);
 
     /** The documentation of the planner's settings. */
-    public static java.util.List<Setting> settings() {
+    public static List<Setting> settings() {
         return SETTINGS.settings();
     }
 
     /** Validates every setting; prefer {@link #builder()}. */
     public MpcConfig {
-        require(horizon > 0, "horizon is " + horizon + "; use a value > 0 (default 10)");
-        require(candidates > 0, "candidates is " + candidates + "; use a value > 0 (default 200)");
-        require(cemIterations >= 0, "cemIterations is " + cemIterations + "; use 0 for random shooting or > 0 for CEM");
+        require(method != null, "method is null; use random-shooting, cem or mppi");
+        require(horizon > 0, "horizon is " + horizon + "; use a value > 0 (default " + DEFAULT_HORIZON + ")");
+        require(candidates > 1, "candidates is " + candidates + "; use a value > 1 (default " + DEFAULT_CANDIDATES + ")");
+        require(iterations > 0, "iterations is " + iterations + "; use a value > 0 (default " + DEFAULT_ITERATIONS + ")");
         require(elites > 0 && elites <= candidates, "elites is " + elites + " but must be in [1, candidates = " + candidates
                 + "]; lower elites or raise candidates");
+        require(noise > 0 && Double.isFinite(noise), "noise is " + noise + "; use a finite value > 0 (default " + DEFAULT_NOISE + ")");
+        require(temperature > 0 && Double.isFinite(temperature), "temperature is " + temperature
+                + "; use a finite value > 0 (default " + DEFAULT_TEMPERATURE + ")");
         require(actionLow != null && actionHigh != null, "action bounds are not set; call actionBounds(low, high) "
                 + "or actionLow(..) and actionHigh(..)");
         require(actionLow.length > 0 && actionLow.length == actionHigh.length, "actionLow has " + actionLow.length
@@ -81,23 +134,27 @@ public record MpcConfig(int horizon, int candidates, int cemIterations, int elit
         return actionLow.length;
     }
 
+    /** The planner settings as strings, keyed as {@link #settings()} lists them (no action bounds). */
+    public Map<String, String> toMap() {
+        return SETTINGS.toMap(this);
+    }
+
     @Override
     public boolean equals(Object o) {
-        return o instanceof MpcConfig c && c.horizon == horizon && c.candidates == candidates
-                && c.cemIterations == cemIterations && c.elites == elites && Arrays.equals(c.actionLow, actionLow)
-                && Arrays.equals(c.actionHigh, actionHigh);
+        return o instanceof MpcConfig c && c.method == method && c.horizon == horizon && c.candidates == candidates
+                && c.iterations == iterations && c.elites == elites && c.noise == noise && c.temperature == temperature
+                && c.warmStart == warmStart && Arrays.equals(c.actionLow, actionLow) && Arrays.equals(c.actionHigh, actionHigh);
     }
 
     @Override
     public int hashCode() {
-        return Arrays.hashCode(new int[] {horizon, candidates, cemIterations, elites}) * 31 * 31
+        return Objects.hash(method, horizon, candidates, iterations, elites, noise, temperature, warmStart) * 31 * 31
                 + Arrays.hashCode(actionLow) * 31 + Arrays.hashCode(actionHigh);
     }
 
     @Override
     public String toString() {
-        return "MpcConfig[horizon=" + horizon + ", candidates=" + candidates + ", cemIterations=" + cemIterations
-                + ", elites=" + elites + ", actionLow=" + Arrays.toString(actionLow) + ", actionHigh="
+        return "MpcConfig" + toMap() + "[actionLow=" + Arrays.toString(actionLow) + ", actionHigh="
                 + Arrays.toString(actionHigh) + "]";
     }
 
@@ -107,10 +164,14 @@ public record MpcConfig(int horizon, int candidates, int cemIterations, int elit
 
     /** Validating builder of {@link MpcConfig}; action bounds are required. Not thread-safe. */
     public static final class Builder {
+        private Method method = DEFAULT_METHOD;
         private int horizon = DEFAULT_HORIZON;
         private int candidates = DEFAULT_CANDIDATES;
-        private int cemIterations = DEFAULT_CEM_ITERATIONS;
+        private int iterations = DEFAULT_ITERATIONS;
         private int elites = DEFAULT_ELITES;
+        private double noise = DEFAULT_NOISE;
+        private double temperature = DEFAULT_TEMPERATURE;
+        private boolean warmStart = DEFAULT_WARM_START;
         private double[] low;
         private double[] high;
 
@@ -121,8 +182,13 @@ public record MpcConfig(int horizon, int candidates, int cemIterations, int elit
          *
          * @throws IllegalArgumentException for an unknown key or an unparsable value
          */
-        public Builder settings(java.util.Map<String, String> map) {
+        public Builder settings(Map<String, String> map) {
             return SETTINGS.apply(map, this);
+        }
+
+        public Builder method(Method v) {
+            method = v;
+            return this;
         }
 
         public Builder horizon(int v) {
@@ -135,13 +201,28 @@ public record MpcConfig(int horizon, int candidates, int cemIterations, int elit
             return this;
         }
 
-        public Builder cemIterations(int v) {
-            cemIterations = v;
+        public Builder iterations(int v) {
+            iterations = v;
             return this;
         }
 
         public Builder elites(int v) {
             elites = v;
+            return this;
+        }
+
+        public Builder noise(double v) {
+            noise = v;
+            return this;
+        }
+
+        public Builder temperature(double v) {
+            temperature = v;
+            return this;
+        }
+
+        public Builder warmStart(boolean v) {
+            warmStart = v;
             return this;
         }
 
@@ -186,7 +267,7 @@ public record MpcConfig(int horizon, int candidates, int cemIterations, int elit
         }
 
         public MpcConfig build() {
-            return new MpcConfig(horizon, candidates, cemIterations, elites, low, high);
+            return new MpcConfig(method, horizon, candidates, iterations, elites, noise, temperature, warmStart, low, high);
         }
     }
 }

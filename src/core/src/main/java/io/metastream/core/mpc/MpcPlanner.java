@@ -1,27 +1,45 @@
 package io.metastream.core.mpc;
 
-import io.metastream.core.internal.NdArrays;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Random;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Sampling-based model-predictive control. Each call samples {@code candidates} action sequences of
- * length {@code horizon}, uniformly within the action bounds; with {@code cemIterations > 0} it then
- * refits a diagonal Gaussian (per step and action dimension) to the {@code elites} best sequences
- * and resamples from it, clipped to the bounds, for that many rounds (the cross-entropy method).
- * All candidates are rolled forward together: one batched dynamics call and one batched reward call
- * per horizon step. The plan is the best sequence seen in any round; {@link #act} returns its first
- * action.
+ * Sampling-based model-predictive control over a learned batched model, for one agent
+ * ({@link #plan}) or for many agents at once ({@link #planAll}). Three methods ({@link MpcConfig.Method}):
+ * <ul>
+ *   <li><b>random shooting</b>: {@code candidates} sequences uniform within the action bounds each round;
+ *       the best sequence seen is the plan;
+ *   <li><b>CEM</b>: the first round samples around the warm start (uniformly without one), every round
+ *       refits a diagonal Gaussian per step and action dimension to the {@code elites} best sequences and
+ *       the next round samples from it, clipped to the bounds; the best sequence seen is the plan;
+ *   <li><b>MPPI</b>: each round perturbs the current plan with Gaussian noise ({@code noise} × half
+ *       range), clips, and moves the plan to the mean of the sequences weighted by
+ *       {@code exp((R − R_max) / (temperature · std R))}; the final mean is the plan.
+ * </ul>
+ * With {@code warmStart} each planner keeps its plan, shifted by one step (the last step repeated), as
+ * the next call's starting point; the unperturbed warm plan is always one of the candidates. Call
+ * {@link #reset()} when the agent starts a new episode or its task changes.
+ *
+ * <p>All candidates of all agents are rolled forward together, one horizon step at a time: per step one
+ * {@link BatchDynamics} call per distinct model over the rows of every agent using it (agents sharing a
+ * model form one call), and one {@link BatchReward} call per run of agents sharing a reward. A
+ * sequence whose predicted return is NaN never wins.
  *
  * <h2>Threading and ownership</h2>
- * Not thread-safe: the planner owns its {@link Random}, and results are reproducible for a given
- * seed and call sequence. Use one planner per agent thread.
+ * Not thread-safe: a planner owns its {@link Random} and its warm start, and results are reproducible
+ * for a given seed and call sequence. Use one planner per agent; {@link #planAll} may plan for many
+ * agents on one thread.
  */
 public final class MpcPlanner {
 
     private final MpcConfig cfg;
     private final Random rng;
+    /** The previous plan shifted by one step, [horizon · actDim]; null without one. */
+    private double[] warm;
 
     /**
      * @param rng the planner's own seeded random source (not shared with other users)
@@ -41,154 +59,377 @@ public final class MpcPlanner {
         return cfg;
     }
 
-    /** The first action of the best planned sequence from {@code obs}. */
+    /** Forgets the warm start: the next call plans from scratch (new episode, new task). */
+    public void reset() {
+        warm = null;
+    }
+
+    /** The first action of the plan from {@code obs}. */
     public double[] act(BatchDynamics model, BatchReward reward, double[] obs) {
         return plan(model, reward, obs).firstAction();
     }
 
     /**
-     * Plans from {@code obs} and returns the best sequence with its predicted return.
+     * Plans from {@code obs}.
      *
      * @throws IllegalArgumentException on null arguments or an empty or non-finite observation
-     * @throws IllegalStateException when the model or reward returns arrays of the wrong size
      */
     public Plan plan(BatchDynamics model, BatchReward reward, double[] obs) {
-        if (model == null || reward == null) {
-            throw new IllegalArgumentException("model and reward must be non-null");
+        return planAll(List.of(new Request(this, model, reward, obs))).get(0);
+    }
+
+    /**
+     * One agent's planning call in a {@link #planAll} batch.
+     *
+     * @param planner the agent's planner (its settings, random source and warm start)
+     * @param dynamics the model to plan with; agents passing the same instance are rolled out in one call
+     * @param reward the agent's task reward
+     * @param obs the agent's current observation
+     */
+    public record Request(MpcPlanner planner, BatchDynamics dynamics, BatchReward reward, double[] obs) {}
+
+    /**
+     * Plans for every request together; the plans come back in the order of the requests. Every
+     * planner must have the same horizon, candidates and action size, and may appear once.
+     *
+     * @throws IllegalArgumentException on a missing part, an empty or non-finite observation,
+     *     observations of different sizes, planners whose settings differ, or a planner used twice
+     */
+    public static List<Plan> planAll(List<Request> requests) {
+        if (requests == null || requests.isEmpty()) {
+            throw new IllegalArgumentException("planAll needs at least one request");
         }
-        if (obs == null || obs.length == 0) {
-            throw new IllegalArgumentException("obs must hold the current observation (>= 1 element)");
-        }
-        for (int j = 0; j < obs.length; j++) {
-            if (!Double.isFinite(obs[j])) {
-                throw new IllegalArgumentException("obs[" + j + "] is " + obs[j] + "; planning needs a finite observation");
-            }
-        }
+        MpcConfig cfg = check(requests);
+        int b = requests.size();
         int n = cfg.candidates();
         int h = cfg.horizon();
         int a = cfg.actDim();
-        double[] low = cfg.actionLow();
-        double[] high = cfg.actionHigh();
-        double[] start = new double[n * obs.length];
-        for (int i = 0; i < n; i++) {
-            System.arraycopy(obs, 0, start, i * obs.length, obs.length);
+        int o = requests.get(0).obs().length;
+        // rows of agents that share a model are adjacent: one dynamics call per model and horizon step
+        int[] order = groupByModel(requests);
+        Work[] work = new Work[b];
+        for (int slot = 0; slot < b; slot++) {
+            work[slot] = new Work(requests.get(order[slot]), slot * n, cfg);
         }
-        INDArray obs0 = NdArrays.matrix(start, n, obs.length);
-
-        // sequences laid out [t][candidate][dim], so step t is one contiguous [n, a] block
-        double[] seq = new double[h * n * a];
-        for (int t = 0; t < h; t++) {
+        int rows = b * n;
+        double[][] seq = new double[h][rows * a];
+        double[] start = new double[rows * o];
+        for (Work w : work) {
             for (int i = 0; i < n; i++) {
+                System.arraycopy(w.request.obs(), 0, start, (w.from + i) * o, o);
+            }
+        }
+        double[] cur = new double[rows * o];
+        double[] next = new double[rows * o];
+        double[] reward = new double[rows];
+        double[] returns = new double[rows];
+        for (int round = 0; round < cfg.iterations(); round++) {
+            for (Work w : work) {
+                w.sample(seq, round);
+            }
+            System.arraycopy(start, 0, cur, 0, cur.length);
+            Arrays.fill(returns, 0.0);
+            for (int t = 0; t < h; t++) {
+                predict(work, cur, seq[t], next, n, o);
+                score(work, cur, seq[t], next, reward, n);
+                for (int r = 0; r < rows; r++) {
+                    returns[r] += reward[r];
+                }
+                double[] swap = cur;
+                cur = next;
+                next = swap;
+            }
+            for (int r = 0; r < rows; r++) {
+                if (Double.isNaN(returns[r])) {
+                    returns[r] = Double.NEGATIVE_INFINITY; // a diverging prediction never wins
+                }
+            }
+            for (Work w : work) {
+                w.update(seq, returns, round);
+            }
+        }
+        Plan[] plans = new Plan[b];
+        for (int slot = 0; slot < b; slot++) {
+            plans[order[slot]] = work[slot].finish();
+        }
+        return List.of(plans);
+    }
+
+    private static MpcConfig check(List<Request> requests) {
+        MpcConfig first = null;
+        int obsDim = -1;
+        Map<MpcPlanner, Boolean> seen = new IdentityHashMap<>();
+        for (int i = 0; i < requests.size(); i++) {
+            Request q = requests.get(i);
+            if (q == null || q.planner() == null || q.dynamics() == null || q.reward() == null) {
+                throw new IllegalArgumentException("request " + i + " lacks its planner, model or reward; all must be non-null");
+            }
+            double[] obs = q.obs();
+            if (obs == null || obs.length == 0) {
+                throw new IllegalArgumentException("request " + i + ": obs must hold the current observation (>= 1 element)");
+            }
+            for (int j = 0; j < obs.length; j++) {
+                if (!Double.isFinite(obs[j])) {
+                    throw new IllegalArgumentException("request " + i + ": obs[" + j + "] is " + obs[j]
+                            + "; planning needs a finite observation");
+                }
+            }
+            MpcConfig c = q.planner().cfg;
+            if (first == null) {
+                first = c;
+                obsDim = obs.length;
+            } else if (c.horizon() != first.horizon() || c.candidates() != first.candidates() || c.actDim() != first.actDim()
+                    || c.iterations() != first.iterations()) {
+                throw new IllegalArgumentException("request " + i + "'s planner has horizon " + c.horizon() + ", "
+                        + c.candidates() + " candidates, " + c.iterations() + " iterations and " + c.actDim()
+                        + " action dimensions, request 0's " + first.horizon() + ", " + first.candidates() + ", "
+                        + first.iterations() + " and " + first.actDim() + "; plan them in separate batches");
+            } else if (obs.length != obsDim) {
+                throw new IllegalArgumentException("request " + i + " has " + obs.length + " observation values, request 0 "
+                        + obsDim + "; plan agents of different families in separate batches");
+            }
+            if (seen.put(q.planner(), Boolean.TRUE) != null) {
+                throw new IllegalArgumentException("request " + i + " uses a planner already in the batch; each agent "
+                        + "needs its own planner (it holds the agent's warm start)");
+            }
+        }
+        return first;
+    }
+
+    private static int[] groupByModel(List<Request> requests) {
+        Map<BatchDynamics, List<Integer>> groups = new IdentityHashMap<>();
+        List<BatchDynamics> firstSeen = new ArrayList<>();
+        for (int i = 0; i < requests.size(); i++) {
+            BatchDynamics d = requests.get(i).dynamics();
+            groups.computeIfAbsent(d, k -> {
+                firstSeen.add(k);
+                return new ArrayList<>();
+            }).add(i);
+        }
+        int[] order = new int[requests.size()];
+        int k = 0;
+        for (BatchDynamics d : firstSeen) {
+            for (int i : groups.get(d)) {
+                order[k++] = i;
+            }
+        }
+        return order;
+    }
+
+    private static void predict(Work[] work, double[] cur, double[] act, double[] next, int n, int o) {
+        int i = 0;
+        while (i < work.length) {
+            BatchDynamics d = work[i].request.dynamics();
+            int j = i + 1;
+            while (j < work.length && work[j].request.dynamics() == d) {
+                j++;
+            }
+            int from = work[i].from;
+            int rows = (j - i) * n;
+            d.next(cur, act, from, rows, next);
+            i = j;
+        }
+    }
+
+    private static void score(Work[] work, double[] cur, double[] act, double[] next, double[] reward, int n) {
+        int i = 0;
+        while (i < work.length) {
+            BatchReward r = work[i].request.reward();
+            int j = i + 1;
+            while (j < work.length && work[j].request.reward() == r) {
+                j++;
+            }
+            r.reward(cur, act, next, work[i].from, (j - i) * n, reward);
+            i = j;
+        }
+    }
+
+    /** One agent's search within a {@link #planAll} call. */
+    private static final class Work {
+        final Request request;
+        final int from;
+        final MpcConfig cfg;
+        final MpcPlanner planner;
+        final int h;
+        final int n;
+        final int a;
+        final double[] low;
+        final double[] high;
+        /** CEM's and MPPI's current mean sequence, [h · a]. */
+        final double[] mean;
+        /** CEM's current standard deviations, [h · a]. */
+        final double[] std;
+        final boolean warm;
+        double[] best;
+        double bestReturn = Double.NEGATIVE_INFINITY;
+
+        Work(Request request, int from, MpcConfig cfg) {
+            this.request = request;
+            this.from = from;
+            this.cfg = cfg;
+            this.planner = request.planner();
+            this.h = cfg.horizon();
+            this.n = cfg.candidates();
+            this.a = cfg.actDim();
+            this.low = planner.cfg.actionLow();
+            this.high = planner.cfg.actionHigh();
+            this.mean = new double[h * a];
+            this.std = new double[h * a];
+            this.warm = planner.cfg.warmStart() && planner.warm != null;
+            for (int t = 0; t < h; t++) {
                 for (int j = 0; j < a; j++) {
-                    seq[(t * n + i) * a + j] = low[j] + (high[j] - low[j]) * rng.nextDouble();
+                    mean[t * a + j] = warm ? planner.warm[t * a + j] : 0.5 * (low[j] + high[j]);
+                    std[t * a + j] = planner.cfg.noise() * 0.5 * (high[j] - low[j]);
                 }
             }
         }
-        double[] mean = new double[h * a];
-        double[] std = new double[h * a];
-        double bestReturn = Double.NEGATIVE_INFINITY;
-        double[] best = null;
-        Integer[] order = new Integer[n];
-        for (int round = 0; round <= cfg.cemIterations(); round++) {
-            if (round > 0) {
+
+        void sample(double[][] seq, int round) {
+            Random rng = planner.rng;
+            MpcConfig.Method method = planner.cfg.method();
+            boolean uniform = method == MpcConfig.Method.RANDOM_SHOOTING || (method == MpcConfig.Method.CEM && round == 0 && !warm);
+            for (int i = 0; i < n; i++) {
+                int row = from + i;
+                // candidate 0 is the unperturbed warm plan (random shooting) or current mean (CEM, MPPI)
+                boolean keepMean = i == 0 && (method != MpcConfig.Method.RANDOM_SHOOTING ? !(uniform) : warm && round == 0);
                 for (int t = 0; t < h; t++) {
-                    for (int i = 0; i < n; i++) {
-                        for (int j = 0; j < a; j++) {
-                            double v = mean[t * a + j] + std[t * a + j] * rng.nextGaussian();
-                            seq[(t * n + i) * a + j] = Math.min(high[j], Math.max(low[j], v));
+                    double[] s = seq[t];
+                    for (int j = 0; j < a; j++) {
+                        double v;
+                        if (keepMean) {
+                            v = mean[t * a + j];
+                        } else if (uniform) {
+                            v = low[j] + (high[j] - low[j]) * rng.nextDouble();
+                        } else {
+                            v = mean[t * a + j] + std[t * a + j] * rng.nextGaussian();
                         }
+                        s[row * a + j] = v < low[j] ? low[j] : (v > high[j] ? high[j] : v);
                     }
                 }
             }
-            double[] returns = rollout(model, reward, obs0, seq, n, h, a, obs.length);
+        }
+
+        void update(double[][] seq, double[] returns, int round) {
             for (int i = 0; i < n; i++) {
-                if (best == null || returns[i] > bestReturn) {
-                    bestReturn = returns[i];
-                    best = extract(seq, i, n, h, a);
+                double r = returns[from + i];
+                if (best == null || r > bestReturn) {
+                    bestReturn = r;
+                    best = extract(seq, from + i);
                 }
             }
-            if (round < cfg.cemIterations()) {
-                for (int i = 0; i < n; i++) {
-                    order[i] = i;
-                }
-                final double[] r = returns;
-                Arrays.sort(order, (x, y) -> Double.compare(r[y], r[x]));
-                refit(seq, order, cfg.elites(), n, h, a, low, high, mean, std);
+            switch (planner.cfg.method()) {
+                case RANDOM_SHOOTING -> { }
+                case CEM -> refit(seq, returns);
+                case MPPI -> reweight(seq, returns);
+                default -> throw new IllegalStateException("unknown method " + planner.cfg.method());
             }
         }
-        double[][] actions = new double[h][];
-        for (int t = 0; t < h; t++) {
-            actions[t] = Arrays.copyOfRange(best, t * a, (t + 1) * a);
-        }
-        return new Plan(actions, bestReturn);
-    }
 
-    private static double[] rollout(BatchDynamics model, BatchReward reward, INDArray obs0, double[] seq, int n, int h,
-            int a, int obsDim) {
-        INDArray acts = NdArrays.matrix(seq, h * n, a);
-        double[] returns = new double[n];
-        INDArray o = obs0;
-        for (int t = 0; t < h; t++) {
-            INDArray at = NdArrays.view(acts, (long) t * n * a, n, a);
-            INDArray next = model.next(o, at);
-            if (next == null || next.rank() != 2 || next.rows() != n || next.columns() != obsDim) {
-                throw new IllegalStateException("BatchDynamics returned " + (next == null ? "null" : Arrays.toString(next.shape()))
-                        + " for " + n + " candidates; it must return [n, obsDim] = [" + n + ", " + obsDim + "]");
+        private double[] extract(double[][] seq, int row) {
+            double[] out = new double[h * a];
+            for (int t = 0; t < h; t++) {
+                System.arraycopy(seq[t], row * a, out, t * a, a);
             }
-            INDArray r = reward.reward(o, at, next);
-            if (r == null || r.length() != n) {
-                throw new IllegalStateException("BatchReward returned " + (r == null ? "null" : Arrays.toString(r.shape()))
-                        + " for " + n + " candidates; it must return [n] or [n, 1]");
-            }
-            double[] rv = NdArrays.toFlatArray(r);
+            return out;
+        }
+
+        private void refit(double[][] seq, double[] returns) {
+            Integer[] idx = new Integer[n];
             for (int i = 0; i < n; i++) {
-                returns[i] += rv[i];
+                idx[i] = i;
             }
-            o = next;
-        }
-        for (int i = 0; i < n; i++) {
-            if (Double.isNaN(returns[i])) {
-                returns[i] = Double.NEGATIVE_INFINITY; // a diverging prediction never wins
-            }
-        }
-        return returns;
-    }
-
-    private static double[] extract(double[] seq, int i, int n, int h, int a) {
-        double[] out = new double[h * a];
-        for (int t = 0; t < h; t++) {
-            System.arraycopy(seq, (t * n + i) * a, out, t * a, a);
-        }
-        return out;
-    }
-
-    private static void refit(double[] seq, Integer[] order, int elites, int n, int h, int a, double[] low, double[] high,
-            double[] mean, double[] std) {
-        for (int t = 0; t < h; t++) {
-            for (int j = 0; j < a; j++) {
-                double s = 0;
-                for (int e = 0; e < elites; e++) {
-                    s += seq[(t * n + order[e]) * a + j];
+            Arrays.sort(idx, (x, y) -> Double.compare(returns[from + y], returns[from + x]));
+            int e = planner.cfg.elites();
+            for (int t = 0; t < h; t++) {
+                for (int j = 0; j < a; j++) {
+                    double s = 0;
+                    for (int k = 0; k < e; k++) {
+                        s += seq[t][(from + idx[k]) * a + j];
+                    }
+                    double m = s / e;
+                    double ss = 0;
+                    for (int k = 0; k < e; k++) {
+                        double d = seq[t][(from + idx[k]) * a + j] - m;
+                        ss += d * d;
+                    }
+                    mean[t * a + j] = m;
+                    // keep a little spread so a round never collapses to a single point
+                    std[t * a + j] = Math.max(Math.sqrt(ss / e), 1e-3 * (high[j] - low[j]));
                 }
-                double m = s / elites;
-                double ss = 0;
-                for (int e = 0; e < elites; e++) {
-                    double d = seq[(t * n + order[e]) * a + j] - m;
-                    ss += d * d;
-                }
-                mean[t * a + j] = m;
-                // keep a little spread so a round never collapses to a single point
-                std[t * a + j] = Math.max(Math.sqrt(ss / elites), 1e-3 * (high[j] - low[j]));
             }
+        }
+
+        private void reweight(double[][] seq, double[] returns) {
+            double max = Double.NEGATIVE_INFINITY;
+            double sum = 0;
+            int finite = 0;
+            for (int i = 0; i < n; i++) {
+                double r = returns[from + i];
+                if (r > Double.NEGATIVE_INFINITY && r < Double.POSITIVE_INFINITY) {
+                    max = Math.max(max, r);
+                    sum += r;
+                    finite++;
+                }
+            }
+            if (finite == 0) {
+                return; // every prediction diverged: keep the plan
+            }
+            double avg = sum / finite;
+            double var = 0;
+            for (int i = 0; i < n; i++) {
+                double r = returns[from + i];
+                if (r > Double.NEGATIVE_INFINITY && r < Double.POSITIVE_INFINITY) {
+                    var += (r - avg) * (r - avg);
+                }
+            }
+            double scale = planner.cfg.temperature() * Math.sqrt(var / finite);
+            double[] w = new double[n];
+            double total = 0;
+            for (int i = 0; i < n; i++) {
+                double r = returns[from + i];
+                if (r > Double.NEGATIVE_INFINITY && r < Double.POSITIVE_INFINITY) {
+                    w[i] = scale > 0 ? Math.exp((r - max) / scale) : 1.0;
+                    total += w[i];
+                }
+            }
+            Arrays.fill(mean, 0.0);
+            for (int i = 0; i < n; i++) {
+                if (w[i] == 0) {
+                    continue;
+                }
+                double wi = w[i] / total;
+                int row = from + i;
+                for (int t = 0; t < h; t++) {
+                    for (int j = 0; j < a; j++) {
+                        mean[t * a + j] += wi * seq[t][row * a + j];
+                    }
+                }
+            }
+        }
+
+        Plan finish() {
+            double[] chosen = planner.cfg.method() == MpcConfig.Method.MPPI ? mean : best;
+            if (planner.cfg.warmStart()) {
+                double[] shifted = new double[h * a];
+                double[] from = planner.cfg.method() == MpcConfig.Method.CEM ? mean : chosen;
+                System.arraycopy(from, a, shifted, 0, (h - 1) * a);
+                System.arraycopy(from, (h - 1) * a, shifted, (h - 1) * a, a);
+                planner.warm = shifted;
+            }
+            double[][] actions = new double[h][];
+            for (int t = 0; t < h; t++) {
+                actions[t] = Arrays.copyOfRange(chosen, t * a, (t + 1) * a);
+            }
+            return new Plan(actions, bestReturn);
         }
     }
 
     /**
      * A planned action sequence.
      *
-     * @param actions the best sequence, {@code [horizon][actDim]}
-     * @param predictedReturn its summed predicted reward (negative infinity if every candidate's
-     *     prediction was NaN)
+     * @param actions the plan, {@code [horizon][actDim]}
+     * @param predictedReturn the best summed predicted reward among the sequences evaluated (negative
+     *     infinity if every candidate's prediction was NaN)
      */
     public record Plan(double[][] actions, double predictedReturn) {
 

@@ -6,6 +6,7 @@ import io.metastream.core.grbal.DynamicsModel;
 import io.metastream.core.grbal.Grbal;
 import io.metastream.core.grbal.GrbalConfig;
 import io.metastream.core.grbal.Normalizer;
+import io.metastream.core.mpc.BatchReward;
 import io.metastream.core.mpc.MpcConfig;
 import io.metastream.core.mpc.MpcPlanner;
 import io.metastream.core.nn.Mlp;
@@ -103,14 +104,19 @@ class PerformanceProbeTest {
         INDArray obs = randn(rng, 200, 3);
         INDArray act = randn(rng, 200, 1);
         System.out.printf("predictNext 200x: %s%n", micros(() -> model.predictNext(obs, act), 1));
-        for (int cem : new int[] {0, 3}) {
-            MpcPlanner planner = new MpcPlanner(MpcConfig.builder().horizon(10).candidates(200).cemIterations(cem)
+        BatchReward up = (ob, ac, nx, from, rows, out) -> {
+            for (int r = from; r < from + rows; r++) {
+                out[r] = -nx[r * 3];
+            }
+        };
+        for (MpcConfig.Method method : MpcConfig.Method.values()) {
+            MpcPlanner planner = new MpcPlanner(MpcConfig.builder().method(method).horizon(15).candidates(64)
                     .actionBounds(1, -1, 1).build(), new Random(2));
             double[] o = {0.1, -0.2, 0.3};
-            String us = micros(() -> planner.act(model::predictNext, (ob, ac, nx) -> nx.getColumn(0).neg(), o), 3);
-            System.out.printf("MpcPlanner.act 200 candidates x horizon 10, cemIterations=%d, net %s: %s%n", cem, mlp, us);
+            String us = micros(() -> planner.act(model.rollout(), up, o), 3);
+            System.out.printf("MpcPlanner.act 64 candidates x horizon 15, %s, net %s: %s%n", method, mlp, us);
             // the timed calls must also have produced a usable action
-            double[] a = planner.act(model::predictNext, (ob, ac, nx) -> nx.getColumn(0).neg(), o);
+            double[] a = planner.act(model.rollout(), up, o);
             assertThat(a).hasSize(1);
             assertThat(a[0]).isBetween(-1.0, 1.0);
         }

@@ -58,6 +58,7 @@ public final class Evaluation {
         double total = 0;
         for (int e = 0; e < episodes; e++) {
             double[] obs = env.reset();
+            policy.reset();
             boolean done = false;
             while (!done) {
                 StepResult r = env.step(policy.act(obs));
@@ -90,13 +91,19 @@ public final class Evaluation {
         double[][] act = new double[steps][];
         double[][] next = new double[steps][];
         double[] current = env.reset();
+        actor.reset();
         for (int i = 0; i < steps; i++) {
             double[] applied = env.clippedAction(actor.act(current));
             StepResult r = env.step(applied);
             obs[i] = current;
             act[i] = applied;
             next[i] = r.observation();
-            current = r.done() ? env.reset() : r.observation();
+            if (r.done()) {
+                current = env.reset();
+                actor.reset();
+            } else {
+                current = r.observation();
+            }
         }
         return new Segment(obs, act, next);
     }

@@ -127,6 +127,7 @@ public final class MetaTest {
             List<double[]> act = new ArrayList<>();
             List<double[]> next = new ArrayList<>();
             double[] o = env.reset();
+            planner.reset();
             boolean done = false;
             while (!done) {
                 DynamicsModel model = theta;
@@ -138,7 +139,7 @@ public final class MetaTest {
                             next.subList(n - m, n).toArray(new double[0][]));
                     model = theta.adapt(context, cfg.innerLr(), cfg.innerSteps());
                 }
-                double[] a = env.clippedAction(planner.act(model::predictNext, reward, o));
+                double[] a = env.clippedAction(planner.act(model.rollout(), reward, o));
                 StepResult r = env.step(a);
                 obs.add(o);
                 act.add(a);

@@ -40,7 +40,11 @@ final class Agent {
     private final double[] low;
     private final double[] high;
     private final Environment env;
-    private final AgentController controller;
+    private final TaskFamily family;
+    private final AgentController.Factory controllers;
+    private final long controllerSeed;
+    /** This agent's own controller for {@link #step(Instant)}, made on first use. */
+    private AgentController controller;
     private final long episodeLimit;
     private final Random rng;
 
@@ -67,7 +71,9 @@ final class Agent {
         SplittableRandom seeds = new SplittableRandom(seed);
         this.env = family.create(task, seeds.nextLong());
         this.rng = new Random(seeds.nextLong());
-        this.controller = controllers.create(family, seeds.nextLong());
+        this.family = family;
+        this.controllers = controllers;
+        this.controllerSeed = seeds.nextLong();
     }
 
     String agentId() {
@@ -88,8 +94,25 @@ final class Agent {
         return episodeLimit > 0 && episodesDone >= episodeLimit;
     }
 
-    /** Acts for one step and returns the transition stamped with {@code now}. */
+    /** The seed of this agent's controller, for a fleet's {@link AgentController.Factory#batch}. */
+    long controllerSeed() {
+        return controllerSeed;
+    }
+
+    /** Acts for one step with its own controller and returns the transition stamped with {@code now}. */
     StepOutcome step(Instant now) {
+        AgentController.Step s = begin();
+        if (controller == null) {
+            controller = controllers.create(family, controllerSeed);
+        }
+        return complete(controller.decide(s), now);
+    }
+
+    /**
+     * Starts a step: resets at an episode start, switches the dynamics when due, and returns what the
+     * agent sees; {@link #complete} must follow with the decision.
+     */
+    AgentController.Step begin() {
         if (finished()) {
             throw new IllegalStateException(agentId + " has completed its " + episodeLimit + " episodes");
         }
@@ -98,8 +121,11 @@ final class Agent {
         } else if (switchTaskEvery > 0 && step % switchTaskEvery == 0) {
             switchDynamics();
         }
-        AgentController.Decision c = controller.decide(
-                new AgentController.Step(task.id(), env.task(), step, observation, rng));
+        return new AgentController.Step(task.id(), env.task(), step, observation, rng);
+    }
+
+    /** Completes the step {@link #begin} started with the controller's decision. */
+    StepOutcome complete(AgentController.Decision c, Instant now) {
         double[] applied = env.clippedAction(c.action() == null ? randomAction() : c.action());
         StepResult result = env.step(applied);
         Transition transition = Transition.newBuilder()

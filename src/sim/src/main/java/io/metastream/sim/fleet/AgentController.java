@@ -14,8 +14,9 @@ import java.util.Random;
  * ({@code ModelClient.forTask}). Model-based planning lives in {@code fleet.grbal}, posterior sampling
  * in {@code fleet.pearl}; an algorithm adds its own factory in its own package.
  *
- * <p>Threading: called from the fleet's single loop thread, once per step of its agent; a controller
- * belongs to one agent and may keep per-episode state.
+ * <p>Threading: called from the fleet's single loop thread, once per step of its agent (or once per
+ * lock-step round for all agents, through {@link Factory#batch}); a controller belongs to one agent and
+ * may keep per-episode state.
  */
 @FunctionalInterface
 public interface AgentController {
@@ -63,6 +64,40 @@ public interface AgentController {
          * @throws IllegalArgumentException when the controller's settings do not fit the family
          */
         AgentController create(TaskFamily family, long seed);
+
+        /**
+         * The controllers of a whole fleet, which steps its agents in lock-step and asks for every
+         * active agent's action at once. The default makes one controller per agent with
+         * {@link #create} and lets each decide alone; a controller that gains from deciding together
+         * (one batched model call for all agents' plans) overrides it. Agent {@code i}'s decisions must
+         * depend on its own seed and steps only, as they would alone.
+         *
+         * @param seeds one seed per agent, indexed by agent
+         */
+        default Batch batch(TaskFamily family, long[] seeds) {
+            AgentController[] each = new AgentController[seeds.length];
+            for (int i = 0; i < seeds.length; i++) {
+                each[i] = create(family, seeds[i]);
+            }
+            return (agents, steps) -> {
+                Decision[] out = new Decision[agents.length];
+                for (int i = 0; i < agents.length; i++) {
+                    out[i] = each[agents[i]].decide(steps[i]);
+                }
+                return out;
+            };
+        }
+    }
+
+    /** The controllers of all agents of one fleet, deciding one lock-step round together. */
+    @FunctionalInterface
+    interface Batch {
+        /**
+         * @param agents the indexes of the agents acting this round, ascending
+         * @param steps what each of them sees, {@code steps[i]} for agent {@code agents[i]}
+         * @return one decision per agent, in the same order
+         */
+        Decision[] decide(int[] agents, Step[] steps);
     }
 
     /** Agents that act uniformly at random with no model: a fleet that seeds the first training data. */

@@ -35,7 +35,12 @@ import org.slf4j.LoggerFactory;
  * transition records the base model version it acted with ({@code policyVersion}, null before any
  * model) and the kind its controller gave it.
  *
- * <p>Threading: one loop thread steps all agents round-robin (the fleet is meant to share a small
+ * <p>Stepping: the agents act in lock-step rounds. Each round every active agent starts its step, the
+ * controllers decide all their actions in one call ({@link AgentController.Factory#batch}: GrBAL's
+ * agents plan together, one batched model rollout for all of them), then every agent completes its step
+ * and its transition is sent, in agent order.
+ *
+ * <p>Threading: one loop thread steps all agents (the fleet is meant to share a small
  * machine with Flink and Kafka), either the caller's ({@link #run()}) or a daemon thread
  * ({@link #start()}); only one of the two may be called, once. {@link #stats()} and {@link #close()}
  * may be called from any thread. {@code close()} stops the loop after the current step, flushes and
@@ -58,6 +63,7 @@ public final class Fleet implements AutoCloseable {
     private final String topic;
     private final TransitionRecords records;
     private final List<Agent> agents;
+    private final AgentController.Batch controllers;
     private final RecordSender sender;
     private final Producer<byte[], byte[]> producer;
     private final TokenBucket rateLimit;
@@ -93,6 +99,11 @@ public final class Fleet implements AutoCloseable {
                     b.episodesPerAgent, seeds.nextLong()));
         }
         this.agents = List.copyOf(list);
+        long[] controllerSeeds = new long[agents.size()];
+        for (int i = 0; i < controllerSeeds.length; i++) {
+            controllerSeeds[i] = agents.get(i).controllerSeed();
+        }
+        this.controllers = b.controllers.batch(b.family, controllerSeeds);
     }
 
     /** Starts configuring a fleet. */
@@ -211,25 +222,37 @@ public final class Fleet implements AutoCloseable {
 
     private void loop() {
         LOG.info("Fleet of {} agents producing to {}", agents.size(), topic);
+        int[] active = new int[agents.size()];
         while (!stopRequested) {
-            boolean anyActive = false;
-            for (Agent agent : agents) {
-                if (stopRequested || Thread.currentThread().isInterrupted()) {
+            int n = 0;
+            for (int i = 0; i < agents.size(); i++) {
+                if (!agents.get(i).finished()) {
+                    active[n++] = i;
+                }
+            }
+            if (n == 0) {
+                return;
+            }
+            for (int k = 0; k < n; k++) {
+                if (stopRequested || Thread.currentThread().isInterrupted()
+                        || (rateLimit != null && !rateLimit.acquire(() -> stopRequested))) {
                     return;
                 }
-                if (agent.finished()) {
-                    continue;
-                }
-                anyActive = true;
-                if (rateLimit != null && !rateLimit.acquire(() -> stopRequested)) {
-                    return;
-                }
-                Agent.StepOutcome outcome = agent.step(clock.instant());
+            }
+            int[] round = java.util.Arrays.copyOf(active, n);
+            AgentController.Step[] seen = new AgentController.Step[n];
+            for (int k = 0; k < n; k++) {
+                seen[k] = agents.get(round[k]).begin();
+            }
+            AgentController.Decision[] decisions = controllers.decide(round, seen);
+            if (decisions == null || decisions.length != n) {
+                throw new IllegalStateException("the agents' controllers returned " + (decisions == null ? "null" : decisions.length
+                        + " decisions") + " for " + n + " agents; AgentController.Batch must return one per agent");
+            }
+            for (int k = 0; k < n; k++) {
+                Agent.StepOutcome outcome = agents.get(round[k]).complete(decisions[k], clock.instant());
                 stats.onStep(outcome);
                 sender.send(records.toRecord(outcome.transition()), stats.sendCallback());
-            }
-            if (!anyActive) {
-                return;
             }
         }
     }

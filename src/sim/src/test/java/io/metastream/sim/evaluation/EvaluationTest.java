@@ -88,17 +88,12 @@ class EvaluationTest {
 
     /** The exact point-mass dynamics, batched, as a stand-in for a perfectly learned model. */
     static BatchDynamics trueDynamics(TaskSpec task) {
-        return (obs, act) -> {
-            // INDArray.toDoubleMatrix() is very slow on views; copy the batch out once instead
-            int n = obs.rows();
-            double[] o = obs.dup('c').data().asDouble();
-            double[] a = act.dup('c').data().asDouble();
-            double[][] out = new double[n][];
-            for (int i = 0; i < n; i++) {
-                out[i] = step(task, java.util.Arrays.copyOfRange(o, 4 * i, 4 * i + 4),
+        return (o, a, from, rows, out) -> {
+            for (int i = from; i < from + rows; i++) {
+                double[] next = step(task, java.util.Arrays.copyOfRange(o, 4 * i, 4 * i + 4),
                         java.util.Arrays.copyOfRange(a, 2 * i, 2 * i + 2));
+                System.arraycopy(next, 0, out, 4 * i, 4);
             }
-            return Nd4j.createFromArray(out);
         };
     }
 

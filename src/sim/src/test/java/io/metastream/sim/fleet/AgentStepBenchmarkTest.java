@@ -43,11 +43,13 @@ class AgentStepBenchmarkTest {
         double stepMs = millisPerCall(() -> agent.step(Instant.EPOCH), 100, 300);
 
         java.util.Random rng = new java.util.Random(0);
-        INDArray obs = Nd4j.createFromArray(rng.doubles(600, -1, 1).toArray()).reshape(200, 3);
-        INDArray act = Nd4j.createFromArray(rng.doubles(200, -2, 2).toArray()).reshape(200, 1);
+        double[] obs = rng.doubles(600, -1, 1).toArray();
+        double[] act = rng.doubles(200, -2, 2).toArray();
+        double[] next = new double[600];
+        double[] rewards = new double[200];
         BatchReward reward = family.reward();
-        double rewardMs = millisPerCall(() -> reward.reward(obs, act, obs), 500, 2000);
-        double modelMs = millisPerCall(() -> model.predictNext(obs, act), 500, 2000);
+        double rewardMs = millisPerCall(() -> reward.reward(obs, act, next, 0, 200, rewards), 500, 2000);
+        double modelMs = millisPerCall(() -> model.rollout().next(obs, act, 0, 200, next), 500, 2000);
         LOG.info("pendulum agent step, MPC 200x10: {} ms/step; per planner step: model {} ms, reward {} ms",
                 String.format("%.2f", stepMs), String.format("%.3f", modelMs), String.format("%.3f", rewardMs));
         assertThat(stepMs).isLessThan(500);
