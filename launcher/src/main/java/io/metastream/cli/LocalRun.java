@@ -259,6 +259,7 @@ final class LocalRun {
                 r.transitionsProcessed = accumulator(acc, "transitionsValid");
                 r.transitionsProduced = fleetStats.transitionsSent();
                 r.deadLetters = deadLetters;
+                r.fleetTransitionsPerSecond = fleetStats.transitionsPerSecond();
                 r.curve = curve;
                 r.wallSeconds = (System.nanoTime() - started) / 1e9;
                 r.seed = s.seed();
@@ -304,9 +305,10 @@ final class LocalRun {
                 curve.add(algorithm.curvePoint(v, f));
             }
             if (System.nanoTime() >= nextPrint) {
-                out.printf("  [%4ds] versions %-4d transitions sent %-8d episodes %-5d mean return %9.2f   %s%n",
+                out.printf("  [%4ds] versions %-4d transitions sent %-8d (%5.0f/s) episodes %-5d mean return %9.2f   %s%n",
                         (int) ((System.nanoTime() - started) / 1_000_000_000L), lastVersion, f.transitionsSent(),
-                        f.episodesCompleted(), f.meanEpisodeReturn(), v == null ? "-" : algorithm.progress(v));
+                        f.recentTransitionsPerSecond(), f.episodesCompleted(), f.meanEpisodeReturn(),
+                        v == null ? "-" : algorithm.progress(v));
                 nextPrint = System.nanoTime() + 10_000_000_000L;
             }
         }

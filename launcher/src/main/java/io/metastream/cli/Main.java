@@ -253,8 +253,8 @@ public final class Main {
                     throw new IllegalStateException("the fleet stopped: " + fleet.failure().get(), fleet.failure().get());
                 }
                 FleetStats f = fleet.stats();
-                System.out.printf("transitions %d episodes %d mean return %.1f model version %s dead letters %d%s%n",
-                        f.transitionsSent(), f.episodesCompleted(), f.meanEpisodeReturn(),
+                System.out.printf("transitions %d (%.0f/s) episodes %d mean return %.1f model version %s dead letters %d%s%n",
+                        f.transitionsSent(), f.recentTransitionsPerSecond(), f.episodesCompleted(), f.meanEpisodeReturn(),
                         client.latestVersion().isPresent() ? client.latestVersion().getAsLong() : "-", f.deadLetters(),
                         fleet.firstDeadLetter().map(r -> " (first: " + r + ")").orElse(""));
             }

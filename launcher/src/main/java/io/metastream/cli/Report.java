@@ -21,6 +21,8 @@ final class Report {
     long transitionsProcessed;
     long transitionsProduced;
     long deadLetters;
+    /** The fleet's transitions per second over the run (from its first step to its end). */
+    double fleetTransitionsPerSecond;
     /** One point per published version, as the algorithm's {@link LocalAlgorithm#curvePoint} made it. */
     List<double[]> curve;
     double wallSeconds;
@@ -43,6 +45,7 @@ final class Report {
         field(b, "transitionsProcessed", transitionsProcessed);
         field(b, "transitionsProduced", transitionsProduced);
         field(b, "deadLetters", deadLetters);
+        field(b, "fleetTransitionsPerSecond", fleetTransitionsPerSecond);
         field(b, "wallSeconds", wallSeconds);
         section.appendHeldOut(b);
         b.append("  \"learningCurve\": [");

@@ -28,6 +28,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import io.metastream.client.CommandLineArgs;
+import java.io.PrintStream;
 import java.util.Properties;
 
 /**
@@ -50,6 +52,29 @@ public final class GrbalLocal implements LocalAlgorithm {
      */
     public static MpcConfig mpcFor(TaskFamily family, Map<String, String> settings) {
         return MpcConfig.builder().actionBounds(family.actionLow(), family.actionHigh()).settings(settings).build();
+    }
+
+    @Override
+    public List<Benchmark> benchmarks() {
+        return List.of(new Benchmark() {
+            @Override
+            public String name() {
+                return "fleet";
+            }
+
+            @Override
+            public List<String> usage() {
+                return List.of(
+                        "transitions/s a fleet of planning GrBAL agents delivers to a real broker (MPC every step)",
+                        "--out FILE (required) --family F (pendulum) --agents N (32) --tasks N (16) --threads 1,2",
+                        "--hidden 32x32,64x64 --seconds S (15) --warmup S (5) --repetitions N (3) --mpc.<setting> V");
+            }
+
+            @Override
+            public int run(String[] args, PrintStream out, PrintStream err) throws Exception {
+                return FleetBench.run(new CommandLineArgs(args, java.util.Set.of()), out);
+            }
+        });
     }
 
     @Override

@@ -24,11 +24,13 @@ import java.util.Objects;
  *     0.5, > 0): each sequence weighs {@code exp((R − R_max) / (temperature · std R))}
  * @param warmStart start each call from the previous call's plan shifted by one step (default true);
  *     {@link MpcPlanner#reset()} forgets it
+ * @param threads threads a batch of agents ({@link MpcPlanner#planAll}) is split over (default 1, in [1, 64]);
+ *     the calling thread is one of them
  * @param actionLow per-dimension lower action bound (required)
  * @param actionHigh per-dimension upper action bound (required, each > the lower bound)
  */
 public record MpcConfig(Method method, int horizon, int candidates, int iterations, int elites, double noise,
-        double temperature, boolean warmStart, double[] actionLow, double[] actionHigh) {
+        double temperature, boolean warmStart, int threads, double[] actionLow, double[] actionHigh) {
 
     /** How the planner searches. */
     public enum Method {
@@ -63,6 +65,7 @@ public record MpcConfig(Method method, int horizon, int candidates, int iteratio
     static final double DEFAULT_NOISE = 0.5;
     static final double DEFAULT_TEMPERATURE = 0.5;
     static final boolean DEFAULT_WARM_START = true;
+    static final int DEFAULT_THREADS = 1;
 
     /** The planner's settings, declared once (the action bounds come from the task family, not from here). */
     private static final SettingsTable<MpcConfig, Builder> SETTINGS = SettingsTable.<MpcConfig, Builder>of("MpcConfig")
@@ -80,7 +83,9 @@ public record MpcConfig(Method method, int horizon, int candidates, int iteratio
             .decimal("temperature", DEFAULT_TEMPERATURE, "MPPI temperature in standard deviations of the round's returns",
                     MpcConfig::temperature, Builder::temperature)
             .bool("warmStart", DEFAULT_WARM_START, "start from the previous plan shifted by one step",
-                    MpcConfig::warmStart, Builder::warmStart);
+                    MpcConfig::warmStart, Builder::warmStart)
+            .integer("threads", DEFAULT_THREADS, "threads a batch of agents is planned on, the caller's included",
+                    MpcConfig::threads, Builder::threads);
 
     /** The documentation of the planner's settings. */
     public static List<Setting> settings() {
@@ -98,6 +103,7 @@ public record MpcConfig(Method method, int horizon, int candidates, int iteratio
         require(noise > 0 && Double.isFinite(noise), "noise is " + noise + "; use a finite value > 0 (default " + DEFAULT_NOISE + ")");
         require(temperature > 0 && Double.isFinite(temperature), "temperature is " + temperature
                 + "; use a finite value > 0 (default " + DEFAULT_TEMPERATURE + ")");
+        require(threads >= 1 && threads <= 64, "threads is " + threads + "; use a value in [1, 64] (default 1)");
         require(actionLow != null && actionHigh != null, "action bounds are not set; call actionBounds(low, high) "
                 + "or actionLow(..) and actionHigh(..)");
         require(actionLow.length > 0 && actionLow.length == actionHigh.length, "actionLow has " + actionLow.length
@@ -143,12 +149,12 @@ public record MpcConfig(Method method, int horizon, int candidates, int iteratio
     public boolean equals(Object o) {
         return o instanceof MpcConfig c && c.method == method && c.horizon == horizon && c.candidates == candidates
                 && c.iterations == iterations && c.elites == elites && c.noise == noise && c.temperature == temperature
-                && c.warmStart == warmStart && Arrays.equals(c.actionLow, actionLow) && Arrays.equals(c.actionHigh, actionHigh);
+                && c.warmStart == warmStart && c.threads == threads && Arrays.equals(c.actionLow, actionLow) && Arrays.equals(c.actionHigh, actionHigh);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(method, horizon, candidates, iterations, elites, noise, temperature, warmStart) * 31 * 31
+        return Objects.hash(method, horizon, candidates, iterations, elites, noise, temperature, warmStart, threads) * 31 * 31
                 + Arrays.hashCode(actionLow) * 31 + Arrays.hashCode(actionHigh);
     }
 
@@ -172,6 +178,7 @@ public record MpcConfig(Method method, int horizon, int candidates, int iteratio
         private double noise = DEFAULT_NOISE;
         private double temperature = DEFAULT_TEMPERATURE;
         private boolean warmStart = DEFAULT_WARM_START;
+        private int threads = DEFAULT_THREADS;
         private double[] low;
         private double[] high;
 
@@ -226,6 +233,11 @@ public record MpcConfig(Method method, int horizon, int candidates, int iteratio
             return this;
         }
 
+        public Builder threads(int v) {
+            threads = v;
+            return this;
+        }
+
         /** Per-dimension bounds; both arrays are copied. */
         public Builder actionBounds(double[] low, double[] high) {
             if (low == null || high == null) {
@@ -267,7 +279,7 @@ public record MpcConfig(Method method, int horizon, int candidates, int iteratio
         }
 
         public MpcConfig build() {
-            return new MpcConfig(method, horizon, candidates, iterations, elites, noise, temperature, warmStart, low, high);
+            return new MpcConfig(method, horizon, candidates, iterations, elites, noise, temperature, warmStart, threads, low, high);
         }
     }
 }

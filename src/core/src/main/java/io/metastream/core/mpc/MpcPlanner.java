@@ -31,8 +31,9 @@ import java.util.Random;
  *
  * <h2>Threading and ownership</h2>
  * Not thread-safe: a planner owns its {@link Random} and its warm start, and results are reproducible
- * for a given seed and call sequence. Use one planner per agent; {@link #planAll} may plan for many
- * agents on one thread.
+ * for a given seed and call sequence. Use one planner per agent. {@link #planAll} plans a batch on the
+ * calling thread, or with {@code threads > 1} splits it into that many parts planned at once (the
+ * caller's thread and shared daemon threads); each agent's plan is the same either way.
  */
 public final class MpcPlanner {
 
@@ -100,6 +101,65 @@ public final class MpcPlanner {
             throw new IllegalArgumentException("planAll needs at least one request");
         }
         MpcConfig cfg = check(requests);
+        int parts = Math.min(cfg.threads(), requests.size());
+        if (parts == 1) {
+            return planTogether(requests, cfg);
+        }
+        // agents are independent: split them into contiguous parts, the caller plans the first
+        int[] order = groupByModel(requests);
+        List<List<Request>> split = new ArrayList<>();
+        List<int[]> slots = new ArrayList<>();
+        for (int p = 0; p < parts; p++) {
+            int from = p * order.length / parts;
+            int to = (p + 1) * order.length / parts;
+            int[] idx = Arrays.copyOfRange(order, from, to);
+            List<Request> part = new ArrayList<>(idx.length);
+            for (int i : idx) {
+                part.add(requests.get(i));
+            }
+            split.add(part);
+            slots.add(idx);
+        }
+        List<java.util.concurrent.Future<List<Plan>>> others = new ArrayList<>();
+        for (int p = 1; p < parts; p++) {
+            List<Request> part = split.get(p);
+            others.add(Workers.POOL.submit(() -> planTogether(part, cfg)));
+        }
+        Plan[] plans = new Plan[requests.size()];
+        List<Plan> first = planTogether(split.get(0), cfg);
+        for (int k = 0; k < first.size(); k++) {
+            plans[slots.get(0)[k]] = first.get(k);
+        }
+        for (int p = 1; p < parts; p++) {
+            List<Plan> got;
+            try {
+                got = others.get(p - 1).get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for the planner's other threads", e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException r) {
+                    throw r;
+                }
+                throw new IllegalStateException("a planner thread failed", e.getCause());
+            }
+            for (int k = 0; k < got.size(); k++) {
+                plans[slots.get(p)[k]] = got.get(k);
+            }
+        }
+        return List.of(plans);
+    }
+
+    /** Daemon threads shared by every planner that plans a batch on more than one thread. */
+    private static final class Workers {
+        static final java.util.concurrent.ExecutorService POOL = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "metastream-planner");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    private static List<Plan> planTogether(List<Request> requests, MpcConfig cfg) {
         int b = requests.size();
         int n = cfg.candidates();
         int h = cfg.horizon();
@@ -179,7 +239,7 @@ public final class MpcPlanner {
                 first = c;
                 obsDim = obs.length;
             } else if (c.horizon() != first.horizon() || c.candidates() != first.candidates() || c.actDim() != first.actDim()
-                    || c.iterations() != first.iterations()) {
+                    || c.iterations() != first.iterations() || c.threads() != first.threads()) {
                 throw new IllegalArgumentException("request " + i + "'s planner has horizon " + c.horizon() + ", "
                         + c.candidates() + " candidates, " + c.iterations() + " iterations and " + c.actDim()
                         + " action dimensions, request 0's " + first.horizon() + ", " + first.candidates() + ", "

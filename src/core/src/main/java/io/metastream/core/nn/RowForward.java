@@ -196,7 +196,22 @@ public final class RowForward {
                 z[zo + r] = bj;
             }
             int wo = j * in;
-            for (int i = 0; i < in; i++) {
+            int i = 0;
+            // four inputs per pass: one load and store of z per four multiply-adds (the loop is bound by L1 traffic)
+            for (; i + 3 < in; i += 4) {
+                double w0 = w[wo + i];
+                double w1 = w[wo + i + 1];
+                double w2 = w[wo + i + 2];
+                double w3 = w[wo + i + 3];
+                int a0 = i * n;
+                int a1 = a0 + n;
+                int a2 = a1 + n;
+                int a3 = a2 + n;
+                for (int r = 0; r < n; r++) {
+                    z[zo + r] += w0 * a[a0 + r] + w1 * a[a1 + r] + w2 * a[a2 + r] + w3 * a[a3 + r];
+                }
+            }
+            for (; i < in; i++) {
                 double wij = w[wo + i];
                 int ao = i * n;
                 for (int r = 0; r < n; r++) {

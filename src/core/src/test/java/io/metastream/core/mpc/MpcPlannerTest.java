@@ -189,6 +189,24 @@ class MpcPlannerTest {
     }
 
     @Test
+    void planningOnSeveralThreadsGivesEachAgentTheSamePlan() {
+        MpcConfig one = MpcConfig.builder().horizon(6).candidates(16).actionBounds(2, -1, 1).build();
+        MpcConfig three = MpcConfig.builder().horizon(6).candidates(16).threads(3).actionBounds(2, -1, 1).build();
+        List<MpcPlanner.Request> a = new ArrayList<>();
+        List<MpcPlanner.Request> b = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            double[] target = {Math.sin(i), Math.cos(i)};
+            a.add(new MpcPlanner.Request(new MpcPlanner(one, new Random(i)), LINEAR2, quadraticTo(target), new double[] {0, 0}));
+            b.add(new MpcPlanner.Request(new MpcPlanner(three, new Random(i)), LINEAR2, quadraticTo(target), new double[] {0, 0}));
+        }
+        List<MpcPlanner.Plan> pa = MpcPlanner.planAll(a);
+        List<MpcPlanner.Plan> pb = MpcPlanner.planAll(b);
+        for (int i = 0; i < 7; i++) {
+            assertThat(pb.get(i).actions()).as("agent %d", i).isDeepEqualTo(pa.get(i).actions());
+        }
+    }
+
+    @Test
     void agentsSharingAModelAreRolledOutInOneCallPerStep() {
         AtomicInteger calls = new AtomicInteger();
         AtomicInteger widest = new AtomicInteger();

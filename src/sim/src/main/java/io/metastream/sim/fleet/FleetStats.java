@@ -19,6 +19,9 @@ import java.util.TreeMap;
  * @param plannedStepsByPolicyVersion steps whose action the MPC planner chose, by the base model version used
  * @param deadLetters this fleet's records the job dead-lettered since the fleet started; -1 when the fleet
  *     was built without {@code deadLetterTopic}
+ * @param secondsRunning seconds since the fleet's first step (0 before it)
+ * @param recentTransitionsPerSecond transitions produced per second over about the last 10 seconds; NaN
+ *     during the first second
  */
 public record FleetStats(
         long transitionsProduced,
@@ -28,11 +31,18 @@ public record FleetStats(
         double meanEpisodeReturn,
         long randomSteps,
         SortedMap<Long, Long> plannedStepsByPolicyVersion,
-        long deadLetters) {
+        long deadLetters,
+        double secondsRunning,
+        double recentTransitionsPerSecond) {
 
     public FleetStats {
         Objects.requireNonNull(plannedStepsByPolicyVersion, "plannedStepsByPolicyVersion");
         plannedStepsByPolicyVersion = Collections.unmodifiableSortedMap(new TreeMap<>(plannedStepsByPolicyVersion));
+    }
+
+    /** Transitions produced per second since the first step; NaN before it. */
+    public double transitionsPerSecond() {
+        return secondsRunning > 0 ? transitionsProduced / secondsRunning : Double.NaN;
     }
 
     /** Steps acted with a model, over all versions. */

@@ -26,6 +26,12 @@ final class StatsCollector {
     private final AtomicLong randomSteps = new AtomicLong();
     private final ArrayDeque<Double> recentReturns = new ArrayDeque<>();
     private final TreeMap<Long, Long> plannedByVersion = new TreeMap<>();
+    /** Time of the first step (System.nanoTime), 0 before it. */
+    private volatile long firstStepNanos;
+    /** (nanoTime, produced) samples at most one per second, for the recent rate; guarded by itself. */
+    private final ArrayDeque<long[]> rateSamples = new ArrayDeque<>();
+    /** Seconds the recent rate looks back. */
+    static final int RATE_WINDOW_SECONDS = 10;
     private final Callback callback = (metadata, exception) -> {
         if (exception == null) {
             sent.incrementAndGet();
@@ -48,7 +54,20 @@ final class StatsCollector {
     }
 
     void onStep(Agent.StepOutcome outcome) {
-        produced.incrementAndGet();
+        long n = produced.incrementAndGet();
+        long now = System.nanoTime();
+        if (firstStepNanos == 0) {
+            firstStepNanos = now;
+        }
+        synchronized (rateSamples) {
+            long[] last = rateSamples.peekLast();
+            if (last == null || now - last[0] >= 1_000_000_000L) {
+                rateSamples.addLast(new long[] {now, n});
+                if (rateSamples.size() > RATE_WINDOW_SECONDS + 1) {
+                    rateSamples.removeFirst();
+                }
+            }
+        }
         if (outcome.planned()) {
             synchronized (plannedByVersion) {
                 plannedByVersion.merge(outcome.transition().getPolicyVersion(), 1L, Long::sum);
@@ -76,7 +95,18 @@ final class StatsCollector {
         synchronized (plannedByVersion) {
             planned = new TreeMap<>(plannedByVersion);
         }
-        return new FleetStats(produced.get(), sent.get(), errors.get(), episodes.get(), meanReturn,
-                randomSteps.get(), planned, deadLetters);
+        long n = produced.get();
+        long now = System.nanoTime();
+        long first = firstStepNanos;
+        double seconds = first == 0 ? 0.0 : (now - first) / 1e9;
+        double recent = Double.NaN;
+        synchronized (rateSamples) {
+            long[] oldest = rateSamples.peekFirst();
+            if (oldest != null && now - oldest[0] >= 1_000_000_000L) {
+                recent = (n - oldest[1]) / ((now - oldest[0]) / 1e9);
+            }
+        }
+        return new FleetStats(n, sent.get(), errors.get(), episodes.get(), meanReturn,
+                randomSteps.get(), planned, deadLetters, seconds, recent);
     }
 }
