@@ -55,7 +55,7 @@ public final class SettingsDoc {
     public static String markdown() {
         StringBuilder b = new StringBuilder("| setting | type | default | meaning |\n| --- | --- | --- | --- |\n");
         for (Setting s : all()) {
-            b.append("| `").append(s.key()).append("` | ").append(s.type()).append(" | ")
+            b.append("| `").append(s.key()).append("` | ").append(s.type().replace("|", "\\|")).append(" | ")
                     .append(s.defaultValue().isEmpty() ? "(required)" : s.defaultValue().replace("|", "\\|"))
                     .append(" | ").append(s.description().replace("|", "\\|")).append(" |\n");
         }

@@ -55,7 +55,13 @@ class MainTest {
         int[] rc = new int[1];
         String err = stderrOf(() -> rc[0] = Main.run(new String[] {"bench"}));
         assertThat(rc[0]).isEqualTo(2);
-        assertThat(err).contains("name a benchmark: bench pearl, bench learner");
+        assertThat(err).contains("name a benchmark: bench fleet, bench pearl, bench learner");
+        err = stderrOf(() -> rc[0] = Main.run(new String[] {"bench", "fleet", "--agents", "4"}));
+        assertThat(rc[0]).isEqualTo(2);
+        assertThat(err).contains("--out FILE is required");
+        err = stderrOf(() -> rc[0] = Main.run(new String[] {"bench", "fleet", "--out", "x.json", "--hidden", "3y3"}));
+        assertThat(rc[0]).isEqualTo(2);
+        assertThat(err).contains("--hidden takes comma-separated integers");
         err = stderrOf(() -> rc[0] = Main.run(new String[] {"bench", "maml"}));
         assertThat(rc[0]).isEqualTo(2);
         assertThat(err).contains("unknown benchmark 'maml'");

@@ -26,14 +26,25 @@ import java.util.function.Supplier;
  *   <li>{@code "point-vel"}: a 1-D mass with friction and drag that must run at the task's
  *       {@code targetVelocity} in [0, 3] (the cheetah-vel idea); observation (v), action force in
  *       [−1, 1], reward −|v − v*| − 0.05a², horizon 200.</li>
+ *
+ *   <li>{@code "arm"}: a planar two-link arm (no gravity) holding the configuration (π/2, −π/2); link
+ *       masses, lengths, joint damping and motor gains vary, and half the tasks have one crippled joint
+ *       (gain in [0.1, 0.4]). Observation (cos q1, sin q1, cos q2, sin q2, q̇1, q̇2), action in [−1, 1]²,
+ *       horizon 100. Specification: {@code ArmFamily}.</li>
+ *   <li>{@code "spring-chain"}: three masses joined by springs and dampers to a wall and each other, motors
+ *       on the first and last mass (gains varied, sometimes reversed), the last mass held at x = 1; masses,
+ *       stiffness and damping vary. Observation (x1, x2, x3, v1, v2, v3), action in [−1, 1]², horizon 100.
+ *       Specification: {@code SpringChainFamily}.</li>
  * </ul>
  *
- * <p>The last three reward a task-specific goal or target, so their batched reward is per task:
+ * <p>The point-robot and point-vel families reward a task-specific goal or target, so their batched reward is per task:
  * {@link TaskFamily#reward(TaskSpec)}.
  */
 public final class TaskFamilies {
 
     private static final Map<String, Supplier<TaskFamily>> FAMILIES = Map.of(
+            ArmFamily.NAME, ArmFamily::new,
+            SpringChainFamily.NAME, SpringChainFamily::new,
             PendulumFamily.NAME, PendulumFamily::new,
             PointMassFamily.NAME, PointMassFamily::new,
             PointRobotFamily.DENSE_NAME, PointRobotFamily::dense,

@@ -83,7 +83,7 @@ public interface TaskFamily {
     Environment create(TaskSpec task, long seed);
 
     /**
-     * The family's reward as a batched ND4J function for planners, for a family whose reward does not
+     * The family's reward as a batched function over arrays for planners, for a family whose reward does not
      * depend on the task. It computes, row by row, exactly the reward {@link Environment#step} returns
      * for the same observation, applied (clipped) action and next observation, in every task.
      *
@@ -93,7 +93,7 @@ public interface TaskFamily {
     BatchReward reward();
 
     /**
-     * The reward of one task as a batched ND4J function for planners: row by row exactly the reward
+     * The reward of one task as a batched function over arrays for planners: row by row exactly the reward
      * {@link Environment#step} returns in {@code task} for the same observation, applied (clipped) action
      * and next observation. Works for every family; the default, for task-independent rewards, is
      * {@link #reward()}.

@@ -14,8 +14,10 @@ class TaskFamiliesTest {
         assertThat(TaskFamilies.byName("point-robot").name()).isEqualTo("point-robot");
         assertThat(TaskFamilies.byName("sparse-point-robot").name()).isEqualTo("sparse-point-robot");
         assertThat(TaskFamilies.byName("point-vel").name()).isEqualTo("point-vel");
+        assertThat(TaskFamilies.byName("arm").name()).isEqualTo("arm");
+        assertThat(TaskFamilies.byName("spring-chain").name()).isEqualTo("spring-chain");
         assertThat(TaskFamilies.names())
-                .containsExactly("pendulum", "point-mass", "point-robot", "point-vel", "sparse-point-robot");
+                .containsExactly("arm", "pendulum", "point-mass", "point-robot", "point-vel", "sparse-point-robot", "spring-chain");
     }
 
     @Test
@@ -23,6 +25,6 @@ class TaskFamiliesTest {
         assertThatThrownBy(() -> TaskFamilies.byName("cartpole"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("cartpole")
-                .hasMessageContaining("[pendulum, point-mass, point-robot, point-vel, sparse-point-robot]");
+                .hasMessageContaining("[arm, pendulum, point-mass, point-robot, point-vel, sparse-point-robot, spring-chain]");
     }
 }
