@@ -61,7 +61,7 @@ class MetaLearningJobIT {
                     .actionBounds(family.actionLow(), family.actionHigh()).build();
             try (Fleet fleet = Fleet.builder().bootstrapServers(servers).topic(topics.experience()).family(family)
                     .tasks(family.trainTasks(12, 3)).agents(12).seed(3).controllers(GrbalAgents.mpc(mpc, client::modelFor))
-                    .maxTransitionsPerSecond(1500)
+                    .maxTransitionsPerSecond(400)
                     .build()) {
                 fleet.start();
                 JobTestSupport.send(servers, BadRecords.oneOfEach(topics.experience(), family.trainTasks(12, 3).get(0).id(),

@@ -77,8 +77,13 @@ class ClusterIT {
                 assertThat(running).as("TaskManagers running the job's tasks").isNotEmpty();
                 flink.killTaskManager(running.get(0));
                 flink.startTaskManager();
-                FlinkCluster.await("new versions after the TaskManager kill", Duration.ofSeconds(240),
-                        () -> ledger.latestVersion() >= before + 3);
+                // the surviving TaskManager may go on publishing until the JobManager notices the loss
+                // (heartbeat timeout), so wait for the restart first, then for versions made after it
+                FlinkCluster.await("the job restarted after the TaskManager kill", Duration.ofSeconds(180),
+                        () -> flink.restarts(job) > 0);
+                long atRestart = Math.max(before, ledger.latestVersion());
+                FlinkCluster.await("new versions after the restart", Duration.ofSeconds(240),
+                        () -> ledger.latestVersion() >= atRestart + 3);
                 assertThat(flink.jobState(job)).hasValue("RUNNING");
                 assertThat(flink.restarts(job)).as("the kill made the job restart").isPositive();
             }
