@@ -59,6 +59,26 @@ public final class GrbalLocal implements LocalAlgorithm {
         return List.of(new Benchmark() {
             @Override
             public String name() {
+                return job().name();
+            }
+
+            @Override
+            public List<String> usage() {
+                return List.of(
+                        "GrBAL per family and seed: held-out one-step MSE adapted / unadapted / non-meta and MPC",
+                        "return with adaptation / without / with the true model; JSON + PNGs (seeded, reproducible)",
+                        "--out FILE (required) --families pendulum,arm,spring-chain --seeds N (5) --first-seed N (1)",
+                        "--env-steps N (40000) --train-tasks N (16) --held-out-tasks N (8) --mpc-episodes N (2)",
+                        "--grbal.<setting> V --mpc.<setting> V --segment-stride N --replay-segments N --adapt-every N");
+            }
+
+            @Override
+            public int run(String[] args, PrintStream out, PrintStream err) throws Exception {
+                return GrbalBench.run(new CommandLineArgs(args, java.util.Set.of()), out);
+            }
+        }, new Benchmark() {
+            @Override
+            public String name() {
                 return "fleet";
             }
 

@@ -48,6 +48,25 @@ public abstract class AbstractEnvironment implements Environment {
     protected abstract double[] observe();
 
     /**
+     * Sets the state to the one {@code observation} shows, for a family whose observation is its whole
+     * state; what makes {@link AbstractTaskFamily#trueDynamics} work. The default refuses: override it
+     * when the observation determines the state.
+     *
+     * @throws UnsupportedOperationException when the observation does not determine the state
+     */
+    protected void restore(double[] observation) {
+        throw new UnsupportedOperationException(family.name() + "'s observation is not its whole state; override "
+                + "AbstractEnvironment.restore to give the family a true model");
+    }
+
+    /** The next observation from the state {@code observation} shows under {@code action} (clipped); no episode bookkeeping. */
+    final double[] simulate(double[] observation, double[] action) {
+        restore(observation);
+        advance(clippedAction(action));
+        return observe();
+    }
+
+    /**
      * The sparse reward of the step {@link #advance} just computed, for families that define one
      * (see {@link StepResult#sparseReward()}); empty by default. Called once per step, right after
      * {@code advance}.

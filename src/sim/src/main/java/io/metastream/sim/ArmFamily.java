@@ -210,5 +210,13 @@ final class ArmFamily extends AbstractTaskFamily {
         protected double[] observe() {
             return new double[] {Math.cos(q1), Math.sin(q1), Math.cos(q2), Math.sin(q2), w1, w2};
         }
+
+        @Override
+        protected void restore(double[] o) {
+            q1 = Math.atan2(o[1], o[0]);
+            q2 = Math.atan2(o[3], o[2]);
+            w1 = o[4];
+            w2 = o[5];
+        }
     }
 }

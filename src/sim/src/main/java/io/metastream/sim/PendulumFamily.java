@@ -160,5 +160,11 @@ final class PendulumFamily extends AbstractTaskFamily {
         protected double[] observe() {
             return new double[] {Math.cos(theta), Math.sin(theta), thetaDot};
         }
+
+        @Override
+        protected void restore(double[] o) {
+            theta = Math.atan2(o[1], o[0]);
+            thetaDot = o[2];
+        }
     }
 }

@@ -170,5 +170,13 @@ final class PointMassFamily extends AbstractTaskFamily {
         protected double[] observe() {
             return new double[] {x, y, vx, vy};
         }
+
+        @Override
+        protected void restore(double[] o) {
+            x = o[0];
+            y = o[1];
+            vx = o[2];
+            vy = o[3];
+        }
     }
 }

@@ -265,5 +265,11 @@ public final class PointRobotFamily extends BaseTaskFamily {
         protected double[] observe() {
             return new double[] {x, y};
         }
+
+        @Override
+        protected void restore(double[] o) {
+            x = o[0];
+            y = o[1];
+        }
     }
 }

@@ -155,5 +155,10 @@ final class PointVelFamily extends AbstractTaskFamily {
         protected double[] observe() {
             return new double[] {v};
         }
+
+        @Override
+        protected void restore(double[] o) {
+            v = o[0];
+        }
     }
 }

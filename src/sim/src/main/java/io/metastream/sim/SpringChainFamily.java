@@ -187,5 +187,13 @@ final class SpringChainFamily extends AbstractTaskFamily {
         protected double[] observe() {
             return new double[] {x[0], x[1], x[2], v[0], v[1], v[2]};
         }
+
+        @Override
+        protected void restore(double[] o) {
+            for (int i = 0; i < 3; i++) {
+                x[i] = o[i];
+                v[i] = o[3 + i];
+            }
+        }
     }
 }

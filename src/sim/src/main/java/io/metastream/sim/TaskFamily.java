@@ -1,5 +1,6 @@
 package io.metastream.sim;
 
+import io.metastream.core.mpc.BatchDynamics;
 import io.metastream.core.mpc.BatchReward;
 import java.util.List;
 import java.util.Objects;
@@ -103,5 +104,17 @@ public interface TaskFamily {
     default BatchReward reward(TaskSpec task) {
         Objects.requireNonNull(task, "task must not be null");
         return reward();
+    }
+
+    /**
+     * The task's exact dynamics as the planner's model: row by row the next observation
+     * {@link Environment#step} would return from the state the observation shows under the (clipped)
+     * action. Planning with it gives the planner's ceiling, what a perfect learned model would reach.
+     * Thread-safe.
+     *
+     * @throws UnsupportedOperationException when the family's observations do not determine its state
+     */
+    default BatchDynamics trueDynamics(TaskSpec task) {
+        throw new UnsupportedOperationException(name() + " has no true model: its observations do not determine its state");
     }
 }

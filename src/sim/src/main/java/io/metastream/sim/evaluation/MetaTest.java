@@ -6,6 +6,7 @@ import io.metastream.sim.TaskFamily;
 import io.metastream.sim.TaskSpec;
 import io.metastream.core.grbal.DynamicsModel;
 import io.metastream.core.grbal.Segment;
+import io.metastream.core.mpc.BatchDynamics;
 import io.metastream.core.mpc.BatchReward;
 import io.metastream.core.mpc.MpcConfig;
 import io.metastream.core.mpc.MpcPlanner;
@@ -92,6 +93,30 @@ public final class MetaTest {
                 mean(per, TaskResult::mpcReturnUnadapted), List.copyOf(per));
     }
 
+    /**
+     * The planner's ceiling: per task, the mean MPC return when planning with the task's exact dynamics
+     * ({@link TaskFamily#trueDynamics}), from the same initial states {@link #run} uses for the same
+     * configuration.
+     *
+     * @throws UnsupportedOperationException when the family has no true model
+     */
+    public static double[] trueModelReturns(TaskFamily family, List<TaskSpec> tasks, Config cfg) {
+        Objects.requireNonNull(family, "family");
+        if (cfg.mpcEpisodes() < 1 || cfg.mpc() == null) {
+            throw new IllegalArgumentException("true-model returns need mpcEpisodes >= 1 and an MpcConfig");
+        }
+        SplittableRandom seeds = new SplittableRandom(cfg.seed());
+        double[] out = new double[tasks.size()];
+        for (int i = 0; i < tasks.size(); i++) {
+            TaskSpec task = tasks.get(i);
+            seeds.nextLong(); // the prediction trajectory's seed in run()
+            long mpcSeed = seeds.nextLong();
+            BatchDynamics truth = family.trueDynamics(task);
+            out[i] = mpcReturn(family, task, context -> truth, cfg, mpcSeed);
+        }
+        return out;
+    }
+
     /** {adapted, unadapted, non-meta} MSE averaged over every window of the trajectory. */
     static double[] predictionErrors(Segment data, DynamicsModel theta, DynamicsModel nonMeta, Config cfg) {
         int m = cfg.adaptWindow();
@@ -116,6 +141,16 @@ public final class MetaTest {
 
     private static double mpcReturn(TaskFamily family, TaskSpec task, DynamicsModel theta, boolean adapt,
             Config cfg, long seed) {
+        return mpcReturn(family, task, context -> context == null || !adapt ? theta.rollout()
+                : theta.adapt(context, cfg.innerLr(), cfg.innerSteps()).rollout(), cfg, seed);
+    }
+
+    /**
+     * Mean return of MPC episodes in which, before every step, {@code models} gives the model to plan
+     * with from the last M transitions of the episode (null while there are fewer).
+     */
+    private static double mpcReturn(TaskFamily family, TaskSpec task, java.util.function.Function<Segment, BatchDynamics> models,
+            Config cfg, long seed) {
         SplittableRandom seeds = new SplittableRandom(seed);
         Environment env = family.create(task, seeds.nextLong());
         MpcPlanner planner = new MpcPlanner(cfg.mpc(), new Random(seeds.nextLong()));
@@ -130,16 +165,15 @@ public final class MetaTest {
             planner.reset();
             boolean done = false;
             while (!done) {
-                DynamicsModel model = theta;
-                if (adapt && obs.size() >= m) {
+                Segment context = null;
+                if (obs.size() >= m) {
                     int n = obs.size();
-                    Segment context = new Segment(
+                    context = new Segment(
                             obs.subList(n - m, n).toArray(new double[0][]),
                             act.subList(n - m, n).toArray(new double[0][]),
                             next.subList(n - m, n).toArray(new double[0][]));
-                    model = theta.adapt(context, cfg.innerLr(), cfg.innerSteps());
                 }
-                double[] a = env.clippedAction(planner.act(model.rollout(), reward, o));
+                double[] a = env.clippedAction(planner.act(models.apply(context), reward, o));
                 StepResult r = env.step(a);
                 obs.add(o);
                 act.add(a);
