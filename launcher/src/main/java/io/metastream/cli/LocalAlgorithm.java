@@ -76,6 +76,33 @@ public interface LocalAlgorithm {
          * @throws IllegalArgumentException for a bad command line (exit code 2), naming the option
          */
         int run(String[] args, PrintStream out, PrintStream err) throws Exception;
+
+        /** A benchmark from its name, help lines and body. */
+        static Benchmark of(String name, List<String> usage, Body body) {
+            List<String> lines = List.copyOf(usage);
+            return new Benchmark() {
+                @Override
+                public String name() {
+                    return name;
+                }
+
+                @Override
+                public List<String> usage() {
+                    return lines;
+                }
+
+                @Override
+                public int run(String[] args, PrintStream out, PrintStream err) throws Exception {
+                    return body.run(args, out, err);
+                }
+            };
+        }
+
+        /** What {@link #run} does. */
+        @FunctionalInterface
+        interface Body {
+            int run(String[] args, PrintStream out, PrintStream err) throws Exception;
+        }
     }
 
     /**

@@ -171,8 +171,6 @@ final class FleetBench {
     }
 
     private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+        return io.metastream.cli.Stats.median(v);
     }
 }

@@ -184,10 +184,6 @@ final class GrbalBench {
     }
 
     private static double median(List<Map<String, Double>> rows, String key) {
-        double[] v = rows.stream().mapToDouble(r -> r.get(key)).sorted().toArray();
-        if (v.length == 0) {
-            return Double.NaN;
-        }
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+        return io.metastream.cli.Stats.median(rows.stream().mapToDouble(r -> r.get(key)).toArray());
     }
 }

@@ -56,45 +56,18 @@ public final class GrbalLocal implements LocalAlgorithm {
 
     @Override
     public List<Benchmark> benchmarks() {
-        return List.of(new Benchmark() {
-            @Override
-            public String name() {
-                return job().name();
-            }
-
-            @Override
-            public List<String> usage() {
-                return List.of(
-                        "GrBAL per family and seed: held-out one-step MSE adapted / unadapted / non-meta and MPC",
-                        "return with adaptation / without / with the true model; JSON + PNGs (seeded, reproducible)",
-                        "--out FILE (required) --families pendulum,arm,spring-chain --seeds N (5) --first-seed N (1)",
-                        "--env-steps N (40000) --train-tasks N (16) --held-out-tasks N (8) --mpc-episodes N (2)",
-                        "--grbal.<setting> V --mpc.<setting> V --segment-stride N --replay-segments N --adapt-every N");
-            }
-
-            @Override
-            public int run(String[] args, PrintStream out, PrintStream err) throws Exception {
-                return GrbalBench.run(new CommandLineArgs(args, java.util.Set.of()), out);
-            }
-        }, new Benchmark() {
-            @Override
-            public String name() {
-                return "fleet";
-            }
-
-            @Override
-            public List<String> usage() {
-                return List.of(
-                        "transitions/s a fleet of planning GrBAL agents delivers to a real broker (MPC every step)",
-                        "--out FILE (required) --family F (pendulum) --agents N (32) --tasks N (16) --threads 1,2",
-                        "--hidden 32x32,64x64 --seconds S (15) --warmup S (5) --repetitions N (3) --mpc.<setting> V");
-            }
-
-            @Override
-            public int run(String[] args, PrintStream out, PrintStream err) throws Exception {
-                return FleetBench.run(new CommandLineArgs(args, java.util.Set.of()), out);
-            }
-        });
+        return List.of(Benchmark.of(job().name(), List.of(
+                "GrBAL per family and seed: held-out one-step MSE adapted / unadapted / non-meta and MPC",
+                "return with adaptation / without / with the true model; JSON + PNGs (seeded, reproducible)",
+                "--out FILE (required) --families pendulum,arm,spring-chain --seeds N (5) --first-seed N (1)",
+                "--env-steps N (40000) --train-tasks N (16) --held-out-tasks N (8) --mpc-episodes N (2)",
+                "--grbal.<setting> V --mpc.<setting> V --segment-stride N --replay-segments N --adapt-every N"),
+                (args, out, err) -> GrbalBench.run(new CommandLineArgs(args, java.util.Set.of()), out)),
+            Benchmark.of("fleet", List.of(
+                "transitions/s a fleet of planning GrBAL agents delivers to a real broker (MPC every step)",
+                "--out FILE (required) --family F (pendulum) --agents N (32) --tasks N (16) --threads 1,2",
+                "--hidden 32x32,64x64 --seconds S (15) --warmup S (5) --repetitions N (3) --mpc.<setting> V"),
+                (args, out, err) -> FleetBench.run(new CommandLineArgs(args, java.util.Set.of()), out)));
     }
 
     @Override

@@ -46,43 +46,16 @@ public final class PearlLocal implements LocalAlgorithm {
 
     @Override
     public List<Benchmark> benchmarks() {
-        return List.of(new Benchmark() {
-            @Override
-            public String name() {
-                return job().name();
-            }
-
-            @Override
-            public List<String> usage() {
-                return List.of(
-                        "PEARL meta-training on the published point-robot train goals, meta-test on the 20",
-                        "eval goals vs oracle SAC, then sparse-point-robot; JSON + PNG (seeded, reproducible)",
-                        "--out FILE (required) --seed N --skip-sparse --skip-oracle",
-                        "--dense.<setting> V / --sparse.<setting> V   e.g. --dense.iterations 40 (see the README)");
-            }
-
-            @Override
-            public int run(String[] args, PrintStream out, PrintStream err) throws Exception {
-                return new PearlBench(out).run(new CommandLineArgs(args, Set.of("skip-sparse", "skip-oracle")));
-            }
-        }, new Benchmark() {
-            @Override
-            public String name() {
-                return "learner";
-            }
-
-            @Override
-            public List<String> usage() {
-                return List.of(
-                        "one PEARL learner step (3x300 nets, batch 256, meta-batch 16): ND4J vs PyTorch",
-                        "--out FILE (required) --steps N --repetitions N --python python3");
-            }
-
-            @Override
-            public int run(String[] args, PrintStream out, PrintStream err) {
-                return LearnerBench.run(java.util.Arrays.asList(args), out, err);
-            }
-        });
+        return List.of(Benchmark.of(job().name(), List.of(
+                "PEARL meta-training on the published point-robot train goals, meta-test on the 20",
+                "eval goals vs oracle SAC, then sparse-point-robot; JSON + PNG (seeded, reproducible)",
+                "--out FILE (required) --seed N --skip-sparse --skip-oracle",
+                "--dense.<setting> V / --sparse.<setting> V   e.g. --dense.iterations 40 (see the README)"),
+                (args, out, err) -> new PearlBench(out).run(new CommandLineArgs(args, Set.of("skip-sparse", "skip-oracle")))),
+            Benchmark.of("learner", List.of(
+                "one PEARL learner step (3x300 nets, batch 256, meta-batch 16): ND4J vs PyTorch",
+                "--out FILE (required) --steps N --repetitions N --python python3"),
+                (args, out, err) -> LearnerBench.run(java.util.Arrays.asList(args), out, err)));
     }
 
     @Override
