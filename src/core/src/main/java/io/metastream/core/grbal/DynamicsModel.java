@@ -27,6 +27,8 @@ public final class DynamicsModel {
     private final Mlp mlp;
     private final INDArray params;
     private final Normalizer normalizer;
+    /** The learned adaptation rule the model was meta-trained with, or null (plain gradient steps). */
+    private final LearnedAdaptation adaptation;
     /** Parameters with normalisation folded in, prepared on first prediction (benign race). */
     private volatile PreparedParams rawSpaceParams;
     /** The planner's view of this model, made on first use (benign race); one instance per model. */
@@ -39,13 +41,37 @@ public final class DynamicsModel {
      * @param normalizer the normaliser the parameters were trained with (a frozen copy is kept)
      */
     public DynamicsModel(Mlp mlp, INDArray params, Normalizer normalizer) {
-        this(check(mlp, params, normalizer), params.dup().reshape(1, mlp.numParams()), normalizer.frozenCopy(), true);
+        this(mlp, params, normalizer, null);
     }
 
-    private DynamicsModel(Mlp mlp, INDArray ownedParams, Normalizer frozenNormalizer, boolean trusted) {
+    /**
+     * A model that adapts with a learned rule ({@code adaptation} may be null: plain gradient steps).
+     *
+     * @throws IllegalArgumentException when the rule's parameter count does not fit {@code mlp}
+     */
+    public DynamicsModel(Mlp mlp, INDArray params, Normalizer normalizer, LearnedAdaptation adaptation) {
+        this(check(mlp, params, normalizer), params.dup().reshape(1, mlp.numParams()), normalizer.frozenCopy(),
+                checkAdaptation(mlp, adaptation), true);
+    }
+
+    private DynamicsModel(Mlp mlp, INDArray ownedParams, Normalizer frozenNormalizer, LearnedAdaptation adaptation,
+            boolean owned) {
         this.mlp = mlp;
         this.params = ownedParams;
         this.normalizer = frozenNormalizer;
+        this.adaptation = adaptation;
+    }
+
+    private static LearnedAdaptation checkAdaptation(Mlp mlp, LearnedAdaptation a) {
+        if (a != null) {
+            a.requireFits(mlp);
+        }
+        return a;
+    }
+
+    /** The learned adaptation rule the model carries, if any. */
+    public java.util.Optional<LearnedAdaptation> learnedAdaptation() {
+        return java.util.Optional.ofNullable(adaptation);
     }
 
     private static Mlp check(Mlp mlp, INDArray params, Normalizer normalizer) {
@@ -146,18 +172,24 @@ public final class DynamicsModel {
     /** The same network and normalizer with other parameters (copied). */
     public DynamicsModel withParams(INDArray newParams) {
         NdArrays.requireDoubleLength(newParams, mlp.numParams(), "params");
-        return new DynamicsModel(mlp, newParams.dup().reshape(1, mlp.numParams()), normalizer, true);
+        return new DynamicsModel(mlp, newParams.dup().reshape(1, mlp.numParams()), normalizer, adaptation, true);
     }
 
     /**
-     * The model adapted to a task: {@code innerSteps} gradient steps of size {@code innerLr} on the
-     * normalised loss over {@code context} (GrBAL's inner loop, {@link Grbal#adapt}). Use the
-     * configuration's {@code innerLr} and {@code innerSteps} to match meta-training.
+     * The model adapted to a task from {@code context}, its last transitions. A model that carries a
+     * {@linkplain #learnedAdaptation() learned rule} adapts with it (Meta-SGD's learned step sizes, or
+     * ReBAL's GRU) and ignores the two arguments; otherwise {@code innerSteps} gradient steps of size
+     * {@code innerLr} on the normalised loss over {@code context} (GrBAL's inner loop,
+     * {@link Grbal#adapt}). Pass the configuration's {@code innerLr} and {@code innerSteps}. The
+     * adapted model carries no rule of its own.
      */
     public DynamicsModel adapt(Segment context, double innerLr, int innerSteps) {
         checkSegment(context);
-        INDArray phi = Grbal.adapt(mlp, params, normalizer.inputs(context), normalizer.targets(context), innerLr, innerSteps);
-        return new DynamicsModel(mlp, phi, normalizer, true);
+        INDArray x = normalizer.inputs(context);
+        INDArray y = normalizer.targets(context);
+        INDArray phi = adaptation != null ? adaptation.apply(mlp, params, x, y)
+                : Grbal.adapt(mlp, params, x, y, innerLr, innerSteps);
+        return new DynamicsModel(mlp, phi, normalizer, null, true);
     }
 
     private void checkSegment(Segment s) {

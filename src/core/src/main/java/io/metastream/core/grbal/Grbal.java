@@ -3,7 +3,9 @@ package io.metastream.core.grbal;
 import io.metastream.core.nn.Mlp;
 import io.metastream.core.nn.InnerLoop;
 import io.metastream.core.nn.MlpTape;
+import io.metastream.core.internal.NdArrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The GrBAL math: the inner loop (gradient steps on a task's adaptation window) and the
@@ -14,6 +16,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code (I − α H_adapt(φ_0)) ⋯ (I − α H_adapt(φ_{k−1})) ∇L_eval(φ_k)}, computed right to left
  * with exact Hessian-vector products ({@link MlpTape#hessianVectorProduct}). With
  * {@code firstOrder} the Hessian terms are dropped.
+ *
+ * <p>The configuration's {@link AdaptationRule} may replace the fixed step: {@code meta-sgd} learns a
+ * step size per parameter ({@link InnerLoop#metaGradient(INDArray, INDArray, INDArray, INDArray,
+ * INDArray, INDArray, boolean)}), {@code recurrent} (ReBAL) a GRU that shifts the biases
+ * ({@link RecurrentAdaptation}). Their parameters follow the network's in one meta-parameter vector.
  *
  * <h2>Threading</h2>
  * Stateless and thread-safe: each thread gets its own reusable {@link InnerLoop} buffers (kept for
@@ -26,6 +33,10 @@ public final class Grbal {
     private final Mlp mlp;
     /** Per-thread reusable buffers; they carry no state between calls. */
     private final ThreadLocal<InnerLoop> loops;
+    /** Meta-SGD's loop: step sizes are per parameter, so its scalar step is unused. */
+    private final ThreadLocal<InnerLoop> metaSgdLoops;
+    private final RecurrentAdaptation recurrent;
+    private final int networkParams;
 
     public Grbal(GrbalConfig cfg) {
         if (cfg == null) {
@@ -34,6 +45,55 @@ public final class Grbal {
         this.cfg = cfg;
         this.mlp = cfg.mlp();
         this.loops = ThreadLocal.withInitial(() -> new InnerLoop(mlp, cfg.innerLr(), cfg.innerSteps()));
+        this.metaSgdLoops = ThreadLocal.withInitial(() -> new InnerLoop(mlp, 1.0, cfg.innerSteps()));
+        this.recurrent = cfg.adaptation() == AdaptationRule.RECURRENT ? new RecurrentAdaptation(mlp, cfg.recurrentSize()) : null;
+        this.networkParams = mlp.numParams();
+    }
+
+    /**
+     * Initial meta-parameters {@code [1, metaParams]}: the network's from {@code rng}, then the
+     * adaptation rule's (Meta-SGD: every step size {@code innerLr}; ReBAL: {@link RecurrentAdaptation#initParams}).
+     */
+    public INDArray initMetaParams(java.util.Random rng) {
+        INDArray net = mlp.initParams(rng);
+        double[] rule = switch (cfg.adaptation()) {
+            case GRADIENT -> new double[0];
+            case META_SGD -> {
+                double[] a = new double[networkParams];
+                java.util.Arrays.fill(a, cfg.innerLr());
+                yield a;
+            }
+            case RECURRENT -> recurrent.initParams(rng);
+        };
+        return rule.length == 0 ? net : NdArrays.row(concat(NdArrays.toFlatArray(net), rule));
+    }
+
+    private static double[] concat(double[] a, double[] b) {
+        double[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    /** The network part of meta-parameters, {@code [1, numParams]} (a copy). */
+    public INDArray networkPart(INDArray meta) {
+        requireMeta(meta);
+        return meta.reshape(1, meta.length()).get(NDArrayIndex.point(0), NDArrayIndex.interval(0, networkParams))
+                .dup().reshape(1, networkParams);
+    }
+
+    /** The learned adaptation rule in meta-parameters, or null for {@link AdaptationRule#GRADIENT}. */
+    public LearnedAdaptation learnedPart(INDArray meta) {
+        requireMeta(meta);
+        if (!cfg.adaptation().learned()) {
+            return null;
+        }
+        double[] all = NdArrays.toFlatArray(meta);
+        return LearnedAdaptation.of(cfg, java.util.Arrays.copyOfRange(all, networkParams, all.length));
+    }
+
+    private void requireMeta(INDArray meta) {
+        NdArrays.requireDoubleLength(meta, cfg.metaParams(), "meta-parameters (network then " + cfg.adaptation().settingName()
+                + " adaptation)");
     }
 
     public GrbalConfig config() {
@@ -48,12 +108,18 @@ public final class Grbal {
     /**
      * {@code innerSteps} steps of {@code φ ← φ − innerLr ∇L(φ; x, y)} from {@code θ}.
      *
+     * With a learned rule ({@code meta-sgd}, {@code recurrent}) {@code theta} holds the meta-parameters
+     * (network then rule, {@link GrbalConfig#metaParams()}) and the result is the adapted network.
+     *
      * @param x normalised inputs {@code [M, obsDim + actDim]}
      * @param y normalised targets {@code [M, obsDim]}
-     * @return new adapted parameters; {@code theta} is untouched
+     * @return new adapted network parameters; {@code theta} is untouched
      */
     public INDArray adapt(INDArray theta, INDArray x, INDArray y) {
-        return loops.get().adapt(theta, x, y);
+        if (cfg.adaptation() == AdaptationRule.GRADIENT) {
+            return loops.get().adapt(theta, x, y);
+        }
+        return learnedPart(theta).apply(mlp, networkPart(theta), x, y);
     }
 
     /** The inner loop for any network, step size and step count; shared with {@link DynamicsModel#adapt}. */
@@ -72,8 +138,42 @@ public final class Grbal {
      * @param yEval normalised targets of the evaluation window {@code [K, obsDim]}
      */
     public MetaGradient metaGradient(INDArray theta, INDArray xAdapt, INDArray yAdapt, INDArray xEval, INDArray yEval) {
-        InnerLoop.Result r = loops.get().metaGradient(theta, xAdapt, yAdapt, xEval, yEval, cfg.firstOrder());
+        InnerLoop.Result r = switch (cfg.adaptation()) {
+            case GRADIENT -> loops.get().metaGradient(theta, xAdapt, yAdapt, xEval, yEval, cfg.firstOrder());
+            case META_SGD -> {
+                INDArray flat = theta.reshape(1, theta.length());
+                INDArray alpha = flat.get(NDArrayIndex.point(0), NDArrayIndex.interval(networkParams, 2L * networkParams))
+                        .reshape(1, networkParams);
+                yield metaSgdLoops.get().metaGradient(networkPart(theta), alpha, xAdapt, yAdapt, xEval, yEval, cfg.firstOrder());
+            }
+            case RECURRENT -> recurrentMetaGradient(theta, xAdapt, yAdapt, xEval, yEval);
+        };
         return new MetaGradient(r.gradient(), r.preAdaptLoss(), r.postAdaptLoss());
+    }
+
+    /**
+     * ReBAL: {@code φ = θ + shift(GRU(adaptation window))} touches only biases and additively, so
+     * {@code ∂L/∂θ = ∇L(φ)}; the GRU's part is {@link RecurrentAdaptation#backward} of it.
+     */
+    private InnerLoop.Result recurrentMetaGradient(INDArray meta, INDArray xAdapt, INDArray yAdapt, INDArray xEval,
+            INDArray yEval) {
+        requireMeta(meta);
+        NdArrays.requireDoubleMatrix(xAdapt, -1, mlp.inputSize(), "xAdapt");
+        NdArrays.requireDoubleMatrix(yAdapt, (int) xAdapt.rows(), mlp.outputSize(), "yAdapt");
+        double[] all = NdArrays.toFlatArray(meta);
+        double[] theta = java.util.Arrays.copyOfRange(all, 0, networkParams);
+        double[] rec = java.util.Arrays.copyOfRange(all, networkParams, all.length);
+        double[] x = NdArrays.toFlatArray(xAdapt);
+        double[] y = NdArrays.toFlatArray(yAdapt);
+        int rows = (int) xAdapt.rows();
+        INDArray phi = NdArrays.row(recurrent.adapt(rec, theta, x, y, rows));
+        double pre = mlp.loss(NdArrays.row(theta), xEval, yEval);
+        Mlp.LossGradient post = mlp.lossAndGradient(phi, xEval, yEval);
+        double[] gPhi = NdArrays.toFlatArray(post.gradient());
+        double[] gRec = recurrent.backward(rec, x, y, rows, gPhi);
+        double[] g = java.util.Arrays.copyOf(gPhi, all.length);
+        System.arraycopy(gRec, 0, g, networkParams, gRec.length);
+        return new InnerLoop.Result(NdArrays.row(g), pre, post.loss());
     }
 
     /**

@@ -40,6 +40,9 @@ import java.util.TreeMap;
  *     normaliser's update from it undone (default 6.0; {@code <= 0} disables the check)
  * @param quarantineAfter a task with this many segments held back in a row is quarantined: its
  *     later segments are dropped and it is reported (default 3; 0 never quarantines)
+ * @param adaptation how a model adapts to a task (default {@link AdaptationRule#GRADIENT}, GrBAL;
+ *     {@code meta-sgd} learns a step size per parameter, {@code recurrent} is ReBAL)
+ * @param recurrentSize hidden size of ReBAL's GRU (default 16; used only by {@code recurrent})
  */
 public record GrbalConfig(
         int obsDim,
@@ -57,7 +60,9 @@ public record GrbalConfig(
         double maxGradNorm,
         long normalizerWarmupTransitions,
         double outlierSigma,
-        int quarantineAfter) {
+        int quarantineAfter,
+        AdaptationRule adaptation,
+        int recurrentSize) {
 
     static final int[] DEFAULT_HIDDEN = {64, 64};
     static final Activation DEFAULT_ACTIVATION = Activation.TANH;
@@ -73,6 +78,8 @@ public record GrbalConfig(
     static final long DEFAULT_NORMALIZER_WARMUP = 2000L;
     static final double DEFAULT_OUTLIER_SIGMA = 6.0;
     static final int DEFAULT_QUARANTINE_AFTER = 3;
+    static final AdaptationRule DEFAULT_ADAPTATION = AdaptationRule.GRADIENT;
+    static final int DEFAULT_RECURRENT_SIZE = 16;
 
     /** Every setting, declared once: key, type, default, description, and how it is read and set. */
     private static final SettingsTable<GrbalConfig, Builder> SETTINGS = SettingsTable.<GrbalConfig, Builder>of("GrbalConfig")
@@ -110,7 +117,14 @@ public record GrbalConfig(
                     + "update (<= 0: no check)", GrbalConfig::outlierSigma, Builder::outlierSigma)
             .integer("quarantineAfter", DEFAULT_QUARANTINE_AFTER, "quarantine a task after this many of its segments "
                     + "were held back in a row: its later segments are dropped (0: never)", GrbalConfig::quarantineAfter,
-                    Builder::quarantineAfter);
+                    Builder::quarantineAfter)
+            .other("adaptation", "gradient|meta-sgd|recurrent", DEFAULT_ADAPTATION, "how a model adapts to a task from "
+                    + "its last M transitions: gradient (GrBAL: innerSteps steps of innerLr), meta-sgd (the same steps with a "
+                    + "learned step size per parameter), recurrent (ReBAL: a GRU over the M transitions shifts the network's "
+                    + "biases)", GrbalConfig::adaptation, AdaptationRule::settingName, AdaptationRule::fromName,
+                    Builder::adaptation)
+            .integer("recurrentSize", DEFAULT_RECURRENT_SIZE, "hidden size of ReBAL's GRU (adaptation recurrent only)",
+                    GrbalConfig::recurrentSize, Builder::recurrentSize);
 
     /** The documentation of every setting, for {@code help} and the settings table. */
     public static List<Setting> settings() {
@@ -143,6 +157,11 @@ public record GrbalConfig(
         require(!Double.isNaN(outlierSigma) && outlierSigma != Double.POSITIVE_INFINITY, "outlierSigma is " + outlierSigma
                 + "; use a finite value > 0, or <= 0 to disable the check (default 6.0)");
         require(quarantineAfter >= 0, "quarantineAfter is " + quarantineAfter + "; use a value >= 0 (default 3; 0 never quarantines)");
+        require(adaptation != null, "adaptation is null; use gradient (default), meta-sgd or recurrent");
+        require(recurrentSize >= 1 && recurrentSize <= 1024, "recurrentSize is " + recurrentSize
+                + "; use 1..1024 (default 16)");
+        require(adaptation != AdaptationRule.META_SGD || innerSteps >= 1, "adaptation meta-sgd needs innerSteps >= 1, "
+                + "but innerSteps is 0");
     }
 
     private static void require(boolean ok, String message) {
@@ -165,6 +184,24 @@ public record GrbalConfig(
     /** Transitions used per meta-gradient: {@code adaptWindow + predictWindow}. */
     public int windowLength() {
         return adaptWindow + predictWindow;
+    }
+
+    /**
+     * Parameters of the adaptation rule learned beside the network: 0 for {@code gradient}, one step
+     * size per network parameter for {@code meta-sgd}, the GRU and its bias projection for
+     * {@code recurrent}.
+     */
+    public int adaptationParams() {
+        return switch (adaptation) {
+            case GRADIENT -> 0;
+            case META_SGD -> mlp().numParams();
+            case RECURRENT -> RecurrentAdaptation.numParams(mlp(), recurrentSize);
+        };
+    }
+
+    /** Meta-parameters the learner trains: the network's, then the adaptation rule's. */
+    public int metaParams() {
+        return mlp().numParams() + adaptationParams();
     }
 
     /** The dynamics network: layer sizes {@code {obsDim + actDim, hidden..., obsDim}}. */
@@ -228,7 +265,7 @@ public record GrbalConfig(
                 .innerSteps(innerSteps).adaptWindow(adaptWindow).predictWindow(predictWindow).metaLr(metaLr)
                 .metaBatchSize(metaBatchSize).firstOrder(firstOrder).seed(seed).maxGradNorm(maxGradNorm)
                 .normalizerWarmupTransitions(normalizerWarmupTransitions).outlierSigma(outlierSigma)
-                .quarantineAfter(quarantineAfter);
+                .quarantineAfter(quarantineAfter).adaptation(adaptation).recurrentSize(recurrentSize);
     }
 
     /** Validating builder of {@link GrbalConfig}. Not thread-safe. */
@@ -249,6 +286,8 @@ public record GrbalConfig(
         private long normalizerWarmupTransitions = DEFAULT_NORMALIZER_WARMUP;
         private double outlierSigma = DEFAULT_OUTLIER_SIGMA;
         private int quarantineAfter = DEFAULT_QUARANTINE_AFTER;
+        private AdaptationRule adaptation = DEFAULT_ADAPTATION;
+        private int recurrentSize = DEFAULT_RECURRENT_SIZE;
 
         Builder() {}
 
@@ -338,6 +377,16 @@ public record GrbalConfig(
             return this;
         }
 
+        public Builder adaptation(AdaptationRule v) {
+            adaptation = v;
+            return this;
+        }
+
+        public Builder recurrentSize(int v) {
+            recurrentSize = v;
+            return this;
+        }
+
         /**
          * @throws IllegalArgumentException naming the first invalid setting and what is allowed
          */
@@ -348,7 +397,7 @@ public record GrbalConfig(
             }
             return new GrbalConfig(obsDim, actDim, hidden, activation, innerLr, innerSteps, adaptWindow, predictWindow,
                     metaLr, metaBatchSize, firstOrder, seed, maxGradNorm, normalizerWarmupTransitions,
-                    outlierSigma, quarantineAfter);
+                    outlierSigma, quarantineAfter, adaptation, recurrentSize);
         }
     }
 }

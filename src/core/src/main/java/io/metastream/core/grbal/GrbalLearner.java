@@ -100,7 +100,7 @@ public final class GrbalLearner {
 
     /** A fresh learner: {@code θ} from {@code mlp.initParams(new Random(cfg.seed()))}, zero Adam state. */
     public GrbalLearner(GrbalConfig cfg) {
-        this(requireCfg(cfg), cfg.mlp().initParams(new Random(cfg.seed())), new Adam(cfg.mlp().numParams(), cfg.metaLr()),
+        this(requireCfg(cfg), new Grbal(cfg).initMetaParams(new Random(cfg.seed())), new Adam(cfg.metaParams(), cfg.metaLr()),
                 new Normalizer(cfg.obsDim(), cfg.actDim()));
     }
 
@@ -112,7 +112,7 @@ public final class GrbalLearner {
         this.adam = adam;
         this.normalizer = normalizer;
         this.taskIds = new HashSet<>();
-        this.pendingSum = Nd4j.zeros(DataType.DOUBLE, 1, mlp.numParams());
+        this.pendingSum = Nd4j.zeros(DataType.DOUBLE, 1, cfg.metaParams());
     }
 
     private static GrbalConfig requireCfg(GrbalConfig cfg) {
@@ -334,14 +334,17 @@ public final class GrbalLearner {
         return cfg;
     }
 
-    /** A copy of the current meta-parameters {@code θ}. */
+    /** A copy of the current meta-parameters {@code θ} (the network's, then a learned adaptation rule's). */
     public INDArray theta() {
         return theta.dup();
     }
 
-    /** A snapshot of the current model (copied parameters, frozen copy of the normalizer). */
+    /**
+     * A snapshot of the current model (copied parameters, frozen copy of the normalizer, and the
+     * learned adaptation rule when the configuration has one).
+     */
     public DynamicsModel currentModel() {
-        return new DynamicsModel(mlp, theta, normalizer);
+        return new DynamicsModel(mlp, grbal.networkPart(theta), normalizer, grbal.learnedPart(theta));
     }
 
     /** A copy of the learner's normalizer (frozen or not, as it is now). */
@@ -360,7 +363,7 @@ public final class GrbalLearner {
     public byte[] snapshot() {
         List<String> ids = new ArrayList<>(taskIds);
         Collections.sort(ids);
-        ByteWriter w = new ByteWriter(32 * mlp.numParams() + 1024)
+        ByteWriter w = new ByteWriter(32 * cfg.metaParams() + 1024)
                 .putInt(SNAPSHOT_VERSION)
                 .putString(cfg.configHash())
                 .putDoubles(NdArrays.toFlatArray(theta))
@@ -394,10 +397,10 @@ public final class GrbalLearner {
         String hash = r.readString("config hash");
         Mlp mlp = cfg.mlp();
         int n = r.readCount("theta length", Integer.MAX_VALUE);
-        if (n != mlp.numParams()) {
+        if (n != cfg.metaParams()) {
             throw new IllegalArgumentException(FORMAT + " holds " + n + " parameters but the configuration's network " + mlp
-                    + " has " + mlp.numParams() + "; restore with the configuration the snapshot was taken with (config hash "
-                    + hash + ")");
+                    + " with adaptation " + cfg.adaptation().settingName() + " has " + cfg.metaParams()
+                    + "; restore with the configuration the snapshot was taken with (config hash " + hash + ")");
         }
         double[] th = new double[n];
         for (int i = 0; i < n; i++) {

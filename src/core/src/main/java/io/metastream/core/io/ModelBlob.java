@@ -1,6 +1,8 @@
 package io.metastream.core.io;
 
+import io.metastream.core.grbal.AdaptationRule;
 import io.metastream.core.grbal.DynamicsModel;
+import io.metastream.core.grbal.LearnedAdaptation;
 import io.metastream.core.grbal.Normalizer;
 import io.metastream.core.internal.ByteReader;
 import io.metastream.core.internal.ByteWriter;
@@ -27,7 +29,17 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *   int      normalizer length, then {@link Normalizer#toBytes()}
  *   int      parameter count P (must equal the network's), then P float64 in the Mlp's flat layout
  * </pre>
- * Nothing may follow. Old blobs stay readable: a change of layout gets a new version and decoders
+ * Nothing may follow in version 1.
+ *
+ * <h2>Version 2: a model with a learned adaptation rule</h2>
+ * Version 1's fields, then:
+ * <pre>
+ *   int      rule name length, then that many UTF-8 bytes ("meta-sgd" or "recurrent")
+ *   int      inner steps (meta-sgd: 1..1000; recurrent: 0)
+ *   int      recurrent hidden size (recurrent: 1..1024; meta-sgd: 0)
+ *   int      rule parameter count R (must fit the network and rule), then R float64, all finite
+ * </pre>
+ * A model without a learned rule is written as version 1, byte for byte as before. Old blobs stay readable: a change of layout gets a new version and decoders
  * keep reading the old ones (see the golden-file test).
  *
  * <p>Stateless and thread-safe.
@@ -37,13 +49,18 @@ public final class ModelBlob {
     /** Name of this encoding, to be stored next to blobs (e.g. in the model record). */
     public static final String ENCODING = "metastream-mlp-v1";
     static final int FORMAT_VERSION = 1;
+    /** Version 1 plus the learned adaptation rule. */
+    static final int FORMAT_VERSION_ADAPTATION = 2;
     private static final byte[] MAGIC = {'M', 'S', 'M', 'B'};
     private static final String FORMAT = "model blob (" + ENCODING + ")";
     private static final int MAX_LAYERS = 1024;
 
     private ModelBlob() {}
 
-    /** Encodes a model (network, normalizer, parameters) in format version 1. */
+    /**
+     * Encodes a model (network, normalizer, parameters) in format version 1, or version 2 when it
+     * carries a learned adaptation rule.
+     */
     public static byte[] encode(DynamicsModel m) {
         if (m == null) {
             throw new IllegalArgumentException("model is null");
@@ -51,13 +68,20 @@ public final class ModelBlob {
         int[] sizes = m.mlp().layerSizes();
         double[] params = NdArrays.toFlatArray(m.params());
         byte[] norm = m.normalizer().toBytes();
-        ByteWriter w = new ByteWriter(64 + 4 * sizes.length + norm.length + 8 * params.length).putRaw(MAGIC)
-                .putInt(FORMAT_VERSION)
+        LearnedAdaptation rule = m.learnedAdaptation().orElse(null);
+        double[] ruleParams = rule == null ? new double[0] : rule.params();
+        ByteWriter w = new ByteWriter(96 + 4 * sizes.length + norm.length + 8 * params.length + 8 * ruleParams.length)
+                .putRaw(MAGIC)
+                .putInt(rule == null ? FORMAT_VERSION : FORMAT_VERSION_ADAPTATION)
                 .putInt(sizes.length);
         for (int s : sizes) {
             w.putInt(s);
         }
-        return w.putString(m.mlp().activation().name()).putBytes(norm).putDoubles(params).toByteArray();
+        w.putString(m.mlp().activation().name()).putBytes(norm).putDoubles(params);
+        if (rule != null) {
+            w.putString(rule.rule().settingName()).putInt(rule.innerSteps()).putInt(rule.recurrentSize()).putDoubles(ruleParams);
+        }
+        return w.toByteArray();
     }
 
     /**
@@ -78,7 +102,7 @@ public final class ModelBlob {
                     + HexFormat.ofDelimiter(" ").withUpperCase().formatHex(MAGIC) + " (\"MSMB\") but found "
                     + HexFormat.ofDelimiter(" ").withUpperCase().formatHex(magic));
         }
-        r.readVersion(FORMAT_VERSION);
+        int version = r.readVersion(FORMAT_VERSION, FORMAT_VERSION_ADAPTATION);
         int count = r.readInt("layer count");
         if (count < 2 || count > MAX_LAYERS) {
             throw new IllegalArgumentException(FORMAT + " is corrupt: layer count is " + count + " but must be in [2, "
@@ -116,11 +140,52 @@ public final class ModelBlob {
         for (int i = 0; i < p; i++) {
             params[i] = r.readDouble("parameter " + i);
         }
+        LearnedAdaptation rule = version == FORMAT_VERSION_ADAPTATION ? readRule(r, mlp) : null;
         r.expectEnd();
         try {
-            return new DynamicsModel(mlp, NdArrays.row(params), normalizer);
+            return new DynamicsModel(mlp, NdArrays.row(params), normalizer, rule);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(FORMAT + " is inconsistent: " + e.getMessage(), e);
+        }
+    }
+
+    private static LearnedAdaptation readRule(ByteReader r, Mlp mlp) {
+        String name = r.readString("adaptation rule name");
+        AdaptationRule kind;
+        try {
+            kind = AdaptationRule.fromName(name);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(FORMAT + " is corrupt: " + e.getMessage(), e);
+        }
+        if (!kind.learned()) {
+            throw new IllegalArgumentException(FORMAT + " is corrupt: version " + FORMAT_VERSION_ADAPTATION
+                    + " carries a learned adaptation rule but names '" + name + "'; use version 1 for plain gradient models");
+        }
+        int steps = r.readInt("adaptation inner steps");
+        int hidden = r.readInt("adaptation recurrent size");
+        int n = r.readInt("adaptation parameter count");
+        int expected;
+        try {
+            expected = new LearnedAdaptation(kind, steps, hidden, new double[0]).expectedParams(mlp);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(FORMAT + " is corrupt: " + e.getMessage(), e);
+        }
+        if (n != expected) {
+            throw new IllegalArgumentException(FORMAT + " is corrupt: the " + name + " adaptation has " + n
+                    + " parameters but " + expected + " fit network " + mlp);
+        }
+        if (r.remaining() < 8L * n) {
+            throw new IllegalArgumentException(FORMAT + " is truncated: " + n + " adaptation parameters need " + 8L * n
+                    + " bytes at offset " + r.position() + " but only " + r.remaining() + " remain");
+        }
+        double[] p = new double[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = r.readDouble("adaptation parameter " + i);
+        }
+        try {
+            return new LearnedAdaptation(kind, steps, hidden, p);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(FORMAT + " is corrupt: " + e.getMessage(), e);
         }
     }
 

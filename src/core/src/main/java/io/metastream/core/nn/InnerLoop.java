@@ -1,7 +1,9 @@
 package io.metastream.core.nn;
 
 import io.metastream.core.internal.NdArrays;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.Axpy;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -29,6 +31,9 @@ public final class InnerLoop {
     private MlpTape evalTape;
     /** phis[j] = φ_j for j = 0..k (phis[0] = θ). */
     private final FlatVector[] phis;
+    /** Meta-SGD only: grads[j] = ∇L(φ_j; x_a, y_a), and α ⊙ v. */
+    private FlatVector[] grads;
+    private FlatVector scaled;
 
     /**
      * @param innerLr step size α, finite and positive
@@ -73,8 +78,55 @@ public final class InnerLoop {
      */
     public INDArray adapt(INDArray theta, INDArray x, INDArray y) {
         int n = checkData(x, y, "x", "y");
-        runInnerLoop(theta, x, y, n);
+        runInnerLoop(theta, null, x, y, n);
         return phis[innerSteps].array.dup();
+    }
+
+    /**
+     * Meta-SGD's inner loop (Li et al. 2017): {@code φ_{j+1} = φ_j − α ⊙ ∇L(φ_j)} with one learned
+     * step size per parameter.
+     *
+     * @param stepSizes α, {@code [1, numParams]} DOUBLE
+     * @return a new {@code [1, numParams]} array; the arguments are untouched
+     */
+    public INDArray adapt(INDArray theta, INDArray stepSizes, INDArray x, INDArray y) {
+        int n = checkData(x, y, "x", "y");
+        NdArrays.requireDoubleLength(stepSizes, mlp.numParams(), "stepSizes");
+        runInnerLoop(theta, stepSizes, x, y, n);
+        return phis[innerSteps].array.dup();
+    }
+
+    /**
+     * Meta-SGD's meta-gradient: of {@code (θ, α) ↦ L(φ_k(θ, α); xEval, yEval)} with respect to both,
+     * as one {@code [1, 2 numParams]} array ({@code θ}'s part first). Backwards from
+     * {@code v = ∇L(φ_k)}: {@code ∂/∂α += −∇L_a(φ_j) ⊙ v}, then {@code v ← v − H_j (α ⊙ v)} (dropped
+     * with {@code firstOrder}).
+     */
+    public Result metaGradient(INDArray theta, INDArray stepSizes, INDArray xAdapt, INDArray yAdapt, INDArray xEval,
+            INDArray yEval, boolean firstOrder) {
+        int m = checkData(xAdapt, yAdapt, "xAdapt", "yAdapt");
+        checkData(xEval, yEval, "xEval", "yEval");
+        NdArrays.requireDoubleLength(stepSizes, mlp.numParams(), "stepSizes");
+        INDArray alpha = stepSizes.reshape(1, mlp.numParams());
+        runInnerLoop(theta, alpha, xAdapt, yAdapt, m);
+        double[] losses = new double[2];
+        FlatVector v = evalGradient(xEval, yEval, losses);
+        INDArray gAlpha = Nd4j.zeros(DataType.DOUBLE, 1, mlp.numParams());
+        if (scaled == null) {
+            scaled = new FlatVector(mlp);
+        }
+        for (int j = innerSteps - 1; j >= 0; j--) {
+            Nd4j.exec(new MulOp(grads[j].array, v.array, scaled.array));
+            gAlpha.subi(scaled.array);
+            if (!firstOrder) {
+                Nd4j.exec(new MulOp(alpha, v.array, scaled.array));
+                FlatVector hv = adaptTapes[j].hvp(scaled);
+                v.array.subi(hv.array);
+            }
+        }
+        double[] both = java.util.Arrays.copyOf(NdArrays.toFlatArray(v.array), 2 * mlp.numParams());
+        System.arraycopy(NdArrays.toFlatArray(gAlpha), 0, both, mlp.numParams(), mlp.numParams());
+        return new Result(NdArrays.row(both), losses[0], losses[1]);
     }
 
     /**
@@ -85,33 +137,42 @@ public final class InnerLoop {
     public Result metaGradient(INDArray theta, INDArray xAdapt, INDArray yAdapt, INDArray xEval, INDArray yEval,
             boolean firstOrder) {
         int m = checkData(xAdapt, yAdapt, "xAdapt", "yAdapt");
-        int k = checkData(xEval, yEval, "xEval", "yEval");
-        runInnerLoop(theta, xAdapt, yAdapt, m);
-        if (evalTape == null || evalTape.rows() != k) {
-            evalTape = new MlpTape(mlp, k);
-        }
-        double pre = Double.NaN;
-        if (innerSteps > 0) {
-            evalTape.record(phis[0], xEval, yEval);
-            pre = evalTape.loss();
-        }
-        evalTape.record(phis[innerSteps], xEval, yEval);
-        double post = evalTape.loss();
-        if (innerSteps == 0) {
-            pre = post;
-        }
-        FlatVector v = evalTape.backward();
+        checkData(xEval, yEval, "xEval", "yEval");
+        runInnerLoop(theta, null, xAdapt, yAdapt, m);
+        double[] losses = new double[2];
+        FlatVector v = evalGradient(xEval, yEval, losses);
         if (!firstOrder) {
             for (int j = innerSteps - 1; j >= 0; j--) {
                 FlatVector hv = adaptTapes[j].hvp(v);
                 Nd4j.exec(new Axpy(hv.array, v.array, v.array, -innerLr));
             }
         }
-        return new Result(v.array.dup(), pre, post);
+        return new Result(v.array.dup(), losses[0], losses[1]);
     }
 
-    /** Sets phis[0] = θ and runs the k inner steps, leaving tape j recorded at φ_j. */
-    private void runInnerLoop(INDArray theta, INDArray x, INDArray y, int n) {
+    /** Records the evaluation pass at φ_k; {@code losses} gets L(θ) and L(φ_k); returns ∇L(φ_k) (the tape's buffer). */
+    private FlatVector evalGradient(INDArray xEval, INDArray yEval, double[] losses) {
+        int k = (int) xEval.rows();
+        if (evalTape == null || evalTape.rows() != k) {
+            evalTape = new MlpTape(mlp, k);
+        }
+        if (innerSteps > 0) {
+            evalTape.record(phis[0], xEval, yEval);
+            losses[0] = evalTape.loss();
+        }
+        evalTape.record(phis[innerSteps], xEval, yEval);
+        losses[1] = evalTape.loss();
+        if (innerSteps == 0) {
+            losses[0] = losses[1];
+        }
+        return evalTape.backward();
+    }
+
+    /**
+     * Sets phis[0] = θ and runs the k inner steps (of size innerLr, or α per parameter when
+     * {@code alpha} is not null, keeping each step's gradient), leaving tape j recorded at φ_j.
+     */
+    private void runInnerLoop(INDArray theta, INDArray alpha, INDArray x, INDArray y, int n) {
         NdArrays.requireDoubleLength(theta, mlp.numParams(), "theta");
         phis[0].array.assign(theta.rank() == 2 && theta.rows() == 1 ? theta : theta.reshape(1, mlp.numParams()));
         if (adaptTapes == null || (innerSteps > 0 && adaptTapes[0].rows() != n)) {
@@ -123,7 +184,20 @@ public final class InnerLoop {
         for (int j = 0; j < innerSteps; j++) {
             adaptTapes[j].record(phis[j], x, y);
             FlatVector g = adaptTapes[j].backward();
-            Nd4j.exec(new Axpy(g.array, phis[j].array, phis[j + 1].array, -innerLr));
+            if (alpha == null) {
+                Nd4j.exec(new Axpy(g.array, phis[j].array, phis[j + 1].array, -innerLr));
+            } else {
+                if (grads == null) {
+                    grads = new FlatVector[innerSteps];
+                    for (int i = 0; i < innerSteps; i++) {
+                        grads[i] = new FlatVector(mlp);
+                    }
+                }
+                grads[j].array.assign(g.array);
+                Nd4j.exec(new MulOp(alpha, g.array, phis[j + 1].array));
+                Nd4j.exec(new Axpy(phis[j].array, phis[j + 1].array, phis[j + 1].array, -1.0));
+                phis[j + 1].array.negi();
+            }
         }
     }
 

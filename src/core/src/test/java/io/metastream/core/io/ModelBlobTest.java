@@ -90,8 +90,12 @@ class ModelBlobTest {
                 .hasMessageContaining("not a metastream model blob").hasMessageContaining("58 53 4D 42");
 
         byte[] future = blob.clone();
-        ByteBuffer.wrap(future).order(ByteOrder.LITTLE_ENDIAN).putInt(4, 2);
-        assertThatThrownBy(() -> ModelBlob.decode(future)).hasMessageContaining("unknown format version 2");
+        ByteBuffer.wrap(future).order(ByteOrder.LITTLE_ENDIAN).putInt(4, 3);
+        assertThatThrownBy(() -> ModelBlob.decode(future)).hasMessageContaining("unknown format version 3");
+        byte[] v2WithoutRule = blob.clone(); // version 2 promises a learned rule after the parameters
+        ByteBuffer.wrap(v2WithoutRule).order(ByteOrder.LITTLE_ENDIAN).putInt(4, 2);
+        assertThatThrownBy(() -> ModelBlob.decode(v2WithoutRule)).hasMessageContaining("truncated")
+                .hasMessageContaining("adaptation rule name");
 
         assertThatThrownBy(() -> ModelBlob.decode(Arrays.copyOf(blob, blob.length - 5)))
                 .hasMessageContaining("truncated").hasMessageContaining("parameters need");
