@@ -83,12 +83,15 @@ class MainTest {
     }
 
     @Test
-    void jobOnlyWithoutAFamilyNeedsTheSizesAndAConflictingSizeIsRefused() {
+    void jobOnlyWithoutAFamilyNeedsTheSizesAndAConflictingSizeIsRefused(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
         int[] rc = {-1};
-        String err = stderrOf(() -> rc[0] = Main.run(new String[] {"run", "--job-only", "--metastream.obs-dim", "5"}));
+        // --work: the run may write its learner key pair before the sizes are checked; not into the source tree
+        String work = dir.toString();
+        String err = stderrOf(() -> rc[0] = Main.run(new String[] {"run", "--job-only", "--work", work,
+            "--metastream.obs-dim", "5"}));
         assertThat(rc[0]).isEqualTo(2);
         assertThat(err).contains("set metastream.act-dim");
-        err = stderrOf(() -> rc[0] = Main.run(new String[] {"run", "--job-only", "--family", "pendulum",
+        err = stderrOf(() -> rc[0] = Main.run(new String[] {"run", "--job-only", "--work", work, "--family", "pendulum",
             "--metastream.obs-dim", "5"}));
         assertThat(rc[0]).isEqualTo(2);
         assertThat(err).contains("metastream.obs-dim 5 conflicts with task family 'pendulum', whose observation size is 3");
