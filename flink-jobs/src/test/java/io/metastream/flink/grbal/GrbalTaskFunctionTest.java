@@ -48,7 +48,10 @@ class GrbalTaskFunctionTest {
     }
 
     static ModelVersion model(long version) {
-        DynamicsModel theta = new GrbalLearner(GrbalConfig.fromMap(CONFIG)).currentModel();
+        return model(version, new GrbalLearner(GrbalConfig.fromMap(CONFIG)).currentModel());
+    }
+
+    static ModelVersion model(long version, DynamicsModel theta) {
         byte[] blob = ModelBlob.encode(theta);
         return ModelVersion.newBuilder()
                 .setModelName("m").setVersion(version).setParentVersion(version > 1 ? version - 1 : null)
@@ -96,6 +99,38 @@ class GrbalTaskFunctionTest {
             byte[] delta = new byte[fw.getDelta().remaining()];
             fw.getDelta().duplicate().get(delta);
             assertThat(ModelBlob.sha256Hex(delta)).isEqualTo(fw.getDeltaSha256());
+        }
+    }
+
+    @Test
+    void aModelCarryingReBalsRecurrentRuleIsAdaptedWithItWhateverTheJobsInnerSteps() throws Exception {
+        Map<String, String> recurrent = new HashMap<>(CONFIG);
+        recurrent.put("adaptation", "recurrent");
+        recurrent.put("recurrentSize", "4");
+        DynamicsModel theta = new GrbalLearner(GrbalConfig.fromMap(recurrent)).currentModel();
+        Random rng = new Random(2);
+        try (var h = harness()) {
+            for (int i = 0; i < 5; i++) {
+                h.processElement(step("t1", rng, null), i);
+            }
+            h.processBroadcastElement(model(1, theta), 10);
+            List<AdaptedModel> out = h.extractOutputValues();
+            assertThat(out).hasSize(1);
+            FastWeights fw = (FastWeights) out.get(0).getAdaptation();
+            byte[] bytes = new byte[fw.getDelta().remaining()];
+            fw.getDelta().duplicate().get(bytes);
+            double[] delta = ModelBlob.decodeDelta(bytes, theta.mlp().numParams()).toDoubleVector();
+            var mlp = theta.mlp();
+            double biasShift = 0;
+            for (int l = 1; l <= mlp.numLayers(); l++) {
+                for (long i = mlp.weightOffset(l); i < mlp.biasOffset(l); i++) {
+                    assertThat(delta[(int) i]).as("weight %d is not adapted by the recurrent rule", i).isZero();
+                }
+                for (long i = mlp.biasOffset(l); i < mlp.biasOffset(l) + mlp.layerSizes()[l]; i++) {
+                    biasShift += Math.abs(delta[(int) i]);
+                }
+            }
+            assertThat(biasShift).isGreaterThan(0);
         }
     }
 
