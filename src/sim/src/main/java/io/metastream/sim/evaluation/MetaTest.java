@@ -23,8 +23,9 @@ import java.util.SplittableRandom;
  * <p>Prediction: on a random-action trajectory of each task, for every window position t the model is
  * adapted on the M transitions before t and scored on the K transitions from t (one-step MSE in raw
  * observation space), against theta unadapted and an optional non-meta model. Control: MPC episodes in
- * which the agent re-adapts theta on the last M transitions of its own episode before every step (the
- * GrBAL deployment), against MPC with theta unadapted, from the same initial states.
+ * which the agent re-adapts theta on the task's last M transitions before every step, carried across the
+ * task's episodes as the task operator's window is (the GrBAL deployment), against MPC with theta
+ * unadapted, from the same initial states.
  */
 public final class MetaTest {
 
@@ -147,7 +148,8 @@ public final class MetaTest {
 
     /**
      * Mean return of MPC episodes in which, before every step, {@code models} gives the model to plan
-     * with from the last M transitions of the episode (null while there are fewer).
+     * with from the task's last M transitions (null while there are fewer), across the task's episodes
+     * as in the streaming job, where a task's window outlives an episode.
      */
     private static double mpcReturn(TaskFamily family, TaskSpec task, java.util.function.Function<Segment, BatchDynamics> models,
             Config cfg, long seed) {
@@ -157,10 +159,11 @@ public final class MetaTest {
         BatchReward reward = family.reward(task);
         int m = cfg.adaptWindow();
         double total = 0;
+        // the task's context carries across its episodes, as the task operator's window does
+        List<double[]> obs = new ArrayList<>();
+        List<double[]> act = new ArrayList<>();
+        List<double[]> next = new ArrayList<>();
         for (int e = 0; e < cfg.mpcEpisodes(); e++) {
-            List<double[]> obs = new ArrayList<>();
-            List<double[]> act = new ArrayList<>();
-            List<double[]> next = new ArrayList<>();
             double[] o = env.reset();
             planner.reset();
             boolean done = false;
