@@ -37,6 +37,10 @@ public final class Grbal {
     private final ThreadLocal<InnerLoop> metaSgdLoops;
     private final RecurrentAdaptation recurrent;
     private final int networkParams;
+    /** 1 where the gradient rules adapt (adaptedParams), null for all parameters. */
+    private final double[] mask;
+    /** The plain gradient rule restricted by the mask: innerLr where adapted, 0 elsewhere; null without a mask. */
+    private final double[] maskedSteps;
 
     public Grbal(GrbalConfig cfg) {
         if (cfg == null) {
@@ -48,6 +52,15 @@ public final class Grbal {
         this.metaSgdLoops = ThreadLocal.withInitial(() -> new InnerLoop(mlp, 1.0, cfg.innerSteps()));
         this.recurrent = cfg.adaptation() == AdaptationRule.RECURRENT ? new RecurrentAdaptation(mlp, cfg.recurrentSize()) : null;
         this.networkParams = mlp.numParams();
+        this.mask = cfg.adaptation() == AdaptationRule.RECURRENT ? null : cfg.adaptedMask();
+        if (mask != null) {
+            maskedSteps = mask.clone();
+            for (int i = 0; i < maskedSteps.length; i++) {
+                maskedSteps[i] *= cfg.innerLr();
+            }
+        } else {
+            maskedSteps = null;
+        }
     }
 
     /**
@@ -61,7 +74,7 @@ public final class Grbal {
             case META_SGD -> {
                 double[] a = new double[networkParams];
                 java.util.Arrays.fill(a, cfg.innerLr());
-                yield a;
+                yield maskedSteps != null ? maskedSteps.clone() : a;
             }
             case RECURRENT -> recurrent.initParams(rng);
         };
@@ -81,11 +94,17 @@ public final class Grbal {
                 .dup().reshape(1, networkParams);
     }
 
-    /** The learned adaptation rule in meta-parameters, or null for {@link AdaptationRule#GRADIENT}. */
+    /**
+     * The adaptation rule a published model carries: the learned one in meta-parameters; for
+     * {@link AdaptationRule#GRADIENT} restricted to some parameters ({@code adaptedParams}), the fixed
+     * steps as a {@code meta-sgd} rule whose step sizes are {@code innerLr} or 0; null for the plain
+     * gradient rule on all parameters (or with no inner steps).
+     */
     public LearnedAdaptation learnedPart(INDArray meta) {
         requireMeta(meta);
         if (!cfg.adaptation().learned()) {
-            return null;
+            return maskedSteps == null || cfg.innerSteps() == 0 ? null
+                    : new LearnedAdaptation(AdaptationRule.META_SGD, cfg.innerSteps(), 0, maskedSteps);
         }
         double[] all = NdArrays.toFlatArray(meta);
         return LearnedAdaptation.of(cfg, java.util.Arrays.copyOfRange(all, networkParams, all.length));
@@ -117,7 +136,8 @@ public final class Grbal {
      */
     public INDArray adapt(INDArray theta, INDArray x, INDArray y) {
         if (cfg.adaptation() == AdaptationRule.GRADIENT) {
-            return loops.get().adapt(theta, x, y);
+            return maskedSteps == null || cfg.innerSteps() == 0 ? loops.get().adapt(theta, x, y)
+                    : metaSgdLoops.get().adapt(theta, NdArrays.row(maskedSteps), x, y);
         }
         return learnedPart(theta).apply(mlp, networkPart(theta), x, y);
     }
@@ -139,12 +159,30 @@ public final class Grbal {
      */
     public MetaGradient metaGradient(INDArray theta, INDArray xAdapt, INDArray yAdapt, INDArray xEval, INDArray yEval) {
         InnerLoop.Result r = switch (cfg.adaptation()) {
-            case GRADIENT -> loops.get().metaGradient(theta, xAdapt, yAdapt, xEval, yEval, cfg.firstOrder());
+            case GRADIENT -> {
+                if (maskedSteps == null || cfg.innerSteps() == 0) {
+                    yield loops.get().metaGradient(theta, xAdapt, yAdapt, xEval, yEval, cfg.firstOrder());
+                }
+                // fixed step sizes innerLr·mask: Meta-SGD's gradient, without the step sizes' part
+                InnerLoop.Result both = metaSgdLoops.get().metaGradient(theta, NdArrays.row(maskedSteps), xAdapt, yAdapt,
+                        xEval, yEval, cfg.firstOrder());
+                double[] g = java.util.Arrays.copyOf(NdArrays.toFlatArray(both.gradient()), networkParams);
+                yield new InnerLoop.Result(NdArrays.row(g), both.preAdaptLoss(), both.postAdaptLoss());
+            }
             case META_SGD -> {
                 INDArray flat = theta.reshape(1, theta.length());
                 INDArray alpha = flat.get(NDArrayIndex.point(0), NDArrayIndex.interval(networkParams, 2L * networkParams))
                         .reshape(1, networkParams);
-                yield metaSgdLoops.get().metaGradient(networkPart(theta), alpha, xAdapt, yAdapt, xEval, yEval, cfg.firstOrder());
+                InnerLoop.Result both = metaSgdLoops.get().metaGradient(networkPart(theta), alpha, xAdapt, yAdapt, xEval,
+                        yEval, cfg.firstOrder());
+                if (mask == null) {
+                    yield both;
+                }
+                double[] g = NdArrays.toFlatArray(both.gradient());
+                for (int i = 0; i < networkParams; i++) {
+                    g[networkParams + i] *= mask[i]; // step sizes outside the adapted set stay 0
+                }
+                yield new InnerLoop.Result(NdArrays.row(g), both.preAdaptLoss(), both.postAdaptLoss());
             }
             case RECURRENT -> recurrentMetaGradient(theta, xAdapt, yAdapt, xEval, yEval);
         };

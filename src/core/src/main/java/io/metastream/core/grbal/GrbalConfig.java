@@ -43,6 +43,9 @@ import java.util.TreeMap;
  * @param adaptation how a model adapts to a task (default {@link AdaptationRule#GRADIENT}, GrBAL;
  *     {@code meta-sgd} learns a step size per parameter, {@code recurrent} is ReBAL)
  * @param recurrentSize hidden size of ReBAL's GRU (default 16; used only by {@code recurrent})
+ * @param adaptedParams which network parameters the gradient rules ({@code gradient}, {@code meta-sgd})
+ *     adapt: {@code all} (default), {@code biases} or {@code last-layer}; {@code recurrent} always
+ *     shifts biases only
  */
 public record GrbalConfig(
         int obsDim,
@@ -62,7 +65,11 @@ public record GrbalConfig(
         double outlierSigma,
         int quarantineAfter,
         AdaptationRule adaptation,
-        int recurrentSize) {
+        int recurrentSize,
+        String adaptedParams) {
+
+    /** The values of {@link #adaptedParams()}. */
+    public static final List<String> ADAPTED_PARAMS = List.of("all", "biases", "last-layer");
 
     static final int[] DEFAULT_HIDDEN = {64, 64};
     static final Activation DEFAULT_ACTIVATION = Activation.TANH;
@@ -80,6 +87,7 @@ public record GrbalConfig(
     static final int DEFAULT_QUARANTINE_AFTER = 3;
     static final AdaptationRule DEFAULT_ADAPTATION = AdaptationRule.GRADIENT;
     static final int DEFAULT_RECURRENT_SIZE = 16;
+    static final String DEFAULT_ADAPTED_PARAMS = "all";
 
     /** Every setting, declared once: key, type, default, description, and how it is read and set. */
     private static final SettingsTable<GrbalConfig, Builder> SETTINGS = SettingsTable.<GrbalConfig, Builder>of("GrbalConfig")
@@ -124,7 +132,10 @@ public record GrbalConfig(
                     + "biases)", GrbalConfig::adaptation, AdaptationRule::settingName, AdaptationRule::fromName,
                     Builder::adaptation)
             .integer("recurrentSize", DEFAULT_RECURRENT_SIZE, "hidden size of ReBAL's GRU (adaptation recurrent only)",
-                    GrbalConfig::recurrentSize, Builder::recurrentSize);
+                    GrbalConfig::recurrentSize, Builder::recurrentSize)
+            .other("adaptedParams", "all|biases|last-layer", DEFAULT_ADAPTED_PARAMS, "which network parameters the "
+                    + "gradient rules (gradient, meta-sgd) adapt; recurrent always shifts biases only",
+                    GrbalConfig::adaptedParams, v -> v, v -> v, Builder::adaptedParams);
 
     /** The documentation of every setting, for {@code help} and the settings table. */
     public static List<Setting> settings() {
@@ -160,6 +171,8 @@ public record GrbalConfig(
         require(adaptation != null, "adaptation is null; use gradient (default), meta-sgd or recurrent");
         require(recurrentSize >= 1 && recurrentSize <= 1024, "recurrentSize is " + recurrentSize
                 + "; use 1..1024 (default 16)");
+        require(adaptedParams != null && ADAPTED_PARAMS.contains(adaptedParams), "adaptedParams is " + adaptedParams
+                + "; use one of " + ADAPTED_PARAMS + " (default all)");
         require(adaptation != AdaptationRule.META_SGD || innerSteps >= 1, "adaptation meta-sgd needs innerSteps >= 1, "
                 + "but innerSteps is 0");
     }
@@ -197,6 +210,28 @@ public record GrbalConfig(
             case META_SGD -> mlp().numParams();
             case RECURRENT -> RecurrentAdaptation.numParams(mlp(), recurrentSize);
         };
+    }
+
+    /**
+     * 1 for each network parameter the gradient rules adapt ({@link #adaptedParams()}), else 0; null
+     * for {@code all}.
+     */
+    public double[] adaptedMask() {
+        if (adaptedParams.equals("all")) {
+            return null;
+        }
+        Mlp mlp = mlp();
+        double[] mask = new double[mlp.numParams()];
+        int layers = mlp.numLayers();
+        int[] sizes = mlp.layerSizes();
+        for (int l = 1; l <= layers; l++) {
+            int from = (int) (adaptedParams.equals("biases") ? mlp.biasOffset(l) : l == layers ? mlp.weightOffset(l) : 0);
+            int to = (int) mlp.biasOffset(l) + sizes[l];
+            if (adaptedParams.equals("biases") || l == layers) {
+                java.util.Arrays.fill(mask, from, to, 1.0);
+            }
+        }
+        return mask;
     }
 
     /** Meta-parameters the learner trains: the network's, then the adaptation rule's. */
@@ -265,7 +300,8 @@ public record GrbalConfig(
                 .innerSteps(innerSteps).adaptWindow(adaptWindow).predictWindow(predictWindow).metaLr(metaLr)
                 .metaBatchSize(metaBatchSize).firstOrder(firstOrder).seed(seed).maxGradNorm(maxGradNorm)
                 .normalizerWarmupTransitions(normalizerWarmupTransitions).outlierSigma(outlierSigma)
-                .quarantineAfter(quarantineAfter).adaptation(adaptation).recurrentSize(recurrentSize);
+                .quarantineAfter(quarantineAfter).adaptation(adaptation).recurrentSize(recurrentSize)
+                .adaptedParams(adaptedParams);
     }
 
     /** Validating builder of {@link GrbalConfig}. Not thread-safe. */
@@ -288,6 +324,7 @@ public record GrbalConfig(
         private int quarantineAfter = DEFAULT_QUARANTINE_AFTER;
         private AdaptationRule adaptation = DEFAULT_ADAPTATION;
         private int recurrentSize = DEFAULT_RECURRENT_SIZE;
+        private String adaptedParams = DEFAULT_ADAPTED_PARAMS;
 
         Builder() {}
 
@@ -387,6 +424,11 @@ public record GrbalConfig(
             return this;
         }
 
+        public Builder adaptedParams(String v) {
+            adaptedParams = v;
+            return this;
+        }
+
         /**
          * @throws IllegalArgumentException naming the first invalid setting and what is allowed
          */
@@ -397,7 +439,7 @@ public record GrbalConfig(
             }
             return new GrbalConfig(obsDim, actDim, hidden, activation, innerLr, innerSteps, adaptWindow, predictWindow,
                     metaLr, metaBatchSize, firstOrder, seed, maxGradNorm, normalizerWarmupTransitions,
-                    outlierSigma, quarantineAfter, adaptation, recurrentSize);
+                    outlierSigma, quarantineAfter, adaptation, recurrentSize, adaptedParams);
         }
     }
 }

@@ -36,7 +36,7 @@ class GrbalConfigTest {
         GrbalConfig cfg = GrbalConfig.builder().obsDim(3).actDim(1).hidden(32, 16, 8).activation(Activation.RELU)
                 .innerLr(0.123456789).innerSteps(3).firstOrder(true).seed(-5).maxGradNorm(0).build();
         Map<String, String> map = cfg.toMap();
-        assertThat(List.copyOf(map.keySet())).isSorted().hasSize(18);
+        assertThat(List.copyOf(map.keySet())).isSorted().hasSize(19);
         assertThat(map).containsEntry("hidden", "32,16,8").containsEntry("activation", "RELU");
         GrbalConfig back = GrbalConfig.fromMap(map);
         assertThat(back).isEqualTo(cfg);

@@ -25,8 +25,13 @@ class LearnedAdaptationTest {
     }
 
     private static GrbalConfig config(AdaptationRule rule, int innerSteps, boolean firstOrder) {
+        return config(rule, innerSteps, firstOrder, "all");
+    }
+
+    private static GrbalConfig config(AdaptationRule rule, int innerSteps, boolean firstOrder, String adapted) {
         return GrbalConfig.builder().obsDim(2).actDim(1).hidden(5, 4).innerLr(0.1).innerSteps(innerSteps)
-                .adaptWindow(6).predictWindow(5).firstOrder(firstOrder).adaptation(rule).recurrentSize(3).build();
+                .adaptWindow(6).predictWindow(5).firstOrder(firstOrder).adaptation(rule).recurrentSize(3)
+                .adaptedParams(adapted).build();
     }
 
     /** Central differences of θ ↦ L(adapt(θ)) over every meta-parameter, against the analytic meta-gradient. */
@@ -54,9 +59,19 @@ class LearnedAdaptationTest {
             th.putScalar(0, i, orig);
             fd[i] = (plus - minus) / (2 * eps);
         }
+        double[] mask = cfg.adaptedMask();
+        if (cfg.adaptation() == AdaptationRule.META_SGD && mask != null) {
+            // step sizes outside the adapted set are held at 0: their gradient is projected out
+            for (int i = 0; i < mask.length; i++) {
+                fd[mlp.numParams() + i] *= mask[i];
+            }
+        }
         INDArray fdArr = Nd4j.create(fd, new long[] {1, fd.length}, DataType.DOUBLE);
         double rel = mg.gradient().sub(fdArr).norm2Number().doubleValue() / fdArr.norm2Number().doubleValue();
         assertThat(rel).as("relative error of the %s meta-gradient", cfg.adaptation()).isLessThan(1e-6);
+        if (cfg.adaptationParams() == 0) {
+            return;
+        }
         // the learned rule's own part is not trivially zero
         double rulePart = mg.gradient().get(org.nd4j.linalg.indexing.NDArrayIndex.point(0),
                 org.nd4j.linalg.indexing.NDArrayIndex.interval(mlp.numParams(), cfg.metaParams())).norm2Number().doubleValue();
@@ -71,6 +86,35 @@ class LearnedAdaptationTest {
     @CsvSource({"1", "2"})
     void metaSgdGradientOfParametersAndStepSizesMatchesFiniteDifferences(int innerSteps) {
         assertMatchesFiniteDifferences(config(AdaptationRule.META_SGD, innerSteps, false), 40 + innerSteps);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"GRADIENT, biases", "GRADIENT, last-layer", "META_SGD, biases", "META_SGD, last-layer"})
+    void gradientRulesOnPartOfTheNetworkMatchFiniteDifferencesAndMoveOnlyThatPart(AdaptationRule rule, String adapted) {
+        GrbalConfig cfg = config(rule, 2, false, adapted);
+        assertMatchesFiniteDifferences(cfg, 90);
+        Grbal grbal = new Grbal(cfg);
+        Random rng = new Random(4);
+        INDArray meta = grbal.initMetaParams(rng);
+        double[] theta = grbal.networkPart(meta).toDoubleVector();
+        double[] phi = grbal.adapt(meta, randn(rng, 6, 3, 1), randn(rng, 6, 2, 1)).toDoubleVector();
+        double[] mask = cfg.adaptedMask();
+        int moved = 0;
+        for (int i = 0; i < theta.length; i++) {
+            if (mask[i] == 0) {
+                assertThat(phi[i]).as("parameter %d is outside %s", i, adapted).isEqualTo(theta[i]);
+            } else if (phi[i] != theta[i]) {
+                moved++;
+            }
+        }
+        assertThat(moved).isPositive();
+        // the published model carries the restriction, so the task operator adapts the same part
+        LearnedAdaptation carried = grbal.learnedPart(meta);
+        assertThat(carried.rule()).isEqualTo(AdaptationRule.META_SGD);
+        double[] steps = carried.params();
+        for (int i = 0; i < steps.length; i++) {
+            assertThat(steps[i] == 0).isEqualTo(mask[i] == 0);
+        }
     }
 
     @Test
