@@ -52,6 +52,8 @@ final class GrbalBench {
         int mpcEpisodes = a.integer("mpc-episodes", 2);
         int evalSteps = a.integer("eval-steps", 200);
         int nonMetaSteps = a.integer("non-meta-steps", 4000);
+        int fineTuneTransitions = a.integer("fine-tune-transitions", 2000);
+        int fineTuneSteps = a.integer("fine-tune-steps", 1000);
         GrbalMetaTrainer.Schedule base = new GrbalMetaTrainer.Schedule(envSteps, a.integer("segment-stride", 8),
                 a.integer("replay-segments", 3), a.integer("replay-capacity", 1024), a.integer("adapt-every", 8),
                 a.integer("publish-every", 10), a.decimal("random-action-probability", 0.1),
@@ -106,12 +108,15 @@ final class GrbalBench {
                 long t0 = System.nanoTime();
                 MetaTest.Result res = MetaTest.run(family, test, r.theta(), nonMeta, mt);
                 double trueReturn = Arrays.stream(MetaTest.trueModelReturns(family, test, mt)).average().orElse(Double.NaN);
+                double fineTuned = MetaTest.fineTunedMse(family, test, r.theta(), mt, fineTuneTransitions, fineTuneSteps);
                 Map<String, Double> row = new LinkedHashMap<>();
                 row.put("seed", (double) seed);
                 row.put("adaptedMse", res.adaptedMse());
                 row.put("unadaptedMse", res.unadaptedMse());
                 row.put("nonMetaMse", res.nonMetaMse());
                 row.put("adaptedOverUnadapted", res.adaptedMse() / res.unadaptedMse());
+                row.put("fineTunedMse", fineTuned);
+                row.put("fineTunedOverUnadapted", fineTuned / res.unadaptedMse());
                 row.put("mpcReturnAdapted", res.mpcReturnAdapted());
                 row.put("mpcReturnUnadapted", res.mpcReturnUnadapted());
                 row.put("mpcReturnTrueModel", trueReturn);
@@ -121,15 +126,18 @@ final class GrbalBench {
                 row.put("trainSeconds", r.seconds());
                 row.put("evalSeconds", (System.nanoTime() - t0) / 1e9);
                 rows.add(row);
-                out.printf("  MSE adapted %.5f unadapted %.5f non-meta %.5f (ratio %.3f); MPC return adapted %.1f "
-                        + "unadapted %.1f true model %.1f (gap closed %.2f); %.0f s + %.0f s%n", res.adaptedMse(),
-                        res.unadaptedMse(), res.nonMetaMse(), row.get("adaptedOverUnadapted"), res.mpcReturnAdapted(),
+                out.printf("  MSE adapted %.5f unadapted %.5f non-meta %.5f (ratio %.3f; fine-tuned on %d of the task's "
+                        + "transitions %.5f, ratio %.3f); MPC return adapted %.1f unadapted %.1f true model %.1f (gap closed "
+                        + "%.2f); %.0f s + %.0f s%n", res.adaptedMse(), res.unadaptedMse(), res.nonMetaMse(),
+                        row.get("adaptedOverUnadapted"), fineTuneTransitions, fineTuned, row.get("fineTunedOverUnadapted"),
+                        res.mpcReturnAdapted(),
                         res.mpcReturnUnadapted(), trueReturn, row.get("gapClosed"), r.seconds(), row.get("evalSeconds"));
             }
             double medianRatio = median(rows, "adaptedOverUnadapted");
             long belowNonMeta = rows.stream().filter(x -> x.get("adaptedMse") < x.get("nonMetaMse")).count();
             long mpcWins = rows.stream().filter(x -> x.get("mpcReturnAdapted") > x.get("mpcReturnUnadapted")).count();
             double medianGap = median(rows, "gapClosed");
+            double medianFineTuned = median(rows, "fineTunedOverUnadapted");
             out.printf("%s: median adapted/unadapted %.3f; adapted below non-meta in %d of %d seeds; MPC with adaptation "
                     + "better in %d of %d; median gap closed %.2f%n", name, medianRatio, belowNonMeta, seeds, mpcWins, seeds, medianGap);
             json.append(fi++ == 0 ? "\n" : ",\n").append("    ").append(Json.str(name)).append(": {\n");
@@ -137,6 +145,7 @@ final class GrbalBench {
             json.append("      \"seedsAdaptedBelowNonMeta\": ").append(belowNonMeta).append(",\n");
             json.append("      \"seedsMpcAdaptedBetter\": ").append(mpcWins).append(",\n");
             json.append("      \"medianGapClosed\": ").append(Json.num(medianGap)).append(",\n");
+            json.append("      \"medianFineTunedOverUnadapted\": ").append(Json.num(medianFineTuned)).append(",\n");
             json.append("      \"grbal\": {");
             int i = 0;
             for (Map.Entry<String, String> e : new TreeMap<>(cfg.toMap()).entrySet()) {
@@ -179,6 +188,7 @@ final class GrbalBench {
         mse.put("adapted", median(rows, "adaptedMse"));
         mse.put("unadapted", median(rows, "unadaptedMse"));
         mse.put("non-meta", median(rows, "nonMetaMse"));
+        mse.put("fine-tuned", median(rows, "fineTunedMse"));
         Plots.bars(file.resolveSibling(file.getFileName().toString().replace(".png", "-mse.png")),
                 family + ": median held-out one-step MSE over " + rows.size() + " seeds", "MSE", mse);
     }

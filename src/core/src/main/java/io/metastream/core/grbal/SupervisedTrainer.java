@@ -41,6 +41,30 @@ public final class SupervisedTrainer {
             normalizer.update(s);
         }
         normalizer.freeze();
+        Random rng = new Random(seed);
+        Mlp mlp = cfg.mlp();
+        return fit(mlp, mlp.initParams(rng), normalizer, data, steps, batch, lr, rng);
+    }
+
+    /**
+     * Fine-tunes {@code start}'s parameters (in its own normaliser's space) on {@code data} by plain
+     * minibatch Adam: how well the network can fit the data from where it starts, e.g. a task's model
+     * with far more of the task's data than an adaptation window holds.
+     */
+    public static DynamicsModel fineTune(DynamicsModel start, List<Segment> data, int steps, int batch, double lr, long seed) {
+        Objects.requireNonNull(start, "start");
+        if (data == null || data.isEmpty()) {
+            throw new IllegalArgumentException("no training data: pass at least one segment");
+        }
+        if (steps <= 0 || batch <= 0 || !(lr > 0)) {
+            throw new IllegalArgumentException("steps, batch and lr must be positive, got " + steps + ", " + batch
+                    + ", " + lr);
+        }
+        return fit(start.mlp(), start.params().dup(), start.normalizer(), data, steps, batch, lr, new Random(seed));
+    }
+
+    private static DynamicsModel fit(Mlp mlp, INDArray params, Normalizer normalizer, List<Segment> data, int steps,
+            int batch, double lr, Random rng) {
         INDArray[] xs = new INDArray[data.size()];
         INDArray[] ys = new INDArray[data.size()];
         for (int i = 0; i < data.size(); i++) {
@@ -50,9 +74,6 @@ public final class SupervisedTrainer {
         INDArray x = xs.length == 1 ? xs[0] : Nd4j.concat(0, xs);
         INDArray y = ys.length == 1 ? ys[0] : Nd4j.concat(0, ys);
         int n = (int) x.rows();
-        Mlp mlp = cfg.mlp();
-        Random rng = new Random(seed);
-        INDArray params = mlp.initParams(rng);
         Adam adam = new Adam(mlp.numParams(), lr);
         int[] rows = new int[Math.min(batch, n)];
         for (int s = 0; s < steps; s++) {

@@ -118,6 +118,38 @@ public final class MetaTest {
         return out;
     }
 
+    /**
+     * A ceiling for adaptation in prediction: per task, θ fine-tuned by Adam ({@code adamSteps} steps of
+     * 128, step 1e-3) on {@code transitions} random-action transitions of that task (a trajectory of its
+     * own, not the one scored), then scored on the same windows as {@link #run}'s adapted model. An
+     * adaptation from M transitions can hardly beat a fit to hundreds of times as many: the ratio of this
+     * MSE to the unadapted one is about the lowest adapted / unadapted ratio this network and θ allow.
+     *
+     * @return the mean over tasks of the fine-tuned model's one-step MSE (raw observation space)
+     */
+    public static double fineTunedMse(TaskFamily family, List<TaskSpec> tasks, DynamicsModel theta, Config cfg,
+            int transitions, int adamSteps) {
+        Objects.requireNonNull(family, "family");
+        SplittableRandom seeds = new SplittableRandom(cfg.seed());
+        double sum = 0;
+        for (TaskSpec task : tasks) {
+            long dataSeed = seeds.nextLong();
+            seeds.nextLong(); // the MPC seed in run()
+            Segment data = Evaluation.collect(family, task, null, dataSeed, cfg.evalSteps());
+            Segment fitData = Evaluation.collect(family, task, null, ~dataSeed, transitions);
+            DynamicsModel tuned = io.metastream.core.grbal.SupervisedTrainer.fineTune(theta.withParams(theta.params()),
+                    List.of(fitData), adamSteps, 128, 1e-3, dataSeed);
+            double mse = 0;
+            int windows = 0;
+            for (int t = cfg.adaptWindow(); t + cfg.predictWindow() <= data.length(); t += cfg.predictWindow()) {
+                mse += tuned.predictionMse(data.slice(t, t + cfg.predictWindow()));
+                windows++;
+            }
+            sum += mse / windows;
+        }
+        return sum / tasks.size();
+    }
+
     /** {adapted, unadapted, non-meta} MSE averaged over every window of the trajectory. */
     static double[] predictionErrors(Segment data, DynamicsModel theta, DynamicsModel nonMeta, Config cfg) {
         int m = cfg.adaptWindow();
