@@ -12,12 +12,15 @@ import java.util.stream.Collectors;
  *       2017), meta-trained beside θ and published with the model.
  *   <li>{@link #RECURRENT}: ReBAL, a GRU reads the M transitions and its final state shifts every bias
  *       of the network ({@link RecurrentAdaptation}); meta-trained beside θ and published with it.
+ *   <li>{@link #RIDGE}: the output layer solved exactly by ridge regression on the M transitions, shrunk
+ *       toward θ's with a meta-learned strength ({@link RidgeAdaptation}).
  * </ul>
  */
 public enum AdaptationRule {
     GRADIENT("gradient"),
     META_SGD("meta-sgd"),
-    RECURRENT("recurrent");
+    RECURRENT("recurrent"),
+    RIDGE("ridge");
 
     private final String settingName;
 

@@ -20,7 +20,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * <p>The configuration's {@link AdaptationRule} may replace the fixed step: {@code meta-sgd} learns a
  * step size per parameter ({@link InnerLoop#metaGradient(INDArray, INDArray, INDArray, INDArray,
  * INDArray, INDArray, boolean)}), {@code recurrent} (ReBAL) a GRU that shifts the biases
- * ({@link RecurrentAdaptation}). Their parameters follow the network's in one meta-parameter vector.
+ * ({@link RecurrentAdaptation}), {@code ridge} the output layer's ridge solution ({@link RidgeAdaptation}).
+ * Their parameters follow the network's in one meta-parameter vector.
  *
  * <h2>Threading</h2>
  * Stateless and thread-safe: each thread gets its own reusable {@link InnerLoop} buffers (kept for
@@ -36,6 +37,7 @@ public final class Grbal {
     /** Meta-SGD's loop: step sizes are per parameter, so its scalar step is unused. */
     private final ThreadLocal<InnerLoop> metaSgdLoops;
     private final RecurrentAdaptation recurrent;
+    private final RidgeAdaptation ridge;
     private final int networkParams;
     /** 1 where the gradient rules adapt (adaptedParams), null for all parameters. */
     private final double[] mask;
@@ -51,8 +53,10 @@ public final class Grbal {
         this.loops = ThreadLocal.withInitial(() -> new InnerLoop(mlp, cfg.innerLr(), cfg.innerSteps()));
         this.metaSgdLoops = ThreadLocal.withInitial(() -> new InnerLoop(mlp, 1.0, cfg.innerSteps()));
         this.recurrent = cfg.adaptation() == AdaptationRule.RECURRENT ? new RecurrentAdaptation(mlp, cfg.recurrentSize()) : null;
+        this.ridge = cfg.adaptation() == AdaptationRule.RIDGE ? new RidgeAdaptation(mlp) : null;
         this.networkParams = mlp.numParams();
-        this.mask = cfg.adaptation() == AdaptationRule.RECURRENT ? null : cfg.adaptedMask();
+        this.mask = cfg.adaptation() == AdaptationRule.RECURRENT || cfg.adaptation() == AdaptationRule.RIDGE ? null
+                : cfg.adaptedMask();
         if (mask != null) {
             maskedSteps = mask.clone();
             for (int i = 0; i < maskedSteps.length; i++) {
@@ -77,6 +81,7 @@ public final class Grbal {
                 yield maskedSteps != null ? maskedSteps.clone() : a;
             }
             case RECURRENT -> recurrent.initParams(rng);
+            case RIDGE -> new double[] {0.0}; // λ = 1
         };
         return rule.length == 0 ? net : NdArrays.row(concat(NdArrays.toFlatArray(net), rule));
     }
@@ -185,6 +190,18 @@ public final class Grbal {
                 yield new InnerLoop.Result(NdArrays.row(g), both.preAdaptLoss(), both.postAdaptLoss());
             }
             case RECURRENT -> recurrentMetaGradient(theta, xAdapt, yAdapt, xEval, yEval);
+            case RIDGE -> {
+                requireMeta(theta);
+                NdArrays.requireDoubleMatrix(xAdapt, -1, mlp.inputSize(), "xAdapt");
+                NdArrays.requireDoubleMatrix(yAdapt, (int) xAdapt.rows(), mlp.outputSize(), "yAdapt");
+                NdArrays.requireDoubleMatrix(xEval, -1, mlp.inputSize(), "xEval");
+                NdArrays.requireDoubleMatrix(yEval, (int) xEval.rows(), mlp.outputSize(), "yEval");
+                double[] all = NdArrays.toFlatArray(theta);
+                RidgeAdaptation.Result rr = ridge.metaGradient(java.util.Arrays.copyOf(all, networkParams), all[networkParams],
+                        NdArrays.toFlatArray(xAdapt), NdArrays.toFlatArray(yAdapt), (int) xAdapt.rows(),
+                        NdArrays.toFlatArray(xEval), NdArrays.toFlatArray(yEval), (int) xEval.rows());
+                yield new InnerLoop.Result(NdArrays.row(rr.gradient()), rr.preAdaptLoss(), rr.postAdaptLoss());
+            }
         };
         return new MetaGradient(r.gradient(), r.preAdaptLoss(), r.postAdaptLoss());
     }

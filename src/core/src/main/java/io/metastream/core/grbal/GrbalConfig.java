@@ -41,7 +41,8 @@ import java.util.TreeMap;
  * @param quarantineAfter a task with this many segments held back in a row is quarantined: its
  *     later segments are dropped and it is reported (default 3; 0 never quarantines)
  * @param adaptation how a model adapts to a task (default {@link AdaptationRule#GRADIENT}, GrBAL;
- *     {@code meta-sgd} learns a step size per parameter, {@code recurrent} is ReBAL)
+ *     {@code meta-sgd} learns a step size per parameter, {@code recurrent} is ReBAL, {@code ridge} solves
+ *     the output layer on the window)
  * @param recurrentSize hidden size of ReBAL's GRU (default 16; used only by {@code recurrent})
  * @param adaptedParams which network parameters the gradient rules ({@code gradient}, {@code meta-sgd})
  *     adapt: {@code all} (default), {@code biases} or {@code last-layer}; {@code recurrent} always
@@ -126,10 +127,11 @@ public record GrbalConfig(
             .integer("quarantineAfter", DEFAULT_QUARANTINE_AFTER, "quarantine a task after this many of its segments "
                     + "were held back in a row: its later segments are dropped (0: never)", GrbalConfig::quarantineAfter,
                     Builder::quarantineAfter)
-            .other("adaptation", "gradient|meta-sgd|recurrent", DEFAULT_ADAPTATION, "how a model adapts to a task from "
-                    + "its last M transitions: gradient (GrBAL: innerSteps steps of innerLr), meta-sgd (the same steps with a "
-                    + "learned step size per parameter), recurrent (ReBAL: a GRU over the M transitions shifts the network's "
-                    + "biases)", GrbalConfig::adaptation, AdaptationRule::settingName, AdaptationRule::fromName,
+            .other("adaptation", "gradient|meta-sgd|recurrent|ridge", DEFAULT_ADAPTATION, "how a model adapts to a "
+                    + "task from its last M transitions: gradient (GrBAL: innerSteps steps of innerLr), meta-sgd (the same steps "
+                    + "with a learned step size per parameter), recurrent (ReBAL: a GRU over the M transitions shifts the "
+                    + "network's biases), ridge (the output layer solved by ridge regression on the M transitions, shrunk "
+                    + "toward θ's with a learned strength)", GrbalConfig::adaptation, AdaptationRule::settingName, AdaptationRule::fromName,
                     Builder::adaptation)
             .integer("recurrentSize", DEFAULT_RECURRENT_SIZE, "hidden size of ReBAL's GRU (adaptation recurrent only)",
                     GrbalConfig::recurrentSize, Builder::recurrentSize)
@@ -168,7 +170,7 @@ public record GrbalConfig(
         require(!Double.isNaN(outlierSigma) && outlierSigma != Double.POSITIVE_INFINITY, "outlierSigma is " + outlierSigma
                 + "; use a finite value > 0, or <= 0 to disable the check (default 6.0)");
         require(quarantineAfter >= 0, "quarantineAfter is " + quarantineAfter + "; use a value >= 0 (default 3; 0 never quarantines)");
-        require(adaptation != null, "adaptation is null; use gradient (default), meta-sgd or recurrent");
+        require(adaptation != null, "adaptation is null; use gradient (default), meta-sgd, recurrent or ridge");
         require(recurrentSize >= 1 && recurrentSize <= 1024, "recurrentSize is " + recurrentSize
                 + "; use 1..1024 (default 16)");
         require(adaptedParams != null && ADAPTED_PARAMS.contains(adaptedParams), "adaptedParams is " + adaptedParams
@@ -209,6 +211,7 @@ public record GrbalConfig(
             case GRADIENT -> 0;
             case META_SGD -> mlp().numParams();
             case RECURRENT -> RecurrentAdaptation.numParams(mlp(), recurrentSize);
+            case RIDGE -> 1;
         };
     }
 

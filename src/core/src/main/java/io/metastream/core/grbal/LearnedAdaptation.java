@@ -12,16 +12,16 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <p>Immutable and thread-safe: the constructor and {@link #params()} copy.
  *
- * @param rule {@link AdaptationRule#META_SGD} or {@link AdaptationRule#RECURRENT}
+ * @param rule {@link AdaptationRule#META_SGD}, {@link AdaptationRule#RECURRENT} or {@link AdaptationRule#RIDGE}
  * @param innerSteps Meta-SGD's step count (1..1000; ignored by the recurrent rule, which stores 0)
  * @param recurrentSize the GRU's hidden size (1..1024; ignored by Meta-SGD, which stores 0)
- * @param params the rule's parameters: step sizes per network parameter, or the GRU's
+ * @param params the rule's parameters: step sizes per network parameter, the GRU's, or ridge's {@code log λ}
  */
 public record LearnedAdaptation(AdaptationRule rule, int innerSteps, int recurrentSize, double[] params) {
 
     public LearnedAdaptation {
         if (rule == null || !rule.learned()) {
-            throw new IllegalArgumentException("a learned adaptation needs rule meta-sgd or recurrent, got " + rule);
+            throw new IllegalArgumentException("a learned adaptation needs rule meta-sgd, recurrent or ridge, got " + rule);
         }
         if (rule == AdaptationRule.META_SGD && (innerSteps < 1 || innerSteps > 1000)) {
             throw new IllegalArgumentException("meta-sgd adaptation has innerSteps " + innerSteps + "; 1..1000 are allowed");
@@ -38,10 +38,14 @@ public record LearnedAdaptation(AdaptationRule rule, int innerSteps, int recurre
                 throw new IllegalArgumentException("adaptation parameter " + i + " is " + params[i] + "; all must be finite");
             }
         }
-        if (rule == AdaptationRule.META_SGD) {
+        if (rule != AdaptationRule.RECURRENT) {
             recurrentSize = 0;
-        } else {
+        }
+        if (rule != AdaptationRule.META_SGD) {
             innerSteps = 0;
+        }
+        if (rule == AdaptationRule.RIDGE && params.length == 1 && !(Math.abs(params[0]) <= 50)) {
+            throw new IllegalArgumentException("ridge adaptation has log λ " + params[0] + "; |log λ| <= 50 is allowed");
         }
     }
 
@@ -57,7 +61,12 @@ public record LearnedAdaptation(AdaptationRule rule, int innerSteps, int recurre
 
     /** Parameter count this rule needs for network {@code mlp}. */
     public int expectedParams(Mlp mlp) {
-        return rule == AdaptationRule.META_SGD ? mlp.numParams() : RecurrentAdaptation.numParams(mlp, recurrentSize);
+        return switch (rule) {
+            case META_SGD -> mlp.numParams();
+            case RECURRENT -> RecurrentAdaptation.numParams(mlp, recurrentSize);
+            case RIDGE -> 1;
+            case GRADIENT -> 0;
+        };
     }
 
     /**
@@ -77,6 +86,10 @@ public record LearnedAdaptation(AdaptationRule rule, int innerSteps, int recurre
             return new InnerLoop(mlp, 1.0, innerSteps).adapt(theta, NdArrays.row(params), x, y);
         }
         int rows = (int) x.rows();
+        if (rule == AdaptationRule.RIDGE) {
+            return NdArrays.row(new RidgeAdaptation(mlp).adapt(NdArrays.toFlatArray(theta), params[0],
+                    NdArrays.toFlatArray(x), NdArrays.toFlatArray(y), rows));
+        }
         return NdArrays.row(new RecurrentAdaptation(mlp, recurrentSize).adapt(params, NdArrays.toFlatArray(theta),
                 NdArrays.toFlatArray(x), NdArrays.toFlatArray(y), rows));
     }

@@ -123,6 +123,38 @@ class LearnedAdaptationTest {
     }
 
     @Test
+    void ridgeGradientOfNetworkAndShrinkageMatchesFiniteDifferences() {
+        assertMatchesFiniteDifferences(config(AdaptationRule.RIDGE, 1, false), 78);
+        // one hidden layer, and a linear network whose features are its inputs
+        assertMatchesFiniteDifferences(config(AdaptationRule.RIDGE, 1, false).toBuilder().hidden(6).build(), 79);
+        assertMatchesFiniteDifferences(config(AdaptationRule.RIDGE, 1, false).toBuilder().hidden().build(), 80);
+    }
+
+    @Test
+    void ridgeWithLittleShrinkageFitsTheWindowExactlyWhenItCan() {
+        // more transitions than features: the least-squares output layer, which no other output layer beats
+        GrbalConfig cfg = config(AdaptationRule.RIDGE, 1, false).toBuilder().adaptWindow(30).build();
+        Grbal grbal = new Grbal(cfg);
+        Random rng = new Random(8);
+        INDArray meta = grbal.initMetaParams(rng);
+        meta.putScalar(0, cfg.metaParams() - 1, -20); // λ = e^-20
+        INDArray xa = randn(rng, 30, 3, 1);
+        INDArray ya = randn(rng, 30, 2, 1);
+        INDArray phi = grbal.adapt(meta, xa, ya);
+        double fitted = grbal.mlp().loss(phi, xa, ya);
+        Mlp mlp = grbal.mlp();
+        int last = (int) mlp.weightOffset(mlp.numLayers());
+        for (int trial = 0; trial < 20; trial++) {
+            INDArray other = phi.dup();
+            for (int i = last; i < mlp.numParams(); i++) {
+                other.putScalar(0, i, other.getDouble(0, i) + 0.01 * rng.nextGaussian());
+            }
+            assertThat(mlp.loss(other, xa, ya)).isGreaterThan(fitted);
+        }
+        assertThat(fitted).isLessThan(mlp.loss(grbal.networkPart(meta), xa, ya));
+    }
+
+    @Test
     void recurrentAdaptationShiftsOnlyBiases() {
         GrbalConfig cfg = config(AdaptationRule.RECURRENT, 1, false);
         Grbal grbal = new Grbal(cfg);
@@ -142,7 +174,7 @@ class LearnedAdaptationTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"META_SGD", "RECURRENT"})
+    @CsvSource({"META_SGD", "RECURRENT", "RIDGE"})
     void metaTrainedRuleMakesAdaptationPayOffOnHeldOutTasks(AdaptationRule rule) {
         GrbalConfig cfg = GrbalConfig.builder().obsDim(1).actDim(1).hidden(32, 32).innerLr(0.1).innerSteps(1)
                 .adaptWindow(16).predictWindow(16).metaLr(3e-3).metaBatchSize(8).normalizerWarmupTransitions(2000)
@@ -171,7 +203,7 @@ class LearnedAdaptationTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"META_SGD", "RECURRENT"})
+    @CsvSource({"META_SGD", "RECURRENT", "RIDGE"})
     void learnerSnapshotAndModelBlobCarryTheRule(AdaptationRule rule) {
         GrbalConfig cfg = config(rule, 1, false).toBuilder().metaBatchSize(2).normalizerWarmupTransitions(20).build();
         GrbalLearner learner = new GrbalLearner(cfg);
