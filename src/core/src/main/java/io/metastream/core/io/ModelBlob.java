@@ -34,9 +34,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <h2>Version 2: a model with a learned adaptation rule</h2>
  * Version 1's fields, then:
  * <pre>
- *   int      rule name length, then that many UTF-8 bytes ("meta-sgd" or "recurrent")
- *   int      inner steps (meta-sgd: 1..1000; recurrent: 0)
- *   int      recurrent hidden size (recurrent: 1..1024; meta-sgd: 0)
+ *   int      rule name length, then that many UTF-8 bytes ("meta-sgd", "recurrent" or "ridge")
+ *   int      inner steps (meta-sgd: 1..1000; otherwise 0)
+ *   int      recurrent hidden size (recurrent: 1..1024; otherwise 0); ridge carries one parameter, log λ
  *   int      rule parameter count R (must fit the network and rule), then R float64, all finite
  * </pre>
  * A model without a learned rule is written as version 1, byte for byte as before. Old blobs stay readable: a change of layout gets a new version and decoders
