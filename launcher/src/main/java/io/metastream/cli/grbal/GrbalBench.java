@@ -53,7 +53,7 @@ final class GrbalBench {
         int evalSteps = a.integer("eval-steps", 200);
         int nonMetaSteps = a.integer("non-meta-steps", 4000);
         int fineTuneTransitions = a.integer("fine-tune-transitions", 2000);
-        int fineTuneSteps = a.integer("fine-tune-steps", 1000);
+        int fineTuneSteps = a.integer("fine-tune-steps", 300);
         GrbalMetaTrainer.Schedule base = new GrbalMetaTrainer.Schedule(envSteps, a.integer("segment-stride", 8),
                 a.integer("replay-segments", 3), a.integer("replay-capacity", 1024), a.integer("adapt-every", 8),
                 a.integer("publish-every", 10), a.decimal("random-action-probability", 0.1),

@@ -63,7 +63,7 @@ public final class GrbalLocal implements LocalAlgorithm {
                 "--out FILE (required) --families pendulum,arm,spring-chain --seeds N (5) --first-seed N (1)",
                 "--env-steps N (40000) --train-tasks N (16) --held-out-tasks N (8) --mpc-episodes N (2)",
                 "--grbal.<setting> V --mpc.<setting> V --segment-stride N --replay-segments N --adapt-every N",
-                "--replay-capacity N --random-action-probability P --fine-tune-transitions N (2000) --fine-tune-steps N (1000)"),
+                "--replay-capacity N --random-action-probability P --fine-tune-transitions N (2000) --fine-tune-steps N (300)"),
                 (args, out, err) -> GrbalBench.run(new CommandLineArgs(args, java.util.Set.of()), out)),
             Benchmark.of("fleet", List.of(
                 "transitions/s a fleet of planning GrBAL agents delivers to a real broker (MPC every step)",

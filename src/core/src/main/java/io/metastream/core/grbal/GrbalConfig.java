@@ -25,7 +25,7 @@ import java.util.TreeMap;
  * @param innerLr inner-loop step size, in the normalised space of inputs and targets (default 0.1: measured on the varied pendulum, 0.01 barely adapts, 0.5 is unstable)
  * @param innerSteps inner gradient steps on the adaptation window (default 1; 0 trains a
  *     non-adaptive multi-task model, a useful baseline)
- * @param adaptWindow M, the number of past transitions the model adapts on (default 16)
+ * @param adaptWindow M, the number of past transitions the model adapts on (default 32)
  * @param predictWindow K, the number of following transitions the adapted model is scored on (default 16)
  * @param metaLr Adam step size of the outer loop (default 1e-3)
  * @param metaBatchSize meta-gradients averaged per outer step (default 8)
@@ -40,9 +40,9 @@ import java.util.TreeMap;
  *     normaliser's update from it undone (default 6.0; {@code <= 0} disables the check)
  * @param quarantineAfter a task with this many segments held back in a row is quarantined: its
  *     later segments are dropped and it is reported (default 3; 0 never quarantines)
- * @param adaptation how a model adapts to a task (default {@link AdaptationRule#GRADIENT}, GrBAL;
- *     {@code meta-sgd} learns a step size per parameter, {@code recurrent} is ReBAL, {@code ridge} solves
- *     the output layer on the window)
+ * @param adaptation how a model adapts to a task (default {@link AdaptationRule#RIDGE}, the output layer
+ *     solved on the window, chosen by {@code bench grbal}; {@code gradient} is GrBAL's fixed step,
+ *     {@code meta-sgd} learns a step size per parameter, {@code recurrent} is ReBAL)
  * @param recurrentSize hidden size of ReBAL's GRU (default 16; used only by {@code recurrent})
  * @param adaptedParams which network parameters the gradient rules ({@code gradient}, {@code meta-sgd})
  *     adapt: {@code all} (default), {@code biases} or {@code last-layer}; {@code recurrent} always
@@ -76,7 +76,7 @@ public record GrbalConfig(
     static final Activation DEFAULT_ACTIVATION = Activation.TANH;
     static final double DEFAULT_INNER_LR = 0.1;
     static final int DEFAULT_INNER_STEPS = 1;
-    static final int DEFAULT_ADAPT_WINDOW = 16;
+    static final int DEFAULT_ADAPT_WINDOW = 32;
     static final int DEFAULT_PREDICT_WINDOW = 16;
     static final double DEFAULT_META_LR = 1e-3;
     static final int DEFAULT_META_BATCH_SIZE = 8;
@@ -86,7 +86,7 @@ public record GrbalConfig(
     static final long DEFAULT_NORMALIZER_WARMUP = 2000L;
     static final double DEFAULT_OUTLIER_SIGMA = 6.0;
     static final int DEFAULT_QUARANTINE_AFTER = 3;
-    static final AdaptationRule DEFAULT_ADAPTATION = AdaptationRule.GRADIENT;
+    static final AdaptationRule DEFAULT_ADAPTATION = AdaptationRule.RIDGE;
     static final int DEFAULT_RECURRENT_SIZE = 16;
     static final String DEFAULT_ADAPTED_PARAMS = "all";
 
@@ -158,7 +158,7 @@ public record GrbalConfig(
                 + "; use a finite value > 0 (default 0.1, in normalised units)");
         require(innerSteps >= 0 && innerSteps <= 1000, "innerSteps is " + innerSteps
                 + "; use 0..1000 (default 1; 0 disables adaptation)");
-        require(adaptWindow > 0, "adaptWindow (M) is " + adaptWindow + "; use a value > 0 (default 16)");
+        require(adaptWindow > 0, "adaptWindow (M) is " + adaptWindow + "; use a value > 0 (default 32)");
         require(predictWindow > 0, "predictWindow (K) is " + predictWindow + "; use a value > 0 (default 16)");
         require((long) adaptWindow + predictWindow <= Integer.MAX_VALUE / 2, "adaptWindow + predictWindow is too large");
         require(metaLr > 0 && Double.isFinite(metaLr), "metaLr is " + metaLr + "; use a finite value > 0 (default 1e-3)");

@@ -18,7 +18,10 @@ class GrbalConfigTest {
         assertThat(cfg.activation()).isEqualTo(Activation.TANH);
         assertThat(cfg.innerLr()).isEqualTo(0.1);
         assertThat(cfg.innerSteps()).isEqualTo(1);
-        assertThat(cfg.adaptWindow()).isEqualTo(16);
+        assertThat(cfg.adaptWindow()).isEqualTo(32);
+        assertThat(cfg.adaptation()).isEqualTo(AdaptationRule.RIDGE);
+        assertThat(cfg.adaptedParams()).isEqualTo("all");
+        assertThat(cfg.recurrentSize()).isEqualTo(16);
         assertThat(cfg.predictWindow()).isEqualTo(16);
         assertThat(cfg.metaLr()).isEqualTo(1e-3);
         assertThat(cfg.metaBatchSize()).isEqualTo(8);

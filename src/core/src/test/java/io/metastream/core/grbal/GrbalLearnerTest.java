@@ -212,8 +212,8 @@ class GrbalLearnerTest {
                 .hasMessageContaining("unknown format version 2");
         GrbalConfig bigger = small().hidden(16, 8).build();
         assertThatThrownBy(() -> GrbalLearner.restore(bigger, snap)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("holds " + cfg.mlp().numParams() + " parameters")
-                .hasMessageContaining("has " + bigger.mlp().numParams());
+                .hasMessageContaining("holds " + cfg.metaParams() + " parameters")
+                .hasMessageContaining("has " + bigger.metaParams());
         assertThatThrownBy(() -> GrbalLearner.restore(cfg, java.util.Arrays.copyOf(snap, snap.length / 2)))
                 .hasMessageContaining("truncated");
     }

@@ -27,7 +27,8 @@ class GrbalTest {
     }
 
     private static GrbalConfig smallConfig(int innerSteps, boolean firstOrder) {
-        return GrbalConfig.builder().obsDim(2).actDim(1).hidden(5, 4).innerLr(0.1).innerSteps(innerSteps)
+        return GrbalConfig.builder().adaptation(AdaptationRule.GRADIENT).obsDim(2).actDim(1).hidden(5, 4).innerLr(0.1)
+                .innerSteps(innerSteps)
                 .adaptWindow(6).predictWindow(5).firstOrder(firstOrder).build();
     }
 
@@ -89,7 +90,8 @@ class GrbalTest {
 
     @Test
     void metaTrainingMakesAdaptationPayOffOnHeldOutTasks() {
-        GrbalConfig cfg = GrbalConfig.builder().obsDim(1).actDim(1).hidden(32, 32).innerLr(0.1).innerSteps(1)
+        GrbalConfig cfg = GrbalConfig.builder().adaptation(AdaptationRule.GRADIENT).obsDim(1).actDim(1).hidden(32, 32)
+                .innerLr(0.1).innerSteps(1)
                 .adaptWindow(16).predictWindow(16).metaLr(3e-3).metaBatchSize(8).normalizerWarmupTransitions(2000)
                 .seed(7).build();
         GrbalLearner learner = new GrbalLearner(cfg);
