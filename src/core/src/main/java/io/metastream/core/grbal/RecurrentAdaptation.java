@@ -200,40 +200,30 @@ public final class RecurrentAdaptation {
                 dar[k] = dr * r[k] * (1 - r[k]);
                 daz[k] = dz * z[k] * (1 - z[k]);
             }
-            accumulateGate(grad, params, oz, t, x, y, hp, daz, dPrev);
-            accumulateGate(grad, params, or, t, x, y, hp, dar, dPrev);
+            accumulateGate(grad, params, oz, t, x, y, hp, daz, daz, dPrev);
+            accumulateGate(grad, params, or, t, x, y, hp, dar, dar, dPrev);
             // n: W_n and b_n see da_n; U_n sees dq (the r-gated recurrent term)
-            accumulateInput(grad, on, t, x, y, dan);
-            int un = on + d * h;
-            for (int i = 0; i < h; i++) {
-                double hi = hp[i];
-                double s = 0;
-                for (int k = 0; k < h; k++) {
-                    grad[un + i * h + k] += hi * dq[k];
-                    s += params[un + i * h + k] * dq[k];
-                }
-                dPrev[i] += s;
-            }
-            int bn = on + d * h + h * h;
-            for (int k = 0; k < h; k++) {
-                grad[bn + k] += dan[k];
-            }
+            accumulateGate(grad, params, on, t, x, y, hp, dan, dq, dPrev);
             dh = dPrev;
         }
         return grad;
     }
 
-    /** Gradients of a gate's W (from the input), U and b for pre-activation gradient {@code da}; adds {@code U da} to {@code dPrev}. */
+    /**
+     * Gradients of a gate's W and b for the gradient {@code da} of its input term, and of its U for
+     * the gradient {@code dRec} of its recurrent term (the same as {@code da} except in n, where r
+     * gates it); adds {@code U dRec} to {@code dPrev}.
+     */
     private void accumulateGate(double[] grad, double[] params, int off, int t, double[] x, double[] y, double[] hp,
-            double[] da, double[] dPrev) {
+            double[] da, double[] dRec, double[] dPrev) {
         accumulateInput(grad, off, t, x, y, da);
         int u = off + d * h;
         for (int i = 0; i < h; i++) {
             double hi = hp[i];
             double s = 0;
             for (int k = 0; k < h; k++) {
-                grad[u + i * h + k] += hi * da[k];
-                s += params[u + i * h + k] * da[k];
+                grad[u + i * h + k] += hi * dRec[k];
+                s += params[u + i * h + k] * dRec[k];
             }
             dPrev[i] += s;
         }

@@ -29,13 +29,7 @@ public final class SupervisedTrainer {
      */
     public static DynamicsModel train(GrbalConfig cfg, List<Segment> data, int steps, int batch, double lr, long seed) {
         Objects.requireNonNull(cfg, "cfg");
-        if (data == null || data.isEmpty()) {
-            throw new IllegalArgumentException("no training data: pass at least one segment");
-        }
-        if (steps <= 0 || batch <= 0 || !(lr > 0)) {
-            throw new IllegalArgumentException("steps, batch and lr must be positive, got " + steps + ", " + batch
-                    + ", " + lr);
-        }
+        requireSettings(data, steps, batch, lr);
         Normalizer normalizer = new Normalizer(cfg.obsDim(), cfg.actDim());
         for (Segment s : data) {
             normalizer.update(s);
@@ -53,6 +47,11 @@ public final class SupervisedTrainer {
      */
     public static DynamicsModel fineTune(DynamicsModel start, List<Segment> data, int steps, int batch, double lr, long seed) {
         Objects.requireNonNull(start, "start");
+        requireSettings(data, steps, batch, lr);
+        return fit(start.mlp(), start.params().dup(), start.normalizer(), data, steps, batch, lr, new Random(seed));
+    }
+
+    private static void requireSettings(List<Segment> data, int steps, int batch, double lr) {
         if (data == null || data.isEmpty()) {
             throw new IllegalArgumentException("no training data: pass at least one segment");
         }
@@ -60,7 +59,6 @@ public final class SupervisedTrainer {
             throw new IllegalArgumentException("steps, batch and lr must be positive, got " + steps + ", " + batch
                     + ", " + lr);
         }
-        return fit(start.mlp(), start.params().dup(), start.normalizer(), data, steps, batch, lr, new Random(seed));
     }
 
     private static DynamicsModel fit(Mlp mlp, INDArray params, Normalizer normalizer, List<Segment> data, int steps,
