@@ -15,7 +15,7 @@ import java.util.Arrays;
  * </pre>
  * the posterior mean of Bayesian linear regression with prior {@code N(W_0, σ²/λ)}, i.e. gradient
  * descent on the last layer run to convergence with a learned pull toward θ. {@code λ = exp(logλ)}
- * is meta-learned with the network; all in the normaliser's space. A network without hidden layers
+ * (log λ clamped to ±20) is meta-learned with the network; all in the normaliser's space. A network without hidden layers
  * uses its inputs as features.
  *
  * <h2>Meta-gradient</h2>
@@ -49,11 +49,18 @@ public final class RidgeAdaptation {
         this.lastBlock = (int) mlp.weightOffset(layers);
     }
 
+    /** Largest |log λ| used; beyond it λ is clamped, so a published rule can neither make the system singular nor overflow. */
+    static final double MAX_LOG_LAMBDA = 20;
+
+    private static double lambda(double logLambda) {
+        return Math.exp(Math.max(-MAX_LOG_LAMBDA, Math.min(MAX_LOG_LAMBDA, logLambda)));
+    }
+
     /** The adapted network: {@code theta} with its output layer solved on the window. */
     public double[] adapt(double[] theta, double logLambda, double[] x, double[] y, int rows) {
         requireTheta(theta);
         double[][] phi = features(theta, x, rows, null);
-        double lambda = Math.exp(logLambda);
+        double lambda = lambda(logLambda);
         double[][] a = gram(phi, lambda);
         double[][] chol = cholesky(a);
         double[][] w = solve(chol, rhs(phi, y, theta, lambda));
@@ -69,7 +76,7 @@ public final class RidgeAdaptation {
     public Result metaGradient(double[] theta, double logLambda, double[] xa, double[] ya, int rowsA, double[] xe,
             double[] ye, int rowsE) {
         requireTheta(theta);
-        double lambda = Math.exp(logLambda);
+        double lambda = lambda(logLambda);
         double[][] preA = new double[rowsA][];
         double[][] phiA = features(theta, xa, rowsA, preA);
         double[][] preE = new double[rowsE][];
@@ -120,7 +127,7 @@ public final class RidgeAdaptation {
                 dLambda += gHat[f][j] * (w0[f][j] - w[f][j]);
             }
         }
-        grad[theta.length] = lambda * dLambda; // d/dlogλ
+        grad[theta.length] = Math.abs(logLambda) <= MAX_LOG_LAMBDA ? lambda * dLambda : 0; // d/dlogλ, 0 where clamped
         // ∂L/∂Φ_a = (Y − ΦW) Ĝᵀ − Φ Ĝ Wᵀ
         double[][] dPhiA = new double[rowsA][features + 1];
         double[][] gw = new double[features + 1][features + 1]; // Ĝ Wᵀ
@@ -287,11 +294,8 @@ public final class RidgeAdaptation {
                     s -= l[i][k] * l[j][k];
                 }
                 if (i == j) {
-                    if (!(s > 0)) {
-                        throw new ArithmeticException("ridge system is not positive definite (pivot " + s + " at " + i
-                                + "); is λ finite and > 0?");
-                    }
-                    l[i][i] = Math.sqrt(s);
+                    // λ ≥ e^-20 keeps pivots positive; rounding can not, and NaN features stay NaN (screened downstream)
+                    l[i][i] = Math.sqrt(Math.max(s, 1e-300));
                 } else {
                     l[i][j] = s / l[j][j];
                 }

@@ -131,6 +131,20 @@ class LearnedAdaptationTest {
     }
 
     @Test
+    void ridgeWithAnExtremeShrinkageFromAHostileModelStillAdaptsToFiniteParameters() {
+        GrbalConfig cfg = config(AdaptationRule.RIDGE, 1, false).toBuilder().adaptWindow(4).build();
+        DynamicsModel model = new GrbalLearner(cfg).currentModel();
+        Random rng = new Random(12);
+        Segment context = randomSegment(rng, 4); // 4 rows, 5 features: ΦᵀΦ is singular
+        for (double logLambda : new double[] {-50, 50}) {
+            DynamicsModel hostile = new DynamicsModel(model.mlp(), model.params(), model.normalizer(),
+                    new LearnedAdaptation(AdaptationRule.RIDGE, 0, 0, new double[] {logLambda}));
+            DynamicsModel adapted = ModelBlob.decode(ModelBlob.encode(hostile)).adapt(context, 0.1, 1);
+            assertThat(io.metastream.core.internal.NdArrays.allFinite(adapted.params())).isTrue();
+        }
+    }
+
+    @Test
     void ridgeWithLittleShrinkageFitsTheWindowExactlyWhenItCan() {
         // more transitions than features: the least-squares output layer, which no other output layer beats
         GrbalConfig cfg = config(AdaptationRule.RIDGE, 1, false).toBuilder().adaptWindow(30).build();
