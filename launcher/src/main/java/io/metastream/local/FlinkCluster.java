@@ -325,10 +325,26 @@ public final class FlinkCluster implements AutoCloseable {
         return get("/jobs/" + jobId + "/checkpoints").map(j -> j.path("counts").path("completed").asLong(-1)).orElse(-1L);
     }
 
-    /** Restarts of the job so far, from the REST API; -1 when unknown. */
+    /**
+     * Restarts of the job so far, from the REST API; -1 when unknown. The larger of the job's
+     * {@code numRestarts} metric and the highest attempt number of any subtask: the metric reaches the
+     * REST API through its metric fetcher, which on a loaded machine can lag or answer nothing for a
+     * while, whereas the attempt numbers are part of the job's own state.
+     */
     public long restarts(String jobId) {
-        return get("/jobs/" + jobId + "/metrics?get=numRestarts")
+        long metric = get("/jobs/" + jobId + "/metrics?get=numRestarts")
                 .map(j -> j.size() == 0 ? -1L : j.get(0).path("value").asLong(-1)).orElse(-1L);
+        long[] attempt = {-1};
+        get("/jobs/" + jobId).ifPresent(j -> {
+            for (JsonNode v : j.path("vertices")) {
+                get("/jobs/" + jobId + "/vertices/" + v.path("id").asText()).ifPresent(d -> {
+                    for (JsonNode t : d.path("subtasks")) {
+                        attempt[0] = Math.max(attempt[0], t.path("attempt").asLong(-1));
+                    }
+                });
+            }
+        });
+        return Math.max(metric, attempt[0]);
     }
 
     /**
