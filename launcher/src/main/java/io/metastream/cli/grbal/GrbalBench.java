@@ -108,7 +108,8 @@ final class GrbalBench {
                 long t0 = System.nanoTime();
                 MetaTest.Result res = MetaTest.run(family, test, r.theta(), nonMeta, mt);
                 double trueReturn = Arrays.stream(MetaTest.trueModelReturns(family, test, mt)).average().orElse(Double.NaN);
-                double fineTuned = MetaTest.fineTunedMse(family, test, r.theta(), mt, fineTuneTransitions, fineTuneSteps);
+                MetaTest.FineTuned tuned = MetaTest.fineTuned(family, test, r.theta(), mt, fineTuneTransitions, fineTuneSteps);
+                double fineTuned = tuned.mse();
                 Map<String, Double> row = new LinkedHashMap<>();
                 row.put("seed", (double) seed);
                 row.put("adaptedMse", res.adaptedMse());
@@ -120,24 +121,28 @@ final class GrbalBench {
                 row.put("mpcReturnAdapted", res.mpcReturnAdapted());
                 row.put("mpcReturnUnadapted", res.mpcReturnUnadapted());
                 row.put("mpcReturnTrueModel", trueReturn);
+                row.put("mpcReturnFineTuned", tuned.mpcReturn());
                 row.put("gapClosed", (res.mpcReturnAdapted() - res.mpcReturnUnadapted()) / (trueReturn - res.mpcReturnUnadapted()));
+                row.put("fineTunedGapClosed", (tuned.mpcReturn() - res.mpcReturnUnadapted()) / (trueReturn - res.mpcReturnUnadapted()));
                 row.put("envSteps", (double) r.envSteps());
                 row.put("outerSteps", (double) r.outerSteps());
                 row.put("trainSeconds", r.seconds());
                 row.put("evalSeconds", (System.nanoTime() - t0) / 1e9);
                 rows.add(row);
                 out.printf("  MSE adapted %.5f unadapted %.5f non-meta %.5f (ratio %.3f; fine-tuned on %d of the task's "
-                        + "transitions %.5f, ratio %.3f); MPC return adapted %.1f unadapted %.1f true model %.1f (gap closed "
-                        + "%.2f); %.0f s + %.0f s%n", res.adaptedMse(), res.unadaptedMse(), res.nonMetaMse(),
-                        row.get("adaptedOverUnadapted"), fineTuneTransitions, fineTuned, row.get("fineTunedOverUnadapted"),
-                        res.mpcReturnAdapted(),
-                        res.mpcReturnUnadapted(), trueReturn, row.get("gapClosed"), r.seconds(), row.get("evalSeconds"));
+                        + "transitions %.5f, ratio %.3f); MPC return adapted %.1f unadapted %.1f true model %.1f fine-tuned %.1f "
+                        + "(gap closed %.2f, by fine-tuning %.2f); %.0f s + %.0f s%n", res.adaptedMse(), res.unadaptedMse(),
+                        res.nonMetaMse(), row.get("adaptedOverUnadapted"), fineTuneTransitions, fineTuned,
+                        row.get("fineTunedOverUnadapted"), res.mpcReturnAdapted(), res.mpcReturnUnadapted(), trueReturn,
+                        tuned.mpcReturn(), row.get("gapClosed"), row.get("fineTunedGapClosed"), r.seconds(),
+                        row.get("evalSeconds"));
             }
             double medianRatio = median(rows, "adaptedOverUnadapted");
             long belowNonMeta = rows.stream().filter(x -> x.get("adaptedMse") < x.get("nonMetaMse")).count();
             long mpcWins = rows.stream().filter(x -> x.get("mpcReturnAdapted") > x.get("mpcReturnUnadapted")).count();
             double medianGap = median(rows, "gapClosed");
             double medianFineTuned = median(rows, "fineTunedOverUnadapted");
+            double medianFineTunedGap = median(rows, "fineTunedGapClosed");
             out.printf("%s: median adapted/unadapted %.3f; adapted below non-meta in %d of %d seeds; MPC with adaptation "
                     + "better in %d of %d; median gap closed %.2f%n", name, medianRatio, belowNonMeta, seeds, mpcWins, seeds, medianGap);
             json.append(fi++ == 0 ? "\n" : ",\n").append("    ").append(Json.str(name)).append(": {\n");
@@ -146,6 +151,7 @@ final class GrbalBench {
             json.append("      \"seedsMpcAdaptedBetter\": ").append(mpcWins).append(",\n");
             json.append("      \"medianGapClosed\": ").append(Json.num(medianGap)).append(",\n");
             json.append("      \"medianFineTunedOverUnadapted\": ").append(Json.num(medianFineTuned)).append(",\n");
+            json.append("      \"medianFineTunedGapClosed\": ").append(Json.num(medianFineTunedGap)).append(",\n");
             json.append("      \"grbal\": {");
             int i = 0;
             for (Map.Entry<String, String> e : new TreeMap<>(cfg.toMap()).entrySet()) {
@@ -170,7 +176,8 @@ final class GrbalBench {
                 json.append("}");
             }
             json.append("\n      ]\n    }");
-            plot(dir.resolve(stem + "-" + name + ".png"), name, rows);
+            // grbal-pendulum.json written for pendulum alone gets grbal-pendulum.png, not grbal-pendulum-pendulum.png
+            plot(dir.resolve((stem.endsWith("-" + name) ? stem : stem + "-" + name) + ".png"), name, rows);
         }
         json.append("\n  }\n}\n");
         Files.writeString(outFile, Json.withoutMachinePaths(json.toString()));
@@ -182,6 +189,7 @@ final class GrbalBench {
         LinkedHashMap<String, Double> bars = new LinkedHashMap<>();
         bars.put("MPC adapted", median(rows, "mpcReturnAdapted"));
         bars.put("MPC unadapted", median(rows, "mpcReturnUnadapted"));
+        bars.put("MPC fine-tuned", median(rows, "mpcReturnFineTuned"));
         bars.put("MPC true model", median(rows, "mpcReturnTrueModel"));
         Plots.bars(file, family + ": median MPC return over " + rows.size() + " seeds", "return", bars);
         LinkedHashMap<String, Double> mse = new LinkedHashMap<>();

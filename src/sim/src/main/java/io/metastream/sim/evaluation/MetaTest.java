@@ -118,23 +118,30 @@ public final class MetaTest {
         return out;
     }
 
+    /** θ fine-tuned on many of a task's transitions, scored as {@link #run} scores the adapted model; means over tasks. */
+    public record FineTuned(double mse, double mpcReturn) {}
+
     /**
-     * A ceiling for adaptation in prediction: per task, θ fine-tuned by Adam ({@code adamSteps} steps of
-     * 128, step 1e-3) on {@code transitions} random-action transitions of that task (a trajectory of its
-     * own, not the one scored), then scored on the same windows as {@link #run}'s adapted model. An
+     * A ceiling for adaptation: per task, θ fine-tuned by Adam ({@code adamSteps} steps of 128, step
+     * 1e-3) on {@code transitions} random-action transitions of that task (a trajectory of its own, not
+     * the one scored), then scored on the same windows as {@link #run}'s adapted model and, when the
+     * configuration has MPC episodes, planned with in MPC episodes from the same initial states. An
      * adaptation from M transitions can hardly beat a fit to hundreds of times as many: the ratio of this
-     * MSE to the unadapted one is about the lowest adapted / unadapted ratio this network and θ allow.
+     * MSE to the unadapted one is about the lowest adapted / unadapted ratio this network and θ allow, and
+     * its MPC return tells how much of the gap to the true model a well-fitted network of this size closes.
      *
-     * @return the mean over tasks of the fine-tuned model's one-step MSE (raw observation space)
+     * @return the means over tasks of the fine-tuned model's one-step MSE (raw observation space) and MPC
+     *     return (NaN without MPC episodes)
      */
-    public static double fineTunedMse(TaskFamily family, List<TaskSpec> tasks, DynamicsModel theta, Config cfg,
+    public static FineTuned fineTuned(TaskFamily family, List<TaskSpec> tasks, DynamicsModel theta, Config cfg,
             int transitions, int adamSteps) {
         Objects.requireNonNull(family, "family");
         SplittableRandom seeds = new SplittableRandom(cfg.seed());
         double sum = 0;
+        double returns = 0;
         for (TaskSpec task : tasks) {
             long dataSeed = seeds.nextLong();
-            seeds.nextLong(); // the MPC seed in run()
+            long mpcSeed = seeds.nextLong();
             Segment data = Evaluation.collect(family, task, null, dataSeed, cfg.evalSteps());
             Segment fitData = Evaluation.collect(family, task, null, ~dataSeed, transitions);
             DynamicsModel tuned = io.metastream.core.grbal.SupervisedTrainer.fineTune(theta.withParams(theta.params()),
@@ -146,8 +153,12 @@ public final class MetaTest {
                 windows++;
             }
             sum += mse / windows;
+            if (cfg.mpcEpisodes() > 0) {
+                BatchDynamics model = tuned.rollout();
+                returns += mpcReturn(family, task, context -> model, cfg, mpcSeed);
+            }
         }
-        return sum / tasks.size();
+        return new FineTuned(sum / tasks.size(), cfg.mpcEpisodes() > 0 ? returns / tasks.size() : Double.NaN);
     }
 
     /** {adapted, unadapted, non-meta} MSE averaged over every window of the trajectory. */
