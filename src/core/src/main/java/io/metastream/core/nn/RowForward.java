@@ -1,19 +1,20 @@
 package io.metastream.core.nn;
 
-import java.util.Arrays;
-
 /**
  * A frozen copy of an {@link Mlp}'s parameters for inference over many rows in plain Java: the
  * planner's rollouts, where ND4J's fixed cost per op (8–36 µs, whatever the op's size) would dominate.
  * Rows are processed in blocks stored column by column, one array per column, so every inner loop
  * runs over the rows of a block with unit stride and reads and writes all its arrays at the same index:
  * the shape HotSpot's C2 vectorises. (With all columns in one array at different offsets it could not
- * rule out that a store overlaps a later load, and ran the loop scalar, about 3× slower.)
+ * rule out that a store overlaps a later load, and ran the loop scalar, about 2× slower.) Weights and
+ * activations are float32 (inputs and outputs stay double; {@code out = base + f(x)} adds in double), so
+ * twice as many rows fit a vector register: about 1.3× faster than the same loops in float64.
  *
  * <p>Hidden tanh units use a rational approximation (the 9th convergent of Lambert's continued
  * fraction for tanh, clamped at ±{@value #TANH_CLAMP}), whose absolute error is below 5e-6 everywhere
- * ({@code RowForwardTest} checks it): enough for ranking planned action sequences, not for gradients,
- * which stay with {@link Mlp}.
+ * ({@code RowForwardTest} checks it). With float32 arithmetic on top, outputs are within about 1e-5 of the
+ * exact float64 forward pass for a 2×64 network: enough for ranking planned action sequences, not for
+ * gradients, which stay with {@link Mlp}.
  *
  * <h2>Threading and ownership</h2>
  * Immutable and thread-safe; scratch buffers are per thread and grow to the largest block.
@@ -82,10 +83,10 @@ public final class RowForward {
     private final int[] sizes;
     private final Activation activation;
     /** Per layer l (1-based), weights transposed to [out][in] so one output's weights are contiguous. */
-    private final double[][] weightsT;
-    private final double[][] bias;
+    private final float[][] weightsT;
+    private final float[][] bias;
     /** Per thread, two blocks of columns ([unit][row]): a layer's input and output. */
-    private final ThreadLocal<double[][][]> scratch;
+    private final ThreadLocal<float[][][]> scratch;
 
     /**
      * @param mlp the network
@@ -99,28 +100,32 @@ public final class RowForward {
         this.sizes = mlp.layerSizes();
         this.activation = mlp.activation();
         int layers = mlp.numLayers();
-        weightsT = new double[layers + 1][];
-        bias = new double[layers + 1][];
+        weightsT = new float[layers + 1][];
+        bias = new float[layers + 1][];
         for (int l = 1; l <= layers; l++) {
             int in = sizes[l - 1];
             int out = sizes[l];
             int w = (int) mlp.weightOffset(l);
-            double[] t = new double[in * out];
+            float[] t = new float[in * out];
             for (int i = 0; i < in; i++) {
                 for (int j = 0; j < out; j++) {
-                    t[j * in + i] = params[w + i * out + j];
+                    t[j * in + i] = (float) params[w + i * out + j];
                 }
             }
             weightsT[l] = t;
             int bo = (int) mlp.biasOffset(l);
-            bias[l] = Arrays.copyOfRange(params, bo, bo + out);
+            float[] b = new float[out];
+            for (int j = 0; j < out; j++) {
+                b[j] = (float) params[bo + j];
+            }
+            bias[l] = b;
         }
         int widest = 0;
         for (int s : sizes) {
             widest = Math.max(widest, s);
         }
         int width = widest;
-        scratch = ThreadLocal.withInitial(() -> new double[][][] {new double[width][BLOCK], new double[width][BLOCK]});
+        scratch = ThreadLocal.withInitial(() -> new float[][][] {new float[width][BLOCK], new float[width][BLOCK]});
     }
 
     public int inputSize() {
@@ -150,15 +155,15 @@ public final class RowForward {
             throw new IllegalArgumentException("forward of rows [" + from + ", " + end + ") needs x1 [>= " + end + ", "
                     + k + "], x2 [>= " + end + ", " + (in - k) + "], base and out [>= " + end + ", " + outDim + "]");
         }
-        double[][][] buf = scratch.get();
+        float[][][] buf = scratch.get();
         for (int start = from; start < end; start += BLOCK) {
             int n = Math.min(BLOCK, end - start);
-            double[][] a = buf[0];
+            float[][] a = buf[0];
             // gather the block's inputs column by column
             for (int r = 0; r < n; r++) {
                 int src = (start + r) * k;
                 for (int i = 0; i < k; i++) {
-                    a[i][r] = x1[src + i];
+                    a[i][r] = (float) x1[src + i];
                 }
             }
             if (k < in) {
@@ -166,14 +171,14 @@ public final class RowForward {
                 for (int r = 0; r < n; r++) {
                     int src = (start + r) * k2;
                     for (int i = 0; i < k2; i++) {
-                        a[k + i][r] = x2[src + i];
+                        a[k + i][r] = (float) x2[src + i];
                     }
                 }
             }
-            double[][] z = buf[1];
+            float[][] z = buf[1];
             for (int l = 1; l < sizes.length; l++) {
                 layer(l, a, z, n, l < sizes.length - 1);
-                double[][] t = a;
+                float[][] t = a;
                 a = z;
                 z = t;
             }
@@ -187,14 +192,14 @@ public final class RowForward {
         }
     }
 
-    private void layer(int l, double[][] a, double[][] z, int n, boolean hidden) {
+    private void layer(int l, float[][] a, float[][] z, int n, boolean hidden) {
         int in = sizes[l - 1];
         int out = sizes[l];
-        double[] w = weightsT[l];
-        double[] b = bias[l];
+        float[] w = weightsT[l];
+        float[] b = bias[l];
         for (int j = 0; j < out; j++) {
-            double[] zj = z[j];
-            double bj = b[j];
+            float[] zj = z[j];
+            float bj = b[j];
             for (int r = 0; r < n; r++) {
                 zj[r] = bj;
             }
@@ -202,21 +207,21 @@ public final class RowForward {
             int i = 0;
             // four inputs per pass: one load and store of z per four multiply-adds (the loop is bound by L1 traffic)
             for (; i + 3 < in; i += 4) {
-                double w0 = w[wo + i];
-                double w1 = w[wo + i + 1];
-                double w2 = w[wo + i + 2];
-                double w3 = w[wo + i + 3];
-                double[] a0 = a[i];
-                double[] a1 = a[i + 1];
-                double[] a2 = a[i + 2];
-                double[] a3 = a[i + 3];
+                float w0 = w[wo + i];
+                float w1 = w[wo + i + 1];
+                float w2 = w[wo + i + 2];
+                float w3 = w[wo + i + 3];
+                float[] a0 = a[i];
+                float[] a1 = a[i + 1];
+                float[] a2 = a[i + 2];
+                float[] a3 = a[i + 3];
                 for (int r = 0; r < n; r++) {
                     zj[r] += w0 * a0[r] + w1 * a1[r] + w2 * a2[r] + w3 * a3[r];
                 }
             }
             for (; i < in; i++) {
-                double wij = w[wo + i];
-                double[] ai = a[i];
+                float wij = w[wo + i];
+                float[] ai = a[i];
                 for (int r = 0; r < n; r++) {
                     zj[r] += wij * ai[r];
                 }
@@ -226,25 +231,24 @@ public final class RowForward {
                     tanhInPlace(zj, n);
                 } else {
                     for (int r = 0; r < n; r++) {
-                        zj[r] = Math.max(0.0, zj[r]);
+                        zj[r] = Math.max(0f, zj[r]);
                     }
                 }
             }
         }
     }
 
-    private static void tanhInPlace(double[] z, int n) {
-        double[] p = TANH_P;
-        double[] q = TANH_Q;
+    private static void tanhInPlace(float[] z, int n) {
         // unrolled Horner for the fixed degree (4 in y for both) so the loop vectorises
-        double p0 = p[0], p1 = p[1], p2 = p[2], p3 = p[3], p4 = p[4];
-        double q0 = q[0], q1 = q[1], q2 = q[2], q3 = q[3], q4 = q[4];
+        float p0 = (float) TANH_P[0], p1 = (float) TANH_P[1], p2 = (float) TANH_P[2], p3 = (float) TANH_P[3], p4 = (float) TANH_P[4];
+        float q0 = (float) TANH_Q[0], q1 = (float) TANH_Q[1], q2 = (float) TANH_Q[2], q3 = (float) TANH_Q[3], q4 = (float) TANH_Q[4];
+        float clamp = (float) TANH_CLAMP;
         for (int r = 0; r < n; r++) {
-            double v = z[r];
-            v = v > TANH_CLAMP ? TANH_CLAMP : (v < -TANH_CLAMP ? -TANH_CLAMP : v);
-            double y = v * v;
-            double num = (((p4 * y + p3) * y + p2) * y + p1) * y + p0;
-            double den = (((q4 * y + q3) * y + q2) * y + q1) * y + q0;
+            float v = z[r];
+            v = v > clamp ? clamp : (v < -clamp ? -clamp : v);
+            float y = v * v;
+            float num = (((p4 * y + p3) * y + p2) * y + p1) * y + p0;
+            float den = (((q4 * y + q3) * y + q2) * y + q1) * y + q0;
             z[r] = v * num / den;
         }
     }
