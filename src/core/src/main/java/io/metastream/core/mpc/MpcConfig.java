@@ -13,8 +13,8 @@ import java.util.Objects;
  * Settings of {@link MpcPlanner}. Build with {@link #builder()}.
  *
  * @param method how candidate sequences are drawn and the plan chosen (default {@link Method#MPPI})
- * @param horizon planning horizon in steps (default 15, > 0)
- * @param candidates action sequences evaluated per round (default 64, > 1)
+ * @param horizon planning horizon in steps (default 30, > 0)
+ * @param candidates action sequences evaluated per round (default 128, > 1)
  * @param iterations rounds of sampling per planning call (default 1, > 0; random shooting draws each
  *     round afresh and keeps the best)
  * @param elites best sequences a CEM round refits its Gaussian to (default 8, in [1, candidates])
@@ -58,8 +58,8 @@ public record MpcConfig(Method method, int horizon, int candidates, int iteratio
     }
 
     static final Method DEFAULT_METHOD = Method.MPPI;
-    static final int DEFAULT_HORIZON = 15;
-    static final int DEFAULT_CANDIDATES = 64;
+    static final int DEFAULT_HORIZON = 30;
+    static final int DEFAULT_CANDIDATES = 128;
     static final int DEFAULT_ITERATIONS = 1;
     static final int DEFAULT_ELITES = 8;
     static final double DEFAULT_NOISE = 0.5;
