@@ -54,8 +54,11 @@ class MetaLearningJobIT {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         MetaLearningJob.fromKafka(conf).build(env);
         JobClient job = env.executeAsync("metastream-it");
+        // the learner publishes a version every 5 steps, many per second, and an adaptation becomes
+        // readable only when the checkpoint that commits it completes: on a loaded machine its base is
+        // then often more than the default 8 versions old, and a client holding only 8 drops it
         try (ModelClient client = ModelClient.builder().bootstrapServers(servers).modelsTopic(topics.models())
-                .adaptedTopic(topics.adapted()).modelName("it-e2e").build()) {
+                .adaptedTopic(topics.adapted()).modelName("it-e2e").keepVersions(64).build()) {
             client.start();
             MpcConfig mpc = MpcConfig.builder().horizon(5).candidates(64).elites(8)
                     .actionBounds(family.actionLow(), family.actionHigh()).build();
