@@ -123,9 +123,18 @@ final class ArmFamily extends AbstractTaskFamily {
     static double reward(double c1, double s1, double c2, double s2, double w1, double w2, double u1, double u2) {
         double a1 = Math.max(-1.0, Math.min(1.0, u1));
         double a2 = Math.max(-1.0, Math.min(1.0, u2));
-        double off1 = 1 - (c1 * COS_T1 + s1 * SIN_T1);
-        double off2 = 1 - (c2 * COS_T2 + s2 * SIN_T2);
+        double off1 = 1 - (c1 * COS_T1 + s1 * SIN_T1) / norm(c1, s1);
+        double off2 = 1 - (c2 * COS_T2 + s2 * SIN_T2) / norm(c2, s2);
         return -(off1 + off2) - 0.01 * (w1 * w1 + w2 * w2) - 0.01 * (a1 * a1 + a2 * a2);
+    }
+
+    /**
+     * The length of a (cos, sin) pair, so that the reward reads the angle alone: an observation has
+     * length 1, but a learned model's prediction need not, and a reward linear in (cos, sin) would pay a
+     * planner for predicted points off the circle (sin q1 = 1.2 scores above the best reachable state).
+     */
+    private static double norm(double c, double s) {
+        return Math.max(1e-9, Math.sqrt(c * c + s * s));
     }
 
     private static final BatchReward REWARD = (obs, a, s, from, rows, r) -> {
