@@ -1,5 +1,6 @@
 package io.metastream.sim;
 
+import io.metastream.core.mpc.BatchProjection;
 import io.metastream.core.mpc.BatchReward;
 import java.util.SortedMap;
 import java.util.SplittableRandom;
@@ -144,6 +145,23 @@ final class ArmFamily extends AbstractTaskFamily {
             r[i] = reward(s[o], s[o + 1], s[o + 2], s[o + 3], s[o + 4], s[o + 5], a[2 * i], a[2 * i + 1]);
         }
     };
+
+    private static final BatchProjection PROJECTION = (obs, from, rows) -> {
+        BatchRows.require(obs, 6, from, rows, "obs");
+        for (int i = from; i < from + rows; i++) {
+            int o = 6 * i;
+            BatchRows.onCircle(obs, o);
+            BatchRows.onCircle(obs, o + 2);
+            BatchRows.clip(obs, o + 4, MAX_SPEED);
+            BatchRows.clip(obs, o + 5, MAX_SPEED);
+        }
+    };
+
+    /** both (cos, sin) pairs onto the unit circle, both joint speeds clipped to ±MAX_SPEED. */
+    @Override
+    public BatchProjection projection() {
+        return PROJECTION;
+    }
 
     @Override
     public BatchReward reward() {

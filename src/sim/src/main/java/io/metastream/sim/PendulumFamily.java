@@ -1,5 +1,6 @@
 package io.metastream.sim;
 
+import io.metastream.core.mpc.BatchProjection;
 import io.metastream.core.mpc.BatchReward;
 import java.util.SortedMap;
 import java.util.SplittableRandom;
@@ -94,6 +95,21 @@ final class PendulumFamily extends AbstractTaskFamily {
             r[i] = -PendulumFamily.cost(theta, o[3 * i + 2], u);
         }
     };
+
+    private static final BatchProjection PROJECTION = (obs, from, rows) -> {
+        BatchRows.require(obs, 3, from, rows, "obs");
+        for (int i = from; i < from + rows; i++) {
+            int o = 3 * i;
+            BatchRows.onCircle(obs, o);
+            BatchRows.clip(obs, o + 2, MAX_SPEED);
+        }
+    };
+
+    /** (cos θ, sin θ) onto the unit circle, θ̇ clipped to ±MAX_SPEED. */
+    @Override
+    public BatchProjection projection() {
+        return PROJECTION;
+    }
 
     @Override
     public BatchReward reward() {

@@ -1,6 +1,7 @@
 package io.metastream.sim;
 
 import io.metastream.core.mpc.BatchDynamics;
+import io.metastream.core.mpc.BatchProjection;
 import io.metastream.core.mpc.BatchReward;
 import io.metastream.core.mpc.MpcConfig;
 import io.metastream.core.mpc.MpcPlanner;
@@ -44,23 +45,24 @@ public interface Policy {
      */
     static Policy mpc(TaskFamily family, BatchDynamics model, MpcConfig mpc, Random rng) {
         Objects.requireNonNull(family, "family");
-        return mpc(family.reward(), model, mpc, rng);
+        return mpc(family.reward(), family.projection(), model, mpc, rng);
     }
 
     /** Model-predictive control with a dynamics model and the reward of {@code task}; the planner samples from {@code rng}. */
     static Policy mpc(TaskFamily family, TaskSpec task, BatchDynamics model, MpcConfig mpc, Random rng) {
         Objects.requireNonNull(family, "family");
-        return mpc(family.reward(Objects.requireNonNull(task, "task")), model, mpc, rng);
+        return mpc(family.reward(Objects.requireNonNull(task, "task")), family.projection(), model, mpc, rng);
     }
 
-    private static Policy mpc(BatchReward reward, BatchDynamics model, MpcConfig mpc, Random rng) {
+    private static Policy mpc(BatchReward reward, BatchProjection projection, BatchDynamics model, MpcConfig mpc,
+            Random rng) {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(mpc, "mpc");
         MpcPlanner planner = new MpcPlanner(mpc, Objects.requireNonNull(rng, "rng"));
         return new Policy() {
             @Override
             public double[] act(double[] observation) {
-                return planner.act(model, reward, observation);
+                return planner.act(model, reward, projection, observation);
             }
 
             @Override

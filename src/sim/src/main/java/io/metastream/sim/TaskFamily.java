@@ -1,6 +1,7 @@
 package io.metastream.sim;
 
 import io.metastream.core.mpc.BatchDynamics;
+import io.metastream.core.mpc.BatchProjection;
 import io.metastream.core.mpc.BatchReward;
 import java.util.List;
 import java.util.Objects;
@@ -104,6 +105,17 @@ public interface TaskFamily {
     default BatchReward reward(TaskSpec task) {
         Objects.requireNonNull(task, "task must not be null");
         return reward();
+    }
+
+    /**
+     * How a planner maps a learned model's predictions back onto this family's observations (unit
+     * circles for angles, the simulator's speed limits), applied after every model step of a rollout; it
+     * leaves every observation the environment produces unchanged. The default changes nothing. A family
+     * whose observations have such structure should say so here: a model's errors otherwise carry a long
+     * rollout into states no trajectory reaches, where its predictions are extrapolation.
+     */
+    default BatchProjection projection() {
+        return BatchProjection.NONE;
     }
 
     /**

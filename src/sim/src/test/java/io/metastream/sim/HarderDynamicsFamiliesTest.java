@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.metastream.core.mpc.BatchReward;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -133,5 +134,34 @@ class HarderDynamicsFamiliesTest {
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> chain.create(new TaskSpec("x", new TreeMap<>(Map.of("mass1", 1.0))), 1))
                 .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void armRewardReadsAnglesNotTheLengthOfAPredictedPair() {
+        // at the target, (cos q1, sin q1) = (0, 1); a model predicting (0, 1.3) must not score above it
+        BatchReward r = arm.reward();
+        double[] obs = new double[6 * 2];
+        double[] next = {0, 1, 0, -1, 0, 0, 0, 1.3, 0, -1.3, 0, 0};
+        double[] out = new double[2];
+        r.reward(obs, new double[4], next, 0, 2, out);
+        assertThat(out[1]).isCloseTo(out[0], org.assertj.core.data.Offset.offset(1e-12));
+        assertThat(out[0]).isCloseTo(0.0, org.assertj.core.data.Offset.offset(1e-12));
+    }
+
+    @Test
+    void projectionPutsPredictedAnglesBackOnTheCircleAndClipsSpeeds() {
+        double[] rows = {9, 9, 9, 9, 9, 9, 0.3, 0.4, -2, 0, 25, -12, 9, 9, 9, 9, 9, 9};
+        arm.projection().project(rows, 1, 1);
+        assertThat(java.util.Arrays.copyOfRange(rows, 6, 12)).containsExactly(0.6, 0.8, -1.0, 0.0, 10.0, -10.0);
+        assertThat(java.util.Arrays.copyOfRange(rows, 0, 6)).containsOnly(9.0);
+        assertThat(java.util.Arrays.copyOfRange(rows, 12, 18)).containsOnly(9.0);
+
+        double[] c = {0.4, -0.1, 3, 11, -0.2, -30};
+        chain.projection().project(c, 0, 1);
+        assertThat(c).containsExactly(0.4, -0.1, 3, 10, -0.2, -10);
+
+        double[] p = {0, 0, 9, 2, 0, -9};
+        TaskFamilies.byName("pendulum").projection().project(p, 0, 2);
+        assertThat(p).containsExactly(1, 0, 8, 1, 0, -8);
     }
 }

@@ -202,6 +202,41 @@ class TaskFamilyContractTest {
     }
 
     /** A family that serves a published, finite task list instead of drawing tasks from the seed. */
+    @ParameterizedTest
+    @MethodSource("families")
+    void projectionLeavesEveryObservationTheEnvironmentProducesUnchanged(String name) {
+        TaskFamily family = TaskFamilies.byName(name);
+        int d = family.obsDim();
+        for (TaskSpec task : family.trainTasks(3, 11)) {
+            Environment env = family.create(task, 5);
+            Random actions = new Random(5);
+            List<double[]> seen = new ArrayList<>();
+            for (int e = 0; e < 2; e++) {
+                seen.add(env.reset());
+                boolean done = false;
+                while (!done) {
+                    double[] a = new double[family.actDim()];
+                    for (int i = 0; i < a.length; i++) {
+                        a[i] = 6 * actions.nextDouble() - 3; // far outside the bounds: the fastest states
+                    }
+                    StepResult r = env.step(a);
+                    seen.add(r.observation());
+                    done = r.done();
+                }
+            }
+            double[] rows = new double[seen.size() * d];
+            for (int i = 0; i < seen.size(); i++) {
+                System.arraycopy(seen.get(i), 0, rows, i * d, d);
+            }
+            double[] projected = rows.clone();
+            family.projection().project(projected, 0, seen.size());
+            for (int i = 0; i < rows.length; i++) {
+                assertThat(projected[i]).as("%s, row %d, column %d", task.id(), i / d, i % d)
+                        .isCloseTo(rows[i], org.assertj.core.data.Offset.offset(1e-12));
+            }
+        }
+    }
+
     static boolean hasFixedTasks(TaskFamily family) {
         return family.maxTrainTasks() < Integer.MAX_VALUE;
     }

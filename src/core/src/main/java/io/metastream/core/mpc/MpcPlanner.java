@@ -70,6 +70,11 @@ public final class MpcPlanner {
         return plan(model, reward, obs).firstAction();
     }
 
+    /** The first action of the plan from {@code obs}, the rollouts projected by {@code projection} (may be null). */
+    public double[] act(BatchDynamics model, BatchReward reward, BatchProjection projection, double[] obs) {
+        return planAll(List.of(new Request(this, model, reward, obs, projection))).get(0).firstAction();
+    }
+
     /**
      * Plans from {@code obs}.
      *
@@ -86,8 +91,17 @@ public final class MpcPlanner {
      * @param dynamics the model to plan with; agents passing the same instance are rolled out in one call
      * @param reward the agent's task reward
      * @param obs the agent's current observation
+     * @param projection applied to the rows of this agent's candidates after every model step (see
+     *     {@link BatchProjection}); {@link BatchProjection#NONE} or null for none
      */
-    public record Request(MpcPlanner planner, BatchDynamics dynamics, BatchReward reward, double[] obs) {}
+    public record Request(MpcPlanner planner, BatchDynamics dynamics, BatchReward reward, double[] obs,
+            BatchProjection projection) {
+
+        /** A request whose rollouts are not projected. */
+        public Request(MpcPlanner planner, BatchDynamics dynamics, BatchReward reward, double[] obs) {
+            this(planner, dynamics, reward, obs, null);
+        }
+    }
 
     /**
      * Plans for every request together; the plans come back in the order of the requests. Every
@@ -287,6 +301,12 @@ public final class MpcPlanner {
             int from = work[i].from;
             int rows = (j - i) * n;
             d.next(cur, act, from, rows, next);
+            for (int k = i; k < j; k++) {
+                BatchProjection p = work[k].request.projection();
+                if (p != null) {
+                    p.project(next, work[k].from, n);
+                }
+            }
             i = j;
         }
     }

@@ -281,4 +281,25 @@ class MpcPlannerTest {
         assertThatThrownBy(() -> MpcConfig.builder().temperature(0).actionBounds(1, -1, 1).build())
                 .hasMessageContaining("temperature is 0.0");
     }
+
+    @Test
+    void projectsTheRolloutsOfTheRequestThatAsksAndNoOther() {
+        MpcConfig c = cfg(Method.MPPI).actionBounds(1, -1, 1).build();
+        BatchReward up = (obs, act, next, from, rows, out) -> {
+            for (int r = from; r < from + rows; r++) {
+                out[r] = next[r];
+            }
+        };
+        BatchProjection cap = (obs, from, rows) -> {
+            for (int i = from; i < from + rows; i++) {
+                obs[i] = Math.min(obs[i], 0.35);
+            }
+        };
+        // both share one model, so their rows are rolled out in one call: the cap must reach only the first's
+        List<MpcPlanner.Plan> plans = MpcPlanner.planAll(List.of(
+                new MpcPlanner.Request(new MpcPlanner(c, new Random(1)), LINEAR, up, new double[] {0.3}, cap),
+                new MpcPlanner.Request(new MpcPlanner(c, new Random(1)), LINEAR, up, new double[] {0.3})));
+        assertThat(plans.get(0).predictedReturn()).isLessThanOrEqualTo(5 * 0.35 + 1e-12);
+        assertThat(plans.get(1).predictedReturn()).isGreaterThan(2.5); // 0.4 + 0.5 + ... + 0.8 = 3.0 at best
+    }
 }

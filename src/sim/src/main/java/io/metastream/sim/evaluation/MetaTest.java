@@ -219,7 +219,7 @@ public final class MetaTest {
                             act.subList(n - m, n).toArray(new double[0][]),
                             next.subList(n - m, n).toArray(new double[0][]));
                 }
-                double[] a = env.clippedAction(planner.act(models.apply(context), reward, o));
+                double[] a = env.clippedAction(planner.act(models.apply(context), reward, family.projection(), o));
                 StepResult r = env.step(a);
                 obs.add(o);
                 act.add(a);

@@ -127,7 +127,8 @@ public final class GrbalMetaTrainer {
                     sinceAdapt[i] = 0;
                 }
                 BatchDynamics model = adapted[i].rollout();
-                requests.add(new MpcPlanner.Request(planners[i], model, family.reward(tasks.get(i)), obs[i]));
+                requests.add(new MpcPlanner.Request(planners[i], model, family.reward(tasks.get(i)), obs[i],
+                        family.projection()));
                 planned.add(i);
             }
             if (!requests.isEmpty()) {

@@ -123,7 +123,7 @@ public final class GrbalAgents {
                 used[requests.size()] = model.get();
                 planned[requests.size()] = k;
                 requests.add(new MpcPlanner.Request(planners[agent], model.get().model().rollout(), rewards[agent],
-                        s.observation()));
+                        s.observation(), family.projection()));
             }
             if (!requests.isEmpty()) {
                 List<MpcPlanner.Plan> plans = MpcPlanner.planAll(requests);
