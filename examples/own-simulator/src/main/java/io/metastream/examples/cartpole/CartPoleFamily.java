@@ -1,5 +1,6 @@
 package io.metastream.examples.cartpole;
 
+import io.metastream.core.mpc.BatchProjection;
 import io.metastream.core.mpc.BatchReward;
 import io.metastream.sim.AbstractEnvironment;
 import io.metastream.sim.AbstractTaskFamily;
@@ -101,6 +102,26 @@ public final class CartPoleFamily extends AbstractTaskFamily {
         return (obs, act, next, from, rows, r) -> {
             for (int i = from; i < from + rows; i++) {
                 r[i] = reward(next[5 * i], next[5 * i + 2], act[i]);
+            }
+        };
+    }
+
+    /**
+     * What a planner does to a learned model's predicted observations after every step: (cos θ, sin θ)
+     * back onto the unit circle and the cart back between the walls. Without it a model predicting
+     * cos θ' = 1.1 would be planned towards, as if more than upright were reachable.
+     */
+    @Override
+    public BatchProjection projection() {
+        return (obs, from, rows) -> {
+            for (int i = from; i < from + rows; i++) {
+                int o = 5 * i;
+                obs[o] = Math.max(-TRACK, Math.min(TRACK, obs[o]));
+                double n = Math.hypot(obs[o + 2], obs[o + 3]);
+                if (n > 0) {
+                    obs[o + 2] /= n;
+                    obs[o + 3] /= n;
+                }
             }
         };
     }
