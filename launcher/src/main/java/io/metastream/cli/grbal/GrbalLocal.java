@@ -48,10 +48,13 @@ public final class GrbalLocal implements LocalAlgorithm {
 
     /**
      * The agents' planner: {@code MpcConfig}'s defaults (MPPI, 64 candidates, horizon 15, warm-started),
-     * then {@code settings} ({@code --mpc.<key>}), within the family's action bounds.
+     * then the family's {@link TaskFamily#plannerSettings} (the pendulum's 30 × 32), then {@code settings}
+     * ({@code --mpc.<key>}), within the family's action bounds.
      */
     public static MpcConfig mpcFor(TaskFamily family, Map<String, String> settings) {
-        return MpcConfig.builder().actionBounds(family.actionLow(), family.actionHigh()).settings(settings).build();
+        Map<String, String> merged = new java.util.HashMap<>(family.plannerSettings());
+        merged.putAll(settings);
+        return MpcConfig.builder().actionBounds(family.actionLow(), family.actionHigh()).settings(merged).build();
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.metastream.sim;
 
 import io.metastream.core.mpc.BatchProjection;
 import io.metastream.core.mpc.BatchReward;
+import java.util.Map;
 import java.util.SortedMap;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
@@ -95,6 +96,16 @@ final class PendulumFamily extends AbstractTaskFamily {
             r[i] = -PendulumFamily.cost(theta, o[3 * i + 2], u);
         }
     };
+
+    /**
+     * Horizon 30 (1.5 s) and 32 candidates: with the default 15 steps even the true model cannot plan
+     * most swing-ups, while 32 warm-started MPPI candidates plan them about as well as 128, at a quarter
+     * of the cost.
+     */
+    @Override
+    public Map<String, String> plannerSettings() {
+        return Map.of("horizon", "30", "candidates", "32");
+    }
 
     private static final BatchProjection PROJECTION = (obs, from, rows) -> {
         BatchRows.require(obs, 3, from, rows, "obs");

@@ -4,6 +4,7 @@ import io.metastream.core.mpc.BatchDynamics;
 import io.metastream.core.mpc.BatchProjection;
 import io.metastream.core.mpc.BatchReward;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -105,6 +106,15 @@ public interface TaskFamily {
     default BatchReward reward(TaskSpec task) {
         Objects.requireNonNull(task, "task must not be null");
         return reward();
+    }
+
+    /**
+     * Planner settings this family's tasks need ({@code MpcConfig} keys such as {@code horizon} and
+     * {@code candidates}), applied under the user's own ({@code --mpc.<key>} wins); the default asks for
+     * none. A swing-up, for instance, needs a longer horizon than the planner's default to see its payoff.
+     */
+    default Map<String, String> plannerSettings() {
+        return Map.of();
     }
 
     /**

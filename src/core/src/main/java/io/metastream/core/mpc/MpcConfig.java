@@ -13,8 +13,8 @@ import java.util.Objects;
  * Settings of {@link MpcPlanner}. Build with {@link #builder()}.
  *
  * @param method how candidate sequences are drawn and the plan chosen (default {@link Method#MPPI})
- * @param horizon planning horizon in steps (default 30, > 0)
- * @param candidates action sequences evaluated per round (default 128, > 1)
+ * @param horizon planning horizon in steps (default 15, > 0; a task family may ask for another)
+ * @param candidates action sequences evaluated per round (default 64, > 1; a task family may ask for another)
  * @param iterations rounds of sampling per planning call (default 1, > 0; random shooting draws each
  *     round afresh and keeps the best)
  * @param elites best sequences a CEM round refits its Gaussian to (default 8, in [1, candidates])
@@ -58,8 +58,8 @@ public record MpcConfig(Method method, int horizon, int candidates, int iteratio
     }
 
     static final Method DEFAULT_METHOD = Method.MPPI;
-    static final int DEFAULT_HORIZON = 30;
-    static final int DEFAULT_CANDIDATES = 128;
+    static final int DEFAULT_HORIZON = 15;
+    static final int DEFAULT_CANDIDATES = 64;
     static final int DEFAULT_ITERATIONS = 1;
     static final int DEFAULT_ELITES = 8;
     static final double DEFAULT_NOISE = 0.5;
@@ -71,8 +71,8 @@ public record MpcConfig(Method method, int horizon, int candidates, int iteratio
     private static final SettingsTable<MpcConfig, Builder> SETTINGS = SettingsTable.<MpcConfig, Builder>of("MpcConfig")
             .other("method", "random-shooting|cem|mppi", DEFAULT_METHOD, "how sequences are sampled and the plan chosen",
                     MpcConfig::method, Method::settingName, Method::fromName, Builder::method)
-            .integer("horizon", DEFAULT_HORIZON, "planning horizon in steps", MpcConfig::horizon, Builder::horizon)
-            .integer("candidates", DEFAULT_CANDIDATES, "action sequences evaluated per round (> 1)", MpcConfig::candidates,
+            .integer("horizon", DEFAULT_HORIZON, "planning horizon in steps (a family may set its own: pendulum 30)", MpcConfig::horizon, Builder::horizon)
+            .integer("candidates", DEFAULT_CANDIDATES, "action sequences evaluated per round (> 1; a family may set its own: pendulum 32)", MpcConfig::candidates,
                     Builder::candidates)
             .integer("iterations", DEFAULT_ITERATIONS, "sampling rounds per planning call", MpcConfig::iterations,
                     Builder::iterations)

@@ -263,8 +263,8 @@ class MpcPlannerTest {
     void configValidatesWithActionableMessages() {
         MpcConfig d = MpcConfig.builder().actionBounds(2, -1, 1).build();
         assertThat(d.method()).isEqualTo(Method.MPPI);
-        assertThat(d.horizon()).isEqualTo(30);
-        assertThat(d.candidates()).isEqualTo(128);
+        assertThat(d.horizon()).isEqualTo(15);
+        assertThat(d.candidates()).isEqualTo(64);
         assertThat(d.iterations()).isEqualTo(1);
         assertThat(d.warmStart()).isTrue();
         assertThat(d.actDim()).isEqualTo(2);
