@@ -55,8 +55,9 @@ class MetaLearningJobIT {
         MetaLearningJob.fromKafka(conf).build(env);
         JobClient job = env.executeAsync("metastream-it");
         // the learner publishes a version every 5 steps, many per second, and an adaptation becomes
-        // readable only when the checkpoint that commits it completes: on a loaded machine its base is
-        // then often more than the default 8 versions old, and a client holding only 8 drops it
+        // readable only when the checkpoint that commits it completes: on a loaded machine its base may
+        // by then be more than the default 8 versions old, and a client holding only 8 would drop it
+        // (the suspected cause of two timeouts of the wait below under load, not confirmed from logs)
         try (ModelClient client = ModelClient.builder().bootstrapServers(servers).modelsTopic(topics.models())
                 .adaptedTopic(topics.adapted()).modelName("it-e2e").keepVersions(64).build()) {
             client.start();
