@@ -24,7 +24,7 @@ import java.util.Objects;
  *     0.5, > 0): each sequence weighs {@code exp((R − R_max) / (temperature · std R))}
  * @param warmStart start each call from the previous call's plan shifted by one step (default true);
  *     {@link MpcPlanner#reset()} forgets it
- * @param threads threads a batch of agents ({@link MpcPlanner#planAll}) is split over (default 1, in [1, 64]);
+ * @param threads threads a batch of agents ({@link MpcPlanner#planAll}) is split over (default 2, in [1, 64]);
  *     the calling thread is one of them
  * @param actionLow per-dimension lower action bound (required)
  * @param actionHigh per-dimension upper action bound (required, each > the lower bound)
@@ -65,7 +65,7 @@ public record MpcConfig(Method method, int horizon, int candidates, int iteratio
     static final double DEFAULT_NOISE = 0.5;
     static final double DEFAULT_TEMPERATURE = 0.5;
     static final boolean DEFAULT_WARM_START = true;
-    static final int DEFAULT_THREADS = 1;
+    static final int DEFAULT_THREADS = 2;
 
     /** The planner's settings, declared once (the action bounds come from the task family, not from here). */
     private static final SettingsTable<MpcConfig, Builder> SETTINGS = SettingsTable.<MpcConfig, Builder>of("MpcConfig")
@@ -84,7 +84,8 @@ public record MpcConfig(Method method, int horizon, int candidates, int iteratio
                     MpcConfig::temperature, Builder::temperature)
             .bool("warmStart", DEFAULT_WARM_START, "start from the previous plan shifted by one step",
                     MpcConfig::warmStart, Builder::warmStart)
-            .integer("threads", DEFAULT_THREADS, "threads a batch of agents is planned on, the caller's included",
+            .integer("threads", DEFAULT_THREADS,
+                    "threads a batch of agents is planned on, the caller's included (plans are the same for any number)",
                     MpcConfig::threads, Builder::threads);
 
     /** The documentation of the planner's settings. */

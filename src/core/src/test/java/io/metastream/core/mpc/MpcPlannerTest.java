@@ -215,7 +215,7 @@ class MpcPlannerTest {
             widest.accumulateAndGet(rows, Math::max);
             LINEAR.next(obs, act, from, rows, out);
         };
-        MpcConfig c = MpcConfig.builder().method(Method.CEM).horizon(6).candidates(32).iterations(2).elites(4)
+        MpcConfig c = MpcConfig.builder().method(Method.CEM).horizon(6).candidates(32).iterations(2).elites(4).threads(1)
                 .actionBounds(1, -1, 1).build();
         List<MpcPlanner.Request> requests = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
@@ -266,6 +266,7 @@ class MpcPlannerTest {
         assertThat(d.horizon()).isEqualTo(15);
         assertThat(d.candidates()).isEqualTo(64);
         assertThat(d.iterations()).isEqualTo(1);
+        assertThat(d.threads()).isEqualTo(2);
         assertThat(d.warmStart()).isTrue();
         assertThat(d.actDim()).isEqualTo(2);
         assertThat(MpcConfig.builder().settings(java.util.Map.of("method", "cem", "iterations", "3"))
