@@ -48,11 +48,11 @@ public final class GrbalLocal implements LocalAlgorithm {
 
     /**
      * The agents' planner: {@code MpcConfig}'s defaults (MPPI, 64 candidates, horizon 15, warm-started),
-     * then the family's {@link TaskFamily#plannerSettings} (the pendulum's 30 × 32), then {@code settings}
+     * then the family's suggested {@code mpc.*} settings (the pendulum's 30 × 32), then {@code settings}
      * ({@code --mpc.<key>}), within the family's action bounds.
      */
     public static MpcConfig mpcFor(TaskFamily family, Map<String, String> settings) {
-        Map<String, String> merged = new java.util.HashMap<>(family.plannerSettings());
+        Map<String, String> merged = new java.util.HashMap<>(family.suggestedSettings("mpc."));
         merged.putAll(settings);
         return MpcConfig.builder().actionBounds(family.actionLow(), family.actionHigh()).settings(merged).build();
     }

@@ -24,4 +24,12 @@ class GrbalLocalTest {
         assertThat(arm.candidates()).isEqualTo(64);
         assertThat(arm.actDim()).isEqualTo(2);
     }
+
+    @Test
+    void familiesSuggestSettingsByPrefix() {
+        assertThat(TaskFamilies.byName("arm").suggestedSettings("grbal.")).containsExactly(Map.entry("hidden", "128,128"));
+        assertThat(TaskFamilies.byName("arm").suggestedSettings("mpc.")).isEmpty();
+        assertThat(TaskFamilies.byName("pendulum").suggestedSettings("grbal.")).isEmpty();
+        assertThat(TaskFamilies.byName("point-mass").suggestedSettings()).isEmpty();
+    }
 }

@@ -103,8 +103,8 @@ final class PendulumFamily extends AbstractTaskFamily {
      * of the cost.
      */
     @Override
-    public Map<String, String> plannerSettings() {
-        return Map.of("horizon", "30", "candidates", "32");
+    public Map<String, String> suggestedSettings() {
+        return Map.of("mpc.horizon", "30", "mpc.candidates", "32");
     }
 
     private static final BatchProjection PROJECTION = (obs, from, rows) -> {

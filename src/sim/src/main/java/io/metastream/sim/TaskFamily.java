@@ -109,12 +109,25 @@ public interface TaskFamily {
     }
 
     /**
-     * Planner settings this family's tasks need ({@code MpcConfig} keys such as {@code horizon} and
-     * {@code candidates}), applied under the user's own ({@code --mpc.<key>} wins); the default asks for
-     * none. A swing-up, for instance, needs a longer horizon than the planner's default to see its payoff.
+     * Settings this family's tasks need, keyed as on the command line with their prefix
+     * ({@code mpc.horizon}, {@code grbal.hidden}), applied under the user's own (an explicit
+     * {@code --mpc.<key>} or {@code --grbal.<key>} wins) by the local run, its fleet and the benches; the
+     * default asks for none. A swing-up needs a longer planning horizon than the default to see its
+     * payoff; dynamics with more coupling may need a wider network.
      */
-    default Map<String, String> plannerSettings() {
+    default Map<String, String> suggestedSettings() {
         return Map.of();
+    }
+
+    /** {@link #suggestedSettings()} under {@code prefix} (e.g. {@code "mpc."}), the prefix stripped. */
+    default Map<String, String> suggestedSettings(String prefix) {
+        Map<String, String> out = new java.util.TreeMap<>();
+        suggestedSettings().forEach((k, v) -> {
+            if (k.startsWith(prefix)) {
+                out.put(k.substring(prefix.length()), v);
+            }
+        });
+        return out;
     }
 
     /**
