@@ -88,7 +88,7 @@ final class LocalRun {
                 !a.flag("no-bad-records"),
                 a.path("work", home.resolve("work").resolve("run-" + now)),
                 a.path("report", home.resolve("reports").resolve("run-" + now)),
-                jobOptions(a, a.string("family", jobOnly ? null : "point-mass")),
+                jobOptions(a),
                 a.integer("mpc-episodes", 4),
                 a.integer("switch-every", 0),
                 jobOnly,
@@ -117,14 +117,9 @@ final class LocalRun {
     static final String MPC_PREFIX = "mpc.";
 
     /** The job's settings given on the command line: {@code metastream.*}, {@code kafka.*} and each algorithm's prefix. */
-    private static Map<String, String> jobOptions(CommandLineArgs a, String family) {
+    private static Map<String, String> jobOptions(CommandLineArgs a) {
         Map<String, String> m = new LinkedHashMap<>();
         for (MetaAlgorithm<?> algorithm : MetaAlgorithms.all()) {
-            if (family != null) { // what the family asks for, under the command line's own
-                m.putAll(TaskFamilies.byName(family).suggestedSettings().entrySet().stream()
-                        .filter(e -> e.getKey().startsWith(algorithm.settingsPrefix()))
-                        .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue)));
-            }
             m.putAll(a.withPrefix(algorithm.settingsPrefix()));
         }
         m.putAll(a.withPrefix("metastream."));

@@ -85,8 +85,7 @@ final class GrbalBench {
         int fi = 0;
         for (String name : families) {
             TaskFamily family = TaskFamilies.byName(name);
-            Map<String, String> settings = new TreeMap<>(family.suggestedSettings("grbal."));
-            settings.putAll(grbalSettings);
+            Map<String, String> settings = new TreeMap<>(grbalSettings);
             settings.put("obsDim", Integer.toString(family.obsDim()));
             settings.put("actDim", Integer.toString(family.actDim()));
             MpcConfig mpc = GrbalLocal.mpcFor(family, mpcSettings);

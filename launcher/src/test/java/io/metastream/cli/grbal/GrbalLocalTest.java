@@ -27,9 +27,9 @@ class GrbalLocalTest {
 
     @Test
     void familiesSuggestSettingsByPrefix() {
-        assertThat(TaskFamilies.byName("arm").suggestedSettings("grbal.")).containsExactly(Map.entry("hidden", "128,128"));
-        assertThat(TaskFamilies.byName("arm").suggestedSettings("mpc.")).isEmpty();
+        assertThat(TaskFamilies.byName("pendulum").suggestedSettings("mpc."))
+                .containsExactly(Map.entry("candidates", "32"), Map.entry("horizon", "30"));
         assertThat(TaskFamilies.byName("pendulum").suggestedSettings("grbal.")).isEmpty();
-        assertThat(TaskFamilies.byName("point-mass").suggestedSettings()).isEmpty();
+        assertThat(TaskFamilies.byName("arm").suggestedSettings()).isEmpty();
     }
 }

@@ -2,7 +2,6 @@ package io.metastream.sim;
 
 import io.metastream.core.mpc.BatchProjection;
 import io.metastream.core.mpc.BatchReward;
-import java.util.Map;
 import java.util.SortedMap;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
@@ -146,16 +145,6 @@ final class ArmFamily extends AbstractTaskFamily {
             r[i] = reward(s[o], s[o + 1], s[o + 2], s[o + 3], s[o + 4], s[o + 5], a[2 * i], a[2 * i + 1]);
         }
     };
-
-    /**
-     * A 2×128 dynamics network: with GrBAL's default 2×64 even θ fine-tuned on 2,000 of a task's
-     * transitions planned little better than θ unadapted, and adaptation closed a median 0.31 of the gap
-     * to the true model over 5 seeds; 2×128 closed 0.51 and 0.60 on the two worst of them.
-     */
-    @Override
-    public Map<String, String> suggestedSettings() {
-        return Map.of("grbal.hidden", "128,128");
-    }
 
     private static final BatchProjection PROJECTION = (obs, from, rows) -> {
         BatchRows.require(obs, 6, from, rows, "obs");

@@ -110,10 +110,10 @@ public interface TaskFamily {
 
     /**
      * Settings this family's tasks need, keyed as on the command line with their prefix
-     * ({@code mpc.horizon}, {@code grbal.hidden}), applied under the user's own (an explicit
-     * {@code --mpc.<key>} or {@code --grbal.<key>} wins) by the local run, its fleet and the benches; the
-     * default asks for none. A swing-up needs a longer planning horizon than the default to see its
-     * payoff; dynamics with more coupling may need a wider network.
+     * ({@code mpc.horizon}); the default asks for none. Today the agents' planner reads the {@code mpc.}
+     * ones, under the user's own (an explicit {@code --mpc.<key>} wins), in the local run, its fleet and
+     * the benches. A swing-up, for instance, needs a longer planning horizon than the default to see its
+     * payoff.
      */
     default Map<String, String> suggestedSettings() {
         return Map.of();

@@ -96,8 +96,7 @@ public record GrbalConfig(
                     GrbalConfig::obsDim, Builder::obsDim)
             .integer(SettingsTable.ACT_DIM, null, "action dimension (the job sets it from metastream.act-dim)",
                     GrbalConfig::actDim, Builder::actDim)
-            .ints("hidden", DEFAULT_HIDDEN,
-                    "hidden layer sizes of the dynamics network (empty: a linear model; a family may suggest its own: arm 128,128)",
+            .ints("hidden", DEFAULT_HIDDEN, "hidden layer sizes of the dynamics network (empty: a linear model)",
                     c -> c.hidden, Builder::hidden)
             .other("activation", "TANH|RELU", DEFAULT_ACTIVATION, "hidden activation (TANH is smooth, so "
                     + "second-order meta-gradients are exact)", GrbalConfig::activation, Activation::name,
