@@ -30,7 +30,9 @@ import java.util.TreeMap;
  * ({@link GrbalMetaTrainer}: the job's data path without Kafka or Flink), a non-meta model of the same
  * network trained by Adam on the same transitions, and the held-out meta-test ({@link MetaTest}): one-step
  * MSE adapted / unadapted / non-meta, and MPC return with adaptation / without / with the task's true
- * dynamics (the planner's ceiling), from the same initial states. Writes the JSON and a PNG per family.
+ * dynamics (the planner's ceiling) and with the exact dynamics of the training tasks' mean parameters
+ * (how much knowing the task is worth to the planner at all), from the same initial states. Writes the
+ * JSON and a PNG per family.
  *
  * <p>Per family the summary holds the floors of issue 12's kind: the median over seeds of adapted /
  * unadapted MSE, the seeds where adapted is below non-meta, the seeds where MPC with adaptation beats
@@ -108,6 +110,8 @@ final class GrbalBench {
                 long t0 = System.nanoTime();
                 MetaTest.Result res = MetaTest.run(family, test, r.theta(), nonMeta, mt);
                 double trueReturn = Arrays.stream(MetaTest.trueModelReturns(family, test, mt)).average().orElse(Double.NaN);
+                double meanPhysicsReturn = Arrays.stream(MetaTest.fixedModelReturns(family, test,
+                        MetaTest.meanTask("mean-of-training-tasks", train), mt)).average().orElse(Double.NaN);
                 MetaTest.FineTuned tuned = MetaTest.fineTuned(family, test, r.theta(), mt, fineTuneTransitions, fineTuneSteps);
                 double fineTuned = tuned.mse();
                 Map<String, Double> row = new LinkedHashMap<>();
@@ -122,6 +126,7 @@ final class GrbalBench {
                 row.put("mpcReturnUnadapted", res.mpcReturnUnadapted());
                 row.put("mpcReturnTrueModel", trueReturn);
                 row.put("mpcReturnFineTuned", tuned.mpcReturn());
+                row.put("mpcReturnMeanPhysics", meanPhysicsReturn);
                 row.put("gapClosed", (res.mpcReturnAdapted() - res.mpcReturnUnadapted()) / (trueReturn - res.mpcReturnUnadapted()));
                 row.put("fineTunedGapClosed", (tuned.mpcReturn() - res.mpcReturnUnadapted()) / (trueReturn - res.mpcReturnUnadapted()));
                 row.put("envSteps", (double) r.envSteps());
@@ -131,10 +136,10 @@ final class GrbalBench {
                 rows.add(row);
                 out.printf("  MSE adapted %.5f unadapted %.5f non-meta %.5f (ratio %.3f; fine-tuned on %d of the task's "
                         + "transitions %.5f, ratio %.3f); MPC return adapted %.1f unadapted %.1f true model %.1f fine-tuned %.1f "
-                        + "(gap closed %.2f, by fine-tuning %.2f); %.0f s + %.0f s%n", res.adaptedMse(), res.unadaptedMse(),
-                        res.nonMetaMse(), row.get("adaptedOverUnadapted"), fineTuneTransitions, fineTuned,
+                        + "mean physics %.1f (gap closed %.2f, by fine-tuning %.2f); %.0f s + %.0f s%n", res.adaptedMse(),
+                        res.unadaptedMse(), res.nonMetaMse(), row.get("adaptedOverUnadapted"), fineTuneTransitions, fineTuned,
                         row.get("fineTunedOverUnadapted"), res.mpcReturnAdapted(), res.mpcReturnUnadapted(), trueReturn,
-                        tuned.mpcReturn(), row.get("gapClosed"), row.get("fineTunedGapClosed"), r.seconds(),
+                        tuned.mpcReturn(), meanPhysicsReturn, row.get("gapClosed"), row.get("fineTunedGapClosed"), r.seconds(),
                         row.get("evalSeconds"));
             }
             double medianRatio = median(rows, "adaptedOverUnadapted");
@@ -191,6 +196,7 @@ final class GrbalBench {
         bars.put("MPC unadapted", median(rows, "mpcReturnUnadapted"));
         bars.put("MPC fine-tuned", median(rows, "mpcReturnFineTuned"));
         bars.put("MPC true model", median(rows, "mpcReturnTrueModel"));
+        bars.put("MPC mean physics", median(rows, "mpcReturnMeanPhysics"));
         Plots.bars(file, family + ": median MPC return over " + rows.size() + " seeds", "return", bars);
         LinkedHashMap<String, Double> mse = new LinkedHashMap<>();
         mse.put("adapted", median(rows, "adaptedMse"));

@@ -28,8 +28,8 @@ import java.util.function.Supplier;
  *       [−1, 1], reward −|v − v*| − 0.05a², horizon 200.</li>
  *
  *   <li>{@code "arm"}: a planar two-link arm (no gravity) holding the configuration (π/2, −π/2); link
- *       masses, lengths, joint damping and motor gains vary, and half the tasks have one crippled joint
- *       (gain in [0.1, 0.4]). Observation (cos q1, sin q1, cos q2, sin q2, q̇1, q̇2), action in [−1, 1]²,
+ *       masses, lengths, joint damping and motor gains vary, half the tasks have one crippled joint
+ *       (gain in [0.1, 0.4]) and each motor is reversed in a quarter of the tasks. Observation (cos q1, sin q1, cos q2, sin q2, q̇1, q̇2), action in [−1, 1]²,
  *       horizon 100. Specification: {@code ArmFamily}.</li>
  *   <li>{@code "spring-chain"}: three masses joined by springs and dampers to a wall and each other, motors
  *       on the first and last mass (gains varied, sometimes reversed), the last mass held at x = 1; masses,

@@ -42,11 +42,29 @@ class HarderDynamicsFamiliesTest {
     }
 
     @Test
-    void aboutHalfTheArmTasksHaveACrippledJoint() {
+    void aboutHalfTheArmTasksHaveACrippledJointAndAQuarterOfTheJointsAreReversed() {
         List<TaskSpec> tasks = arm.trainTasks(400, 1);
-        long crippled = tasks.stream().filter(t -> Math.min(t.param("gain1"), t.param("gain2")) < 0.5).count();
+        long crippled = tasks.stream()
+                .filter(t -> Math.min(Math.abs(t.param("gain1")), Math.abs(t.param("gain2"))) < 0.5).count();
         assertThat(crippled).isBetween(160L, 240L);
-        assertThat(tasks.stream().allMatch(t -> t.param("gain1") >= 0.1 && t.param("gain2") >= 0.1)).isTrue();
+        assertThat(tasks.stream().allMatch(t -> Math.abs(t.param("gain1")) >= 0.1 && Math.abs(t.param("gain2")) >= 0.1))
+                .isTrue();
+        for (String gain : List.of("gain1", "gain2")) {
+            long reversed = tasks.stream().filter(t -> t.param(gain) < 0).count();
+            assertThat(reversed).as(gain).isBetween(70L, 130L);
+        }
+    }
+
+    @Test
+    void aReversedArmJointTurnsTheOtherWayUnderTheSameCommand() {
+        Environment healthy = arm.create(armTask(1.0, 1.0, 0.1), 4);
+        Environment reversed = arm.create(armTask(-1.0, 1.0, 0.1), 4);
+        double[] h0 = healthy.reset();
+        reversed.reset();
+        double[] h = healthy.step(new double[] {1, 0}).observation();
+        double[] r = reversed.step(new double[] {1, 0}).observation();
+        assertThat(h[4] - h0[4]).isPositive();
+        assertThat(r[4] - h0[4]).isNegative();
     }
 
     @Test

@@ -103,8 +103,28 @@ public final class MetaTest {
      */
     public static double[] trueModelReturns(TaskFamily family, List<TaskSpec> tasks, Config cfg) {
         Objects.requireNonNull(family, "family");
+        return modelReturns(family, tasks, family::trueDynamics, cfg);
+    }
+
+    /**
+     * How much a family's variation matters in control: per task, the mean MPC return when planning with
+     * the exact dynamics of one fixed task (say {@link #meanTask} of the training tasks) instead of the
+     * task's own, from the same initial states as {@link #run}. Where this is about the
+     * {@link #trueModelReturns true-model} return, knowing the task does not help the planner, and no
+     * adaptation has a gap to close.
+     *
+     * @throws UnsupportedOperationException when the family has no true model
+     */
+    public static double[] fixedModelReturns(TaskFamily family, List<TaskSpec> tasks, TaskSpec planWith, Config cfg) {
+        Objects.requireNonNull(family, "family");
+        BatchDynamics fixed = family.trueDynamics(planWith);
+        return modelReturns(family, tasks, task -> fixed, cfg);
+    }
+
+    private static double[] modelReturns(TaskFamily family, List<TaskSpec> tasks,
+            java.util.function.Function<TaskSpec, BatchDynamics> modelOf, Config cfg) {
         if (cfg.mpcEpisodes() < 1 || cfg.mpc() == null) {
-            throw new IllegalArgumentException("true-model returns need mpcEpisodes >= 1 and an MpcConfig");
+            throw new IllegalArgumentException("model returns need mpcEpisodes >= 1 and an MpcConfig");
         }
         SplittableRandom seeds = new SplittableRandom(cfg.seed());
         double[] out = new double[tasks.size()];
@@ -112,10 +132,32 @@ public final class MetaTest {
             TaskSpec task = tasks.get(i);
             seeds.nextLong(); // the prediction trajectory's seed in run()
             long mpcSeed = seeds.nextLong();
-            BatchDynamics truth = family.trueDynamics(task);
-            out[i] = mpcReturn(family, task, context -> truth, cfg, mpcSeed);
+            BatchDynamics model = modelOf.apply(task);
+            out[i] = mpcReturn(family, task, context -> model, cfg, mpcSeed);
         }
         return out;
+    }
+
+    /**
+     * A task whose every parameter is the mean of that parameter over {@code tasks} (the "average
+     * physics" of a training set).
+     *
+     * @throws IllegalArgumentException when the list is empty or the tasks do not share one parameter set
+     */
+    public static TaskSpec meanTask(String id, List<TaskSpec> tasks) {
+        if (tasks.isEmpty()) {
+            throw new IllegalArgumentException("the mean of no tasks is undefined; pass at least one");
+        }
+        java.util.SortedMap<String, Double> mean = new java.util.TreeMap<>();
+        for (TaskSpec t : tasks) {
+            if (!t.params().keySet().equals(tasks.get(0).params().keySet())) {
+                throw new IllegalArgumentException("task '" + t.id() + "' has parameters " + t.params().keySet()
+                        + ", task '" + tasks.get(0).id() + "' has " + tasks.get(0).params().keySet()
+                        + "; a mean task needs one parameter set");
+            }
+            t.params().forEach((k, v) -> mean.merge(k, v / tasks.size(), Double::sum));
+        }
+        return new TaskSpec(id, mean);
     }
 
     /** θ fine-tuned on many of a task's transitions, scored as {@link #run} scores the adapted model; means over tasks. */
