@@ -164,10 +164,10 @@ final class ArmFamily extends AbstractTaskFamily {
         BatchRows.require(obs, 6, from, rows, "obs");
         for (int i = from; i < from + rows; i++) {
             int o = 6 * i;
-            BatchRows.onCircle(obs, o);
-            BatchRows.onCircle(obs, o + 2);
-            BatchRows.clip(obs, o + 4, MAX_SPEED);
-            BatchRows.clip(obs, o + 5, MAX_SPEED);
+            BatchProjection.onUnitCircle(obs, o);
+            BatchProjection.onUnitCircle(obs, o + 2);
+            BatchProjection.clip(obs, o + 4, MAX_SPEED);
+            BatchProjection.clip(obs, o + 5, MAX_SPEED);
         }
     };
 

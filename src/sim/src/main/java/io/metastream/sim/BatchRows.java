@@ -20,22 +20,6 @@ final class BatchRows {
         }
     }
 
-    /** Rescales the pair {@code (v[i], v[i + 1])} to length 1 (a zero pair becomes (1, 0)). */
-    static void onCircle(double[] v, int i) {
-        double n = Math.sqrt(v[i] * v[i] + v[i + 1] * v[i + 1]);
-        if (n > 0 && Double.isFinite(n)) {
-            v[i] /= n;
-            v[i + 1] /= n;
-        } else if (n == 0) {
-            v[i] = 1;
-        }
-    }
-
-    /** Clips {@code v[i]} to {@code [-limit, limit]} (NaN stays NaN: the planner discards that rollout). */
-    static void clip(double[] v, int i, double limit) {
-        v[i] = v[i] > limit ? limit : (v[i] < -limit ? -limit : v[i]);
-    }
-
     /** Checks the three inputs and the output of a reward call. */
     static void require(double[] obs, int obsDim, double[] act, int actDim, double[] nextObs, int from, int rows,
             double[] out) {

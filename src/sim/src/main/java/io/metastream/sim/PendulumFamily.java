@@ -111,8 +111,8 @@ final class PendulumFamily extends AbstractTaskFamily {
         BatchRows.require(obs, 3, from, rows, "obs");
         for (int i = from; i < from + rows; i++) {
             int o = 3 * i;
-            BatchRows.onCircle(obs, o);
-            BatchRows.clip(obs, o + 2, MAX_SPEED);
+            BatchProjection.onUnitCircle(obs, o);
+            BatchProjection.clip(obs, o + 2, MAX_SPEED);
         }
     };
 

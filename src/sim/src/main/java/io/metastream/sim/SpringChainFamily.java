@@ -126,9 +126,9 @@ final class SpringChainFamily extends AbstractTaskFamily {
         BatchRows.require(obs, 6, from, rows, "obs");
         for (int i = from; i < from + rows; i++) {
             int o = 6 * i;
-            BatchRows.clip(obs, o + 3, MAX_SPEED);
-            BatchRows.clip(obs, o + 4, MAX_SPEED);
-            BatchRows.clip(obs, o + 5, MAX_SPEED);
+            BatchProjection.clip(obs, o + 3, MAX_SPEED);
+            BatchProjection.clip(obs, o + 4, MAX_SPEED);
+            BatchProjection.clip(obs, o + 5, MAX_SPEED);
         }
     };
 

@@ -116,12 +116,8 @@ public final class CartPoleFamily extends AbstractTaskFamily {
         return (obs, from, rows) -> {
             for (int i = from; i < from + rows; i++) {
                 int o = 5 * i;
-                obs[o] = Math.max(-TRACK, Math.min(TRACK, obs[o]));
-                double n = Math.hypot(obs[o + 2], obs[o + 3]);
-                if (n > 0) {
-                    obs[o + 2] /= n;
-                    obs[o + 3] /= n;
-                }
+                BatchProjection.clip(obs, o, TRACK);
+                BatchProjection.onUnitCircle(obs, o + 2);
             }
         };
     }

@@ -16,4 +16,24 @@ public interface BatchProjection {
     BatchProjection NONE = (obs, from, rows) -> {};
 
     void project(double[] obs, int from, int rows);
+
+    /**
+     * Scales the pair {@code (v[i], v[i + 1])} to length 1, as a (cos, sin) pair of an angle must be; a pair
+     * of zeros becomes (1, 0) and a non-finite pair is left as it is (the planner discards that rollout).
+     */
+    static void onUnitCircle(double[] v, int i) {
+        double n = Math.sqrt(v[i] * v[i] + v[i + 1] * v[i + 1]);
+        if (n > 0 && Double.isFinite(n)) {
+            v[i] /= n;
+            v[i + 1] /= n;
+        } else if (n == 0) {
+            v[i] = 1;
+        }
+    }
+
+    /** Clips {@code v[i]} into {@code [-limit, limit]}, as a simulator clips a speed or a position
+     * (NaN stays NaN: the planner discards that rollout). */
+    static void clip(double[] v, int i, double limit) {
+        v[i] = v[i] > limit ? limit : (v[i] < -limit ? -limit : v[i]);
+    }
 }
