@@ -222,7 +222,8 @@ public final class MetaLearningJob {
     }
 
     /**
-     * Environment settings the job relies on: no Kryo, and checkpoints kept when the job is cancelled
+     * Environment settings the job relies on: no Kryo, the state backend {@code metastream.state-backend} names
+     * (RocksDB with incremental checkpoints unless they are set otherwise), and checkpoints kept when the job is cancelled
      * or fails for good ({@code execution.checkpointing.externalized-checkpoint-retention}
      * RETAIN_ON_CANCELLATION unless set), so that it can always be resumed with its version numbering
      * ({@code flink run -s <checkpoint>}). The restart strategy is left to the cluster: with checkpoints
@@ -236,6 +237,17 @@ public final class MetaLearningJob {
             env.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
                     ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
         }
+        config.getOptional(MetaStreamOptions.STATE_BACKEND).ifPresent(value -> {
+            String backend = value.trim().toLowerCase(java.util.Locale.ROOT);
+            if (!backend.equals("hashmap") && !backend.equals("rocksdb")) {
+                throw new IllegalArgumentException(MetaStreamOptions.STATE_BACKEND.key() + " must be hashmap or rocksdb, got '"
+                        + value + "'");
+            }
+            env.set(org.apache.flink.configuration.StateBackendOptions.STATE_BACKEND, backend);
+            if (backend.equals("rocksdb") && !config.contains(CheckpointingOptions.INCREMENTAL_CHECKPOINTS)) {
+                env.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
+            }
+        });
         return env;
     }
 

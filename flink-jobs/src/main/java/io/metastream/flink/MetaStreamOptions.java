@@ -178,6 +178,15 @@ public final class MetaStreamOptions {
                     .defaultValue(false)
                     .withDescription("A job started without a savepoint refuses to run when the models topic already holds versions of its model (it would publish version 1 again); set true to allow it anyway.");
 
+    public static final ConfigOption<String> STATE_BACKEND =
+            ConfigOptions.key("metastream.state-backend")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription("Where task state lives: hashmap (objects on the TaskManager heap) or rocksdb (serialised on "
+                            + "local disk, for many tasks or large replay shards; checkpoints then incremental unless "
+                            + "execution.checkpointing.incremental is set). Unset: Flink's own state.backend.type (hashmap "
+                            + "unless the cluster says otherwise).");
+
     public static final ConfigOption<Duration> CHECKPOINT_INTERVAL =
             ConfigOptions.key("metastream.checkpoint-interval")
                     .durationType()

@@ -40,6 +40,28 @@ class MetaLearningJobConfigTest {
     }
 
     @Test
+    void theStateBackendSettingSelectsRocksDbWithIncrementalCheckpointsOrTheHeap() {
+        var backend = org.apache.flink.configuration.StateBackendOptions.STATE_BACKEND;
+        var incremental = org.apache.flink.configuration.CheckpointingOptions.INCREMENTAL_CHECKPOINTS;
+        Configuration unset = MetaLearningJob.environmentConfig(new Configuration());
+        assertThat(unset.contains(backend)).as("Flink's own setting is left alone").isFalse();
+        Configuration rocks = MetaLearningJob.environmentConfig(
+                MetaLearningJob.parseArgs(new String[] {"--metastream.state-backend", "RocksDB"}));
+        assertThat(rocks.get(backend)).isEqualTo("rocksdb");
+        assertThat(rocks.get(incremental)).isTrue();
+        Configuration full = MetaLearningJob.environmentConfig(MetaLearningJob.parseArgs(new String[] {
+            "--metastream.state-backend", "rocksdb", "--execution.checkpointing.incremental", "false"}));
+        assertThat(full.get(incremental)).as("the user's own choice stands").isFalse();
+        Configuration heap = MetaLearningJob.environmentConfig(
+                MetaLearningJob.parseArgs(new String[] {"--metastream.state-backend", "hashmap"}));
+        assertThat(heap.get(backend)).isEqualTo("hashmap");
+        assertThatThrownBy(() -> MetaLearningJob.environmentConfig(
+                MetaLearningJob.parseArgs(new String[] {"--metastream.state-backend", "rocks"})))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("metastream.state-backend must be hashmap or rocksdb, got 'rocks'");
+    }
+
+    @Test
     void theNumberingGuardFailsClosedWhenItCannotReadTheTopicToItsEnd() {
         MetaLearningJob.guardScanEnded(io.metastream.client.TopicReader.Stop.END, "models", "m");
         for (io.metastream.client.TopicReader.Stop stop : java.util.List.of(io.metastream.client.TopicReader.Stop.TIMEOUT,

@@ -18,9 +18,13 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -31,7 +35,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Kills every TaskManager of a running job and starts fresh ones: the job restores from its last
  * checkpoint, and read_committed consumers see every model version exactly once, without a gap, and
- * every dead letter exactly once.
+ * every dead letter exactly once. On the heap state backend and on RocksDB (incremental checkpoints).
  */
 class MetaLearningJobRestartIT {
 
@@ -41,19 +45,24 @@ class MetaLearningJobRestartIT {
     @RegisterExtension
     static final MiniClusterExtension FLINK = JobTestSupport.miniCluster(2);
 
-    @Test
-    void restoresFromCheckpointWithoutDuplicateOrMissingVersions(@InjectMiniCluster MiniCluster cluster) throws Exception {
-        TopicNames topics = KAFKA.freshTopics("restart");
+    @ParameterizedTest
+    @ValueSource(strings = {"hashmap", "rocksdb"})
+    void restoresFromCheckpointWithoutDuplicateOrMissingVersions(String backend, @InjectMiniCluster MiniCluster cluster,
+            @TempDir Path checkpoints) throws Exception {
+        TopicNames topics = KAFKA.freshTopics("restart-" + backend);
         String servers = KAFKA.bootstrapServers();
-        Configuration conf = JobTestSupport.jobConfig(servers, topics, "it-restart", "pendulum");
+        String modelName = "it-restart-" + backend;
+        Configuration conf = JobTestSupport.jobConfig(servers, topics, modelName, "pendulum");
         conf.setString("grbal.hidden", "16,16");
+        conf.set(MetaStreamOptions.STATE_BACKEND, backend);
+        conf.set(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
         TaskFamily family = TaskFamilies.byName("pendulum");
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         MetaLearningJob.fromKafka(conf).build(env);
         JobClient job = env.executeAsync("metastream-restart-it");
         try (ModelClient client = ModelClient.builder().bootstrapServers(servers).modelsTopic(topics.models())
-                .adaptedTopic(topics.adapted()).modelName("it-restart").build();
+                .adaptedTopic(topics.adapted()).modelName(modelName).build();
              Fleet fleet = Fleet.builder().bootstrapServers(servers).topic(topics.experience()).family(family)
                      .tasks(family.trainTasks(6, 5)).agents(6).seed(5).controllers(AgentController.explore()) // random exploration keeps the fleet cheap
                      .maxTransitionsPerSecond(1500)
@@ -82,6 +91,13 @@ class MetaLearningJobRestartIT {
                             && JobTestSupport.readDeadLetters(servers, topics.deadLetters()).size() >= 2 * bad);
         } finally {
             job.cancel().get();
+        }
+        if (backend.equals("rocksdb")) {
+            // RocksDB's incremental checkpoints write their files once, under shared/, and later checkpoints refer to them
+            try (var files = Files.walk(checkpoints)) {
+                assertThat(files.filter(f -> f.getParent() != null && f.getParent().getFileName().toString().equals("shared")
+                        && Files.isRegularFile(f))).as("files of incremental RocksDB checkpoints").isNotEmpty();
+            }
         }
 
         List<ModelVersion> versions = JobTestSupport.readModels(servers, topics.models());

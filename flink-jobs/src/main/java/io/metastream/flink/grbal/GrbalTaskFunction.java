@@ -15,10 +15,10 @@ import io.metastream.flink.internal.KeyedSeeds;
 import io.metastream.flink.internal.ModelBroadcast;
 import io.metastream.flink.internal.TaskStateTtl;
 import io.metastream.flink.internal.TaskTransitions;
+import io.metastream.flink.internal.KeyedRing;
 
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.ListState;
-import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -40,7 +40,8 @@ import java.util.SplittableRandom;
 
 /**
  * The inner loop, one key per task. Keyed state: the task's replay shard (its last {@code replayCapacity}
- * transitions in arrival order, oldest first; the newest M are the context window) and counters.
+ * transitions, a {@link KeyedRing} that reads and writes only the entries it touches; the newest M
+ * are the context window) and counters.
  * Broadcast state: the latest {@link ModelVersion} (theta), read back from the models topic.
  *
  * <p>Per transition: append it to the window; after {@code segmentStride} new transitions with a full
@@ -61,9 +62,8 @@ public final class GrbalTaskFunction
     public static final OutputTag<GrbalSegment> SEGMENTS =
             new OutputTag<>("task-segments", org.apache.flink.api.java.typeutils.TypeExtractor.createTypeInfo(GrbalSegment.class));
 
-    static final ListStateDescriptor<Transition> SHARD =
-            new ListStateDescriptor<>("replay-shard", new AvroTypeInfo<>(Transition.class));
-    static final ValueStateDescriptor<Integer> SHARD_SIZE = new ValueStateDescriptor<>("shard-size", Types.INT);
+    /** The replay shard's state name (the ring's entries; its next sequence number is {@code replay-ring-next}). */
+    static final String SHARD = "replay-ring";
     static final ValueStateDescriptor<Integer> SINCE_ADAPT = new ValueStateDescriptor<>("since-adapt", Types.INT);
     static final ValueStateDescriptor<Integer> SINCE_SEGMENT = new ValueStateDescriptor<>("since-segment", Types.INT);
     /** Segments cut for the task so far: with the seed and the task id it seeds the task's replay draws. */
@@ -86,12 +86,10 @@ public final class GrbalTaskFunction
     private transient Counter nonFiniteAdaptations;
     private transient Counter segments;
     private transient Counter replayed;
-    private transient ListState<Transition> shard;
-    private transient ValueState<Integer> shardSize;
+    private transient KeyedRing<Transition> shard;
     private transient ValueState<Integer> sinceAdapt;
     private transient ValueState<Integer> sinceSegment;
     private transient ValueState<Integer> segmentsCut;
-    private transient ListStateDescriptor<Transition> shardDescriptor;
     private transient org.apache.flink.api.common.state.MapState<String, long[]> lastStep;
     private transient Counter repeatedSteps;
     private transient TaskTransitions accepted;
@@ -130,9 +128,7 @@ public final class GrbalTaskFunction
         replayed = getRuntimeContext().getMetricGroup().counter("replaySegments");
         org.apache.flink.api.common.state.StateTtlConfig ttl =
                 TaskStateTtl.config(getRuntimeContext().getGlobalJobParameters());
-        shardDescriptor = TaskStateTtl.with(SHARD, ttl);
-        shard = getRuntimeContext().getListState(shardDescriptor);
-        shardSize = getRuntimeContext().getState(TaskStateTtl.with(SHARD_SIZE, ttl));
+        shard = new KeyedRing<>(getRuntimeContext(), SHARD, replayCapacity, new AvroTypeInfo<>(Transition.class), ttl);
         sinceAdapt = getRuntimeContext().getState(TaskStateTtl.with(SINCE_ADAPT, ttl));
         sinceSegment = getRuntimeContext().getState(TaskStateTtl.with(SINCE_SEGMENT, ttl));
         segmentsCut = getRuntimeContext().getState(TaskStateTtl.with(SEGMENTS_CUT, ttl));
@@ -152,46 +148,40 @@ public final class GrbalTaskFunction
             return;
         }
         long taskTransitions = accepted.accept();
-        shard.add(t);
-        int size = ModelBroadcast.increment(shardSize);
+        int size = shard.append(t);
         int newForSegment = ModelBroadcast.increment(sinceSegment);
         int newForAdapt = ModelBroadcast.increment(sinceAdapt);
 
         ModelVersion latest = models.held(ctx.getBroadcastState(ModelBroadcast.MODELS));
         boolean cut = size >= capacity() && newForSegment >= segmentStride;
         boolean adapt = latest != null && size >= config.adaptWindow() && newForAdapt >= adaptEvery;
-        boolean trim = size >= replayCapacity + replayCapacity / 4;
-        if (!cut && !adapt && !trim) {
+        if (!cut && !adapt) {
             return;
         }
-        List<Transition> w = new ArrayList<>(Math.min(size, replayCapacity + replayCapacity / 4));
-        for (Transition x : shard.get()) {
-            w.add(x);
-        }
-        if (trim) {
-            // amortised: rewrite the shard once per capacity/4 appends, not on every transition
-            w = new ArrayList<>(w.subList(w.size() - replayCapacity, w.size()));
-            shard.update(w);
-            shardSize.update(w.size());
-        }
-        if (cut) {
+        // the newest M+K (a segment) or M (an adaptation's context): only those entries are read
+        List<Transition> w = shard.newest(cut ? capacity() : config.adaptWindow());
+        if (cut && w.size() == capacity()) {
             long thetaVersion = latest == null ? -1 : latest.getVersion();
             String task = ctx.getCurrentKey();
-            ctx.output(SEGMENTS, segment(task, w.subList(w.size() - capacity(), w.size()), thetaVersion));
+            ctx.output(SEGMENTS, segment(task, w, thetaVersion));
             segments.inc();
-            if (replaySegments > 0 && w.size() > capacity()) {
+            if (replaySegments > 0 && size > capacity()) {
                 // replay: older windows of this task's shard, so the learner sees more than the newest data
                 SplittableRandom rng = new SplittableRandom(
                         KeyedSeeds.of(config.seed(), task, ModelBroadcast.increment(segmentsCut)));
+                long oldest = shard.nextSequence() - size;
                 for (int i = 0; i < replaySegments; i++) {
-                    int start = rng.nextInt(w.size() - capacity() + 1);
-                    ctx.output(SEGMENTS, segment(task, w.subList(start, start + capacity()), thetaVersion));
-                    replayed.inc();
+                    long start = oldest + rng.nextInt(size - capacity() + 1);
+                    List<Transition> old = shard.range(start, start + capacity());
+                    if (old.size() == capacity()) {
+                        ctx.output(SEGMENTS, segment(task, old, thetaVersion));
+                        replayed.inc();
+                    }
                 }
             }
             sinceSegment.update(0);
         }
-        if (adapt) {
+        if (adapt && w.size() >= config.adaptWindow()) {
             AdaptedModel adapted = adapt(ctx.getCurrentKey(), w, latest, taskTransitions);
             if (adapted != null) {
                 out.collect(adapted);
@@ -205,11 +195,8 @@ public final class GrbalTaskFunction
         if (models.offer(ctx.getBroadcastState(ModelBroadcast.MODELS), model) == ModelBroadcast.Offer.FIRST) {
             // First model: adapt every task that already has enough context (it was buffered, not dropped).
             Map<String, Long> counts = accepted.all(ctx);
-            ctx.applyToKeyedState(shardDescriptor, (String taskId, ListState<Transition> taskWindow) -> {
-                List<Transition> w = new ArrayList<>();
-                for (Transition x : taskWindow.get()) {
-                    w.add(x);
-                }
+            ctx.applyToKeyedState(shard.entriesDescriptor(), (String taskId, MapState<Long, Transition> ring) -> {
+                List<Transition> w = KeyedRing.ordered(ring);
                 if (w.size() >= config.adaptWindow()) {
                     AdaptedModel adapted = adapt(taskId, w, model, counts.getOrDefault(taskId, 0L));
                     if (adapted != null) {

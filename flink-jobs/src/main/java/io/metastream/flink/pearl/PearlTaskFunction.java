@@ -1,6 +1,7 @@
 package io.metastream.flink.pearl;
 
 import io.metastream.core.nn.Nd4jBackend;
+import io.metastream.flink.internal.KeyedRing;
 import io.metastream.flink.internal.KeyedSeeds;
 import io.metastream.flink.internal.ModelBroadcast;
 import io.metastream.flink.internal.TaskStateTtl;
@@ -17,10 +18,8 @@ import io.metastream.schema.Transition;
 import io.metastream.schema.TransitionKind;
 
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
-import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
@@ -63,12 +62,9 @@ public final class PearlTaskFunction
     public static final OutputTag<PearlTaskSample> SAMPLES =
             new OutputTag<>("pearl-task-samples", TypeExtractor.createTypeInfo(PearlTaskSample.class));
 
-    static final ListStateDescriptor<double[]> CONTEXT =
-            new ListStateDescriptor<>("pearl-context", PrimitiveArrayTypeInfo.DOUBLE_PRIMITIVE_ARRAY_TYPE_INFO);
-    static final ListStateDescriptor<double[]> REPLAY =
-            new ListStateDescriptor<>("pearl-replay", PrimitiveArrayTypeInfo.DOUBLE_PRIMITIVE_ARRAY_TYPE_INFO);
-    static final ValueStateDescriptor<Integer> CONTEXT_SIZE = new ValueStateDescriptor<>("context-size", Types.INT);
-    static final ValueStateDescriptor<Integer> REPLAY_SIZE = new ValueStateDescriptor<>("replay-size", Types.INT);
+    /** State names of the context window's and the replay shard's rings ({@link KeyedRing}). */
+    static final String CONTEXT = "pearl-context-ring";
+    static final String REPLAY = "pearl-replay-ring";
     static final ValueStateDescriptor<Integer> SINCE_ADAPT = new ValueStateDescriptor<>("since-adapt", Types.INT);
     static final ValueStateDescriptor<Integer> SINCE_SAMPLE = new ValueStateDescriptor<>("since-sample", Types.INT);
     /** Samples sent for the task so far: with the seed and the task id it seeds the sample's draws. */
@@ -96,17 +92,14 @@ public final class PearlTaskFunction
     private transient Counter posteriors;
     private transient Counter samples;
     private transient Counter failedPosteriors;
-    private transient ListState<double[]> context;
-    private transient ListState<double[]> replay;
-    private transient ValueState<Integer> contextSize;
-    private transient ValueState<Integer> replaySize;
+    private transient KeyedRing<double[]> context;
+    private transient KeyedRing<double[]> replay;
     private transient ValueState<Integer> sinceAdapt;
     private transient ValueState<Integer> sinceSample;
     private transient ValueState<Integer> samplesSent;
     private transient MapState<String, long[]> lastStep;
     private transient MapState<String, long[]> agentStep;
     private transient org.apache.flink.metrics.Counter repeatedSteps;
-    private transient ListStateDescriptor<double[]> contextDescriptor;
     private transient ValueStateDescriptor<Integer> sinceAdaptDescriptor;
 
     public PearlTaskFunction(String modelName, Map<String, String> pearlConfig, int adaptEvery, int sampleEvery,
@@ -136,12 +129,11 @@ public final class PearlTaskFunction
         failedPosteriors = getRuntimeContext().getMetricGroup().counter("failedPosteriors");
         org.apache.flink.api.common.state.StateTtlConfig ttl =
                 TaskStateTtl.config(getRuntimeContext().getGlobalJobParameters());
-        contextDescriptor = TaskStateTtl.with(CONTEXT, ttl);
         sinceAdaptDescriptor = TaskStateTtl.with(SINCE_ADAPT, ttl);
-        context = getRuntimeContext().getListState(contextDescriptor);
-        replay = getRuntimeContext().getListState(TaskStateTtl.with(REPLAY, ttl));
-        contextSize = getRuntimeContext().getState(TaskStateTtl.with(CONTEXT_SIZE, ttl));
-        replaySize = getRuntimeContext().getState(TaskStateTtl.with(REPLAY_SIZE, ttl));
+        context = new KeyedRing<>(getRuntimeContext(), CONTEXT, contextWindow,
+                PrimitiveArrayTypeInfo.DOUBLE_PRIMITIVE_ARRAY_TYPE_INFO, ttl);
+        replay = new KeyedRing<>(getRuntimeContext(), REPLAY, replayCapacity,
+                PrimitiveArrayTypeInfo.DOUBLE_PRIMITIVE_ARRAY_TYPE_INFO, ttl);
         sinceAdapt = getRuntimeContext().getState(sinceAdaptDescriptor);
         sinceSample = getRuntimeContext().getState(TaskStateTtl.with(SINCE_SAMPLE, ttl));
         samplesSent = getRuntimeContext().getState(TaskStateTtl.with(SAMPLES_SENT, ttl));
@@ -182,57 +174,50 @@ public final class PearlTaskFunction
         double[] s = doubles(t.getObservation());
         double[] a = doubles(t.getAction());
         double[] next = doubles(t.getNextObservation());
-        replay.add(TaskSampler.replayRow(s, a, t.getReward(), next, false));
-        int rSize = ModelBroadcast.increment(replaySize);
+        replay.append(TaskSampler.replayRow(s, a, t.getReward(), next, false));
         boolean exploration = t.getKind() == null || t.getKind() == TransitionKind.EXPLORATION;
-        int cSize = contextSize.value() == null ? 0 : contextSize.value();
         double r = t.getSparseReward() != null ? t.getSparseReward() : t.getReward();
         double previous = config.contextPreviousReward() ? previousReward(t, r) : Double.NaN;
-        if (exploration) {
-            context.add(TaskSampler.contextRow(config, s, a, r, next, previous));
-            cSize = ModelBroadcast.increment(contextSize);
-        }
-        if (rSize >= replayCapacity + replayCapacity / 4) {
-            trim(replay, replaySize, replayCapacity); // amortised: once per capacity/4 appends
-        }
-        if (cSize >= contextWindow + contextWindow / 4) {
-            trim(context, contextSize, contextWindow);
-            cSize = contextWindow;
-        }
+        int cSize = exploration ? context.append(TaskSampler.contextRow(config, s, a, r, next, previous)) : context.size();
         int newForAdapt = exploration ? ModelBroadcast.increment(sinceAdapt) : 0;
         int newForSample = ModelBroadcast.increment(sinceSample);
         ModelVersion latest = models.held(ctx.getBroadcastState(ModelBroadcast.MODELS));
         if (latest != null && cSize > 0 && newForAdapt >= adaptEvery) {
-            AdaptedModel posterior = posterior(ctx.getCurrentKey(), newest(context, contextWindow), latest, taskTransitions);
+            AdaptedModel posterior = posterior(ctx.getCurrentKey(), context.newest(contextWindow), latest, taskTransitions);
             if (posterior != null) {
                 out.collect(posterior);
             }
             sinceAdapt.update(0);
         }
         if (cSize > 0 && newForSample >= sampleEvery) {
-            List<double[]> ctxRows = newest(context, contextWindow);
-            List<double[]> rlRows = newest(replay, replayCapacity);
+            List<double[]> ctxRows = context.newest(contextWindow);
             Random rng = new Random(KeyedSeeds.of(config.seed(), ctx.getCurrentKey(), ModelBroadcast.increment(samplesSent)));
+            double[][] ctxBatch = TaskSampler.contextBatch(ctxRows, config, rng);
             ctx.output(SAMPLES, PearlTaskSample.of(ctx.getCurrentKey(), latest == null ? 0 : latest.getVersion(),
-                    System.currentTimeMillis(), config.obsDim(), config.actDim(),
-                    TaskSampler.contextBatch(ctxRows, config, rng), TaskSampler.pick(rlRows, config.batchSize(), rng)));
+                    System.currentTimeMillis(), config.obsDim(), config.actDim(), ctxBatch, pickReplay(config.batchSize(), rng)));
             samples.inc();
             sinceSample.update(0);
         }
     }
 
-    private static List<double[]> newest(ListState<double[]> state, int n) throws Exception {
-        List<double[]> all = new ArrayList<>();
-        for (double[] row : state.get()) {
-            all.add(row);
+    /**
+     * {@code n} replay rows drawn uniformly with replacement (as {@link TaskSampler#pick}), reading only the
+     * rows drawn; where a drawn row has expired, the rest are drawn among the rows still held.
+     */
+    private double[][] pickReplay(int n, Random rng) throws Exception {
+        int size = replay.size();
+        long oldest = replay.nextSequence() - size;
+        double[][] out = new double[n][];
+        for (int i = 0; i < n; i++) {
+            double[] row = replay.get(oldest + rng.nextInt(size));
+            if (row == null) {
+                double[][] rest = TaskSampler.pick(replay.range(oldest, oldest + size), n - i, rng);
+                System.arraycopy(rest, 0, out, i, rest.length);
+                return out;
+            }
+            out[i] = row;
         }
-        return all.size() <= n ? all : all.subList(all.size() - n, all.size());
-    }
-
-    private static void trim(ListState<double[]> state, ValueState<Integer> size, int keep) throws Exception {
-        List<double[]> kept = new ArrayList<>(newest(state, keep));
-        state.update(kept);
-        size.update(kept.size());
+        return out;
     }
 
     private static double[] doubles(List<Float> values) {
@@ -248,8 +233,8 @@ public final class PearlTaskFunction
         if (models.offer(ctx.getBroadcastState(ModelBroadcast.MODELS), model) == ModelBroadcast.Offer.FIRST) {
             // First model: every task with context gets its posterior now (its data was kept, not dropped).
             Map<String, Long> counts = accepted.all(ctx);
-            ctx.applyToKeyedState(contextDescriptor, (String taskId, ListState<double[]> rows) -> {
-                List<double[]> w = newest(rows, contextWindow);
+            ctx.applyToKeyedState(context.entriesDescriptor(), (String taskId, MapState<Long, double[]> rows) -> {
+                List<double[]> w = KeyedRing.ordered(rows);
                 if (!w.isEmpty()) {
                     AdaptedModel posterior = posterior(taskId, w, model, counts.getOrDefault(taskId, 0L));
                     if (posterior != null) {

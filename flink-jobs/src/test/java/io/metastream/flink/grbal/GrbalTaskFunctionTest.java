@@ -230,8 +230,9 @@ class GrbalTaskFunctionTest {
             // cuts at 8, 11, ..., 26 = 7 newest windows; every cut after the first also replays 2 older ones
             assertThat(segments).hasSize(7 + 6 * 2);
             assertThat(segments).allSatisfy(s -> assertThat(s.length).isEqualTo(8));
-            // the shard never holds more than capacity + capacity/4 transitions: windows start at or after 26 - 25
-            assertThat(segments.stream().mapToLong(s -> s.oldestPolicyVersion).min().getAsLong()).isGreaterThanOrEqualTo(0);
+            // the shard holds the newest 20: the last cut's replays start at or after 26 - 20
+            assertThat(segments.subList(segments.size() - 3, segments.size()))
+                    .allSatisfy(seg -> assertThat(seg.oldestPolicyVersion).isGreaterThanOrEqualTo(6L));
             long replayedFromOlderData = segments.stream().filter(s -> s.oldestPolicyVersion < 18).count();
             assertThat(replayedFromOlderData).isGreaterThan(7 - 1);
         }
@@ -275,6 +276,71 @@ class GrbalTaskFunctionTest {
         restored.close();
         assertThat(uninterrupted).hasSizeGreaterThan(6);
         assertThat(afterRestore).isEqualTo(uninterrupted);
+    }
+
+    /** The same job on the RocksDB backend: windows, replays and a snapshot-restore as on the heap. */
+    @Test
+    void onRocksDbTheShardCutsReplaysAndRestoresAsOnTheHeap() throws Exception {
+        Random rng = new Random(9);
+        List<Transition> first = new java.util.ArrayList<>();
+        List<Transition> second = new java.util.ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            (i < 30 ? first : second).add(step("t" + (i % 2), rng, (long) i));
+        }
+        List<String> onHeap = run(null, first, second);
+        List<String> onRocks = run(new org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend(true), first, second);
+        assertThat(onHeap).hasSizeGreaterThan(10);
+        assertThat(onRocks).isEqualTo(onHeap);
+    }
+
+    /** Segments (task, oldest policy version, length) and adaptations (task, count) of {@code first}, a snapshot, a restore, {@code second}. */
+    private static List<String> run(org.apache.flink.runtime.state.StateBackend backend, List<Transition> first,
+            List<Transition> second) throws Exception {
+        List<String> seen = new java.util.ArrayList<>();
+        OperatorSubtaskState snapshot;
+        try (var h = openOn(backend, null)) {
+            h.processBroadcastElement(model(1), 0);
+            for (Transition t : first) {
+                h.processElement(t, 0);
+            }
+            snapshot = h.snapshot(1, 10);
+            record(h, seen);
+        }
+        try (var h = openOn(backend, snapshot)) {
+            for (Transition t : second) {
+                h.processElement(t, 0);
+            }
+            record(h, seen);
+        }
+        return seen;
+    }
+
+    private static KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel> openOn(
+            org.apache.flink.runtime.state.StateBackend backend, OperatorSubtaskState restoreFrom) throws Exception {
+        var h = new KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel>(
+                new org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator<>(
+                        new GrbalTaskFunction("m", CONFIG, 2, 3, 20, 2), List.of(ModelBroadcast.MODELS)),
+                Transition::getTaskId, Types.STRING, 1, 1, 0);
+        if (backend != null) {
+            h.setStateBackend(backend);
+        }
+        h.setup();
+        if (restoreFrom != null) {
+            h.initializeState(restoreFrom);
+        }
+        h.open();
+        return h;
+    }
+
+    private static void record(KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel> h,
+            List<String> seen) {
+        var side = h.getSideOutput(GrbalTaskFunction.SEGMENTS);
+        if (side != null) {
+            side.forEach(r -> seen.add("segment " + r.getValue().taskId + " " + r.getValue().oldestPolicyVersion + " "
+                    + r.getValue().length));
+        }
+        h.extractOutputValues().forEach(a -> seen.add("adapted " + a.getTaskId() + " " + a.getTaskTransitions() + " "
+                + a.getContextLossAfter()));
     }
 
     @Test
