@@ -45,6 +45,10 @@ class MetaLearningJobRestartIT {
     @RegisterExtension
     static final MiniClusterExtension FLINK = JobTestSupport.miniCluster(2);
 
+    /** Index of the first TaskManager still running (MiniCluster numbers them in start order, killed ones included). */
+    private static final java.util.concurrent.atomic.AtomicInteger firstLiveTaskManager =
+            new java.util.concurrent.atomic.AtomicInteger();
+
     @ParameterizedTest
     @ValueSource(strings = {"hashmap", "rocksdb"})
     void restoresFromCheckpointWithoutDuplicateOrMissingVersions(String backend, @InjectMiniCluster MiniCluster cluster,
@@ -77,8 +81,10 @@ class MetaLearningJobRestartIT {
                             && JobTestSupport.readDeadLetters(servers, topics.deadLetters()).size() >= bad);
             long before = client.latestVersion().getAsLong();
 
-            cluster.terminateTaskManager(0).get();
-            cluster.terminateTaskManager(1).get();
+            // the cluster is shared by the parameterised runs: its TaskManagers are numbered in start order
+            int live = firstLiveTaskManager.getAndAdd(2);
+            cluster.terminateTaskManager(live).get();
+            cluster.terminateTaskManager(live + 1).get();
             cluster.startTaskManager();
             cluster.startTaskManager();
 
