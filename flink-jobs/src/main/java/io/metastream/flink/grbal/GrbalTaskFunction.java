@@ -165,13 +165,15 @@ public final class GrbalTaskFunction
             String task = ctx.getCurrentKey();
             ctx.output(SEGMENTS, segment(task, w, thetaVersion));
             segments.inc();
-            if (replaySegments > 0 && size > capacity()) {
-                // replay: older windows of this task's shard, so the learner sees more than the newest data
+            long oldest = replaySegments > 0 && size > capacity() ? shard.oldestHeld() : 0;
+            long held = shard.nextSequence() - oldest;
+            if (replaySegments > 0 && held > capacity()) {
+                // replay: older windows of this task's shard (among the rows still held), so the learner
+                // sees more than the newest data
                 SplittableRandom rng = new SplittableRandom(
                         KeyedSeeds.of(config.seed(), task, ModelBroadcast.increment(segmentsCut)));
-                long oldest = shard.nextSequence() - size;
                 for (int i = 0; i < replaySegments; i++) {
-                    long start = oldest + rng.nextInt(size - capacity() + 1);
+                    long start = oldest + rng.nextInt((int) (held - capacity() + 1));
                     List<Transition> old = shard.range(start, start + capacity());
                     if (old.size() == capacity()) {
                         ctx.output(SEGMENTS, segment(task, old, thetaVersion));
@@ -196,7 +198,7 @@ public final class GrbalTaskFunction
             // First model: adapt every task that already has enough context (it was buffered, not dropped).
             Map<String, Long> counts = accepted.all(ctx);
             ctx.applyToKeyedState(shard.entriesDescriptor(), (String taskId, MapState<Long, Transition> ring) -> {
-                List<Transition> w = KeyedRing.ordered(ring);
+                List<Transition> w = KeyedRing.ordered(ring, replayCapacity);
                 if (w.size() >= config.adaptWindow()) {
                     AdaptedModel adapted = adapt(taskId, w, model, counts.getOrDefault(taskId, 0L));
                     if (adapted != null) {

@@ -107,18 +107,50 @@ public final class KeyedRing<T> {
         return entries.get(seq);
     }
 
+    /**
+     * The current task's row with sequence number {@code seq} as stored, or null; no bounds check, for a
+     * caller that took {@code [oldestHeld(), nextSequence())} once and draws inside it.
+     */
+    public T at(long seq) throws Exception {
+        return entries.get(seq);
+    }
+
+    /**
+     * The sequence number of the current task's oldest row still held ({@link #nextSequence()} when none
+     * is). Rows are written in sequence order, so with a time to live they expire oldest first and the
+     * rows held are one run ending at the newest: found by binary search, about log2(capacity) reads.
+     */
+    public long oldestHeld() throws Exception {
+        long end = nextSequence();
+        long lo = Math.max(0, end - capacity);
+        long hi = end;
+        while (lo < hi) {
+            long mid = (lo + hi) >>> 1;
+            if (entries.contains(mid)) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        return lo;
+    }
+
     /** The current task's newest {@code n} rows (fewer if it holds fewer), oldest first. */
     public List<T> newest(int n) throws Exception {
         long end = nextSequence();
         return range(end - n, end);
     }
 
-    /** Every row of one task's ring as given to {@code applyToKeyedState}, oldest first. */
-    public static <T> List<T> ordered(MapState<Long, T> ring) throws Exception {
+    /**
+     * The newest {@code capacity} rows of one task's ring as given to {@code applyToKeyedState}, oldest
+     * first (older keys can be left from a larger capacity before a restore).
+     */
+    public static <T> List<T> ordered(MapState<Long, T> ring, int capacity) throws Exception {
         TreeMap<Long, T> sorted = new TreeMap<>();
         for (Map.Entry<Long, T> e : ring.entries()) {
             sorted.put(e.getKey(), e.getValue());
         }
-        return new ArrayList<>(sorted.values());
+        List<T> all = new ArrayList<>(sorted.values());
+        return all.size() <= capacity ? all : new ArrayList<>(all.subList(all.size() - capacity, all.size()));
     }
 }

@@ -182,15 +182,16 @@ public final class PearlTaskFunction
         int newForAdapt = exploration ? ModelBroadcast.increment(sinceAdapt) : 0;
         int newForSample = ModelBroadcast.increment(sinceSample);
         ModelVersion latest = models.held(ctx.getBroadcastState(ModelBroadcast.MODELS));
-        if (latest != null && cSize > 0 && newForAdapt >= adaptEvery) {
-            AdaptedModel posterior = posterior(ctx.getCurrentKey(), context.newest(contextWindow), latest, taskTransitions);
+        List<double[]> ctxRows = cSize > 0 && ((latest != null && newForAdapt >= adaptEvery) || newForSample >= sampleEvery)
+                ? context.newest(contextWindow) : List.of();
+        if (latest != null && !ctxRows.isEmpty() && newForAdapt >= adaptEvery) {
+            AdaptedModel posterior = posterior(ctx.getCurrentKey(), ctxRows, latest, taskTransitions);
             if (posterior != null) {
                 out.collect(posterior);
             }
             sinceAdapt.update(0);
         }
-        if (cSize > 0 && newForSample >= sampleEvery) {
-            List<double[]> ctxRows = context.newest(contextWindow);
+        if (!ctxRows.isEmpty() && newForSample >= sampleEvery) {
             Random rng = new Random(KeyedSeeds.of(config.seed(), ctx.getCurrentKey(), ModelBroadcast.increment(samplesSent)));
             double[][] ctxBatch = TaskSampler.contextBatch(ctxRows, config, rng);
             ctx.output(SAMPLES, PearlTaskSample.of(ctx.getCurrentKey(), latest == null ? 0 : latest.getVersion(),
@@ -201,15 +202,16 @@ public final class PearlTaskFunction
     }
 
     /**
-     * {@code n} replay rows drawn uniformly with replacement (as {@link TaskSampler#pick}), reading only the
-     * rows drawn; where a drawn row has expired, the rest are drawn among the rows still held.
+     * {@code n} replay rows drawn uniformly with replacement (as {@link TaskSampler#pick}) among the rows
+     * still held, reading only the rows drawn; should a drawn row expire meanwhile, the rest are drawn
+     * among the rows then held.
      */
     private double[][] pickReplay(int n, Random rng) throws Exception {
-        int size = replay.size();
-        long oldest = replay.nextSequence() - size;
+        long oldest = replay.oldestHeld();
+        int size = (int) (replay.nextSequence() - oldest);
         double[][] out = new double[n][];
         for (int i = 0; i < n; i++) {
-            double[] row = replay.get(oldest + rng.nextInt(size));
+            double[] row = replay.at(oldest + rng.nextInt(size));
             if (row == null) {
                 double[][] rest = TaskSampler.pick(replay.range(oldest, oldest + size), n - i, rng);
                 System.arraycopy(rest, 0, out, i, rest.length);
@@ -234,7 +236,7 @@ public final class PearlTaskFunction
             // First model: every task with context gets its posterior now (its data was kept, not dropped).
             Map<String, Long> counts = accepted.all(ctx);
             ctx.applyToKeyedState(context.entriesDescriptor(), (String taskId, MapState<Long, double[]> rows) -> {
-                List<double[]> w = KeyedRing.ordered(rows);
+                List<double[]> w = KeyedRing.ordered(rows, contextWindow);
                 if (!w.isEmpty()) {
                     AdaptedModel posterior = posterior(taskId, w, model, counts.getOrDefault(taskId, 0L));
                     if (posterior != null) {

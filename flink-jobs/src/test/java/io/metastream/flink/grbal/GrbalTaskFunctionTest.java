@@ -278,7 +278,7 @@ class GrbalTaskFunctionTest {
         assertThat(afterRestore).isEqualTo(uninterrupted);
     }
 
-    /** The same job on the RocksDB backend: windows, replays and a snapshot-restore as on the heap. */
+    /** The same job on the RocksDB backend: windows, replays, the first model's sweep and a snapshot-restore as on the heap. */
     @Test
     void onRocksDbTheShardCutsReplaysAndRestoresAsOnTheHeap() throws Exception {
         Random rng = new Random(9);
@@ -299,9 +299,11 @@ class GrbalTaskFunctionTest {
         List<String> seen = new java.util.ArrayList<>();
         OperatorSubtaskState snapshot;
         try (var h = openOn(backend, null)) {
-            h.processBroadcastElement(model(1), 0);
-            for (Transition t : first) {
-                h.processElement(t, 0);
+            for (int i = 0; i < first.size(); i++) {
+                if (i == 10) {
+                    h.processBroadcastElement(model(1), 0); // the first model adapts every task held so far
+                }
+                h.processElement(first.get(i), 0);
             }
             snapshot = h.snapshot(1, 10);
             record(h, seen);

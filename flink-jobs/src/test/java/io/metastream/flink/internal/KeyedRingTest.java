@@ -35,7 +35,8 @@ class KeyedRingTest {
                 ring.append(in.substring(1));
             } else {
                 long next = ring.nextSequence();
-                out.collect(ring.size() + " " + next + " " + ring.newest(2) + " " + ring.range(0, next) + " " + ring.get(1));
+                out.collect(ring.size() + " " + next + " " + ring.newest(2) + " " + ring.range(0, next) + " " + ring.get(1)
+                        + " " + ring.oldestHeld());
             }
         }
     }
@@ -62,8 +63,8 @@ class KeyedRingTest {
                 h.processElement(x, 0);
             }
             assertThat(h.extractOutputValues()).containsExactly(
-                    "2 2 [a, b] [a, b] b",
-                    "3 5 [d, e] [c, d, e] null");
+                    "2 2 [a, b] [a, b] b 0",
+                    "3 5 [d, e] [c, d, e] null 2");
         }
     }
 
@@ -77,7 +78,7 @@ class KeyedRingTest {
             h.processElement("+c", 0);
             h.setStateTtlProcessingTime(500); // a and b were written 500 ms ago, c 200 ms ago
             h.processElement("?", 0);
-            assertThat(h.extractOutputValues()).containsExactly("3 3 [c] [c] null");
+            assertThat(h.extractOutputValues()).containsExactly("3 3 [c] [c] null 2");
         }
     }
 }
