@@ -63,8 +63,15 @@ public final class ModelClient implements AutoCloseable {
     public static final String DEFAULT_MODELS_TOPIC = TopicNames.DEFAULT_MODELS;
     /** Default adapted topic (compacted, key = task id). */
     public static final String DEFAULT_ADAPTED_TOPIC = TopicNames.DEFAULT_ADAPTED;
-    /** Default number of base-model versions kept. */
-    public static final int DEFAULT_KEEP_VERSIONS = 8;
+    /**
+     * Default number of base-model versions kept. Versions and adaptations become readable together, at
+     * each checkpoint of the job, and an adaptation is made on the newest version the task operator has
+     * read, one checkpoint earlier: it applies only while its base is still held, so a client must hold
+     * more versions than the job publishes per checkpoint interval. 8 was too few: a 2×64 GrBAL learner
+     * on two cores publishing every 5 outer steps makes about 8 per 2 s checkpoint, and the cart-pole
+     * example then acted with no adaptation at all. Memory: this many copies of the model.
+     */
+    public static final int DEFAULT_KEEP_VERSIONS = 32;
 
     private static final Logger LOG = LoggerFactory.getLogger(ModelClient.class);
     private static final Duration POLL_TIMEOUT = Duration.ofMillis(500);
@@ -420,7 +427,11 @@ public final class ModelClient implements AutoCloseable {
             return this;
         }
 
-        /** How many of the newest base-model versions to keep for {@link #model(long)} and adaptations; default 8. */
+        /**
+         * How many of the newest base-model versions to keep for {@link #model(long)} and adaptations; default
+         * {@value ModelClient#DEFAULT_KEEP_VERSIONS}: more than the job publishes per checkpoint interval, or adaptations
+         * arrive for versions already dropped (see {@link ModelClient#DEFAULT_KEEP_VERSIONS}).
+         */
         public Builder keepVersions(int keepVersions) {
             if (keepVersions < 1) {
                 throw new IllegalArgumentException("keepVersions must be at least 1, got " + keepVersions);
