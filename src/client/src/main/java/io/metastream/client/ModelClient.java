@@ -67,9 +67,9 @@ public final class ModelClient implements AutoCloseable {
      * Default number of base-model versions kept. Versions and adaptations become readable together, at
      * each checkpoint of the job, and an adaptation is made on the newest version the task operator has
      * read, one checkpoint earlier: it applies only while its base is still held, so a client must hold
-     * more versions than the job publishes per checkpoint interval. 8 was too few: a 2×64 GrBAL learner
-     * on two cores publishing every 5 outer steps makes about 8 per 2 s checkpoint, and the cart-pole
-     * example then acted with no adaptation at all. Memory: this many copies of the model.
+     * more versions than the job publishes per checkpoint. A 2×64 GrBAL learner on two cores publishing
+     * every 5 outer steps makes about 8 per 2 s checkpoint, and more (up to about 80 seen) when
+     * checkpoints are slow; raise it for a fast learner. Memory: this many copies of the model.
      */
     public static final int DEFAULT_KEEP_VERSIONS = 32;
 

@@ -46,7 +46,10 @@ public final class CartPoleProducer {
         MpcConfig mpc = MpcConfig.builder()
                 .actionBounds(family.actionLow(), family.actionHigh()).build();
         try (ModelClient client = ModelClient.builder().bootstrapServers(servers).modelsTopic(topics.models())
-                .adaptedTopic(topics.adapted()).modelName(modelName).build();
+                .adaptedTopic(topics.adapted()).modelName(modelName)
+                // hold many versions: an adaptation is readable one checkpoint after its base version, and a
+                // fast learner with slow checkpoints publishes dozens of versions per checkpoint
+                .keepVersions(1024).build();
              Fleet fleet = Fleet.builder().bootstrapServers(servers).topic(topics.experience()).family(family)
                      .tasks(tasks).agents(agents).seed(seed).controllers(GrbalAgents.mpc(mpc, client::modelFor))
                      .maxTransitionsPerSecond(rate).deadLetterTopic(topics.deadLetters()).build()) {
