@@ -68,8 +68,8 @@ public final class ModelClient implements AutoCloseable {
      * each checkpoint of the job, and an adaptation is made on the newest version the task operator has
      * read, one checkpoint earlier: it applies only while its base is still held, so a client must hold
      * more versions than the job publishes per checkpoint. A 2×64 GrBAL learner on two cores publishing
-     * every 5 outer steps makes about 8 per 2 s checkpoint, and more (up to about 80 seen) when
-     * checkpoints are slow; raise it for a fast learner. Memory: this many copies of the model.
+     * every 5 outer steps makes about 8 per 2 s checkpoint, and up to about 80 in 10 s were seen on a
+     * loaded machine, where checkpoints also take longer; raise it for a fast learner. Memory: this many copies of the model.
      */
     public static final int DEFAULT_KEEP_VERSIONS = 32;
 
