@@ -39,6 +39,60 @@ public final class Json {
     }
 
     /**
+     * Appends {@code value} as JSON: maps (keys as strings, in their order), lists, {@code double[]} rows,
+     * numbers, booleans, strings and null; nested containers indented by two spaces per level, the
+     * numeric rows of a series each on one line.
+     */
+    public static void write(StringBuilder b, Object value, String indent) {
+        if (value == null) {
+            b.append("null");
+        } else if (value instanceof java.util.Map<?, ?> m) {
+            if (m.isEmpty()) {
+                b.append("{}");
+                return;
+            }
+            b.append("{\n");
+            int i = 0;
+            for (java.util.Map.Entry<?, ?> e : m.entrySet()) {
+                b.append(indent).append("  ").append(str(String.valueOf(e.getKey()))).append(": ");
+                write(b, e.getValue(), indent + "  ");
+                b.append(++i < m.size() ? ",\n" : "\n");
+            }
+            b.append(indent).append('}');
+        } else if (value instanceof java.util.List<?> l) {
+            boolean rows = !l.isEmpty() && l.stream().allMatch(o -> o instanceof double[] || o instanceof Number);
+            if (rows) {
+                b.append('[');
+                for (int i = 0; i < l.size(); i++) {
+                    b.append(i == 0 ? "" : ", ");
+                    write(b, l.get(i), indent);
+                }
+                b.append(']');
+                return;
+            }
+            if (l.isEmpty()) {
+                b.append("[]");
+                return;
+            }
+            b.append("[\n");
+            for (int i = 0; i < l.size(); i++) {
+                b.append(indent).append("  ");
+                write(b, l.get(i), indent + "  ");
+                b.append(i + 1 < l.size() ? ",\n" : "\n");
+            }
+            b.append(indent).append(']');
+        } else if (value instanceof double[] d) {
+            b.append(array(d));
+        } else if (value instanceof Double || value instanceof Float) {
+            b.append(num(((Number) value).doubleValue()));
+        } else if (value instanceof Number || value instanceof Boolean) {
+            b.append(value);
+        } else {
+            b.append(str(value.toString()));
+        }
+    }
+
+    /**
      * {@code text} with this machine's paths made portable, for files that may be committed: the
      * working directory becomes relative, the home directory {@code ~} and the temporary directory
      * {@code $TMPDIR}.

@@ -82,11 +82,9 @@ public final class Main {
             "           --dir DIR (default work/cluster, must be new) --family F --model-name M --agents N (0: none)",
             "           --rate R --duration S (default: until Ctrl-C) --no-submit; help cluster: the README's section",
             "  keys     write a new Ed25519 key pair for signed versions: --out DIR (learner.key, learner.pub)"));
-        for (LocalAlgorithm a : LocalAlgorithms.all()) {
-            for (LocalAlgorithm.Benchmark b : a.benchmarks()) {
-                l.add("  bench " + pad(b.name(), 8) + b.usage().get(0));
-                b.usage().subList(1, b.usage().size()).forEach(u -> l.add("           " + u));
-            }
+        for (LocalAlgorithm.Benchmark b : benchmarks()) {
+            l.add("  bench " + pad(b.name(), 8) + b.usage().get(0));
+            b.usage().subList(1, b.usage().size()).forEach(u -> l.add("           " + u));
         }
         l.addAll(java.util.List.of(
             "  help     this text; help settings: every job setting and algorithm setting with its default;",
@@ -96,6 +94,14 @@ public final class Main {
             "  --metastream.bootstrap-servers H:P --metastream.obs-dim N --metastream.act-dim N",
             "  [--metastream.task-family F] [--kafka.<client property> V ...]"));
         return String.join("\n", l);
+    }
+
+    /** Every benchmark: the algorithms' own, then those of the whole pipeline. */
+    static java.util.List<LocalAlgorithm.Benchmark> benchmarks() {
+        java.util.List<LocalAlgorithm.Benchmark> all = new java.util.ArrayList<>();
+        LocalAlgorithms.all().forEach(a -> all.addAll(a.benchmarks()));
+        all.add(LocalAlgorithm.Benchmark.of("stream", StreamBench.USAGE, (args, out, err) -> StreamBench.run(args, out)));
+        return all;
     }
 
     private static String pad(String s, int width) {
@@ -195,8 +201,7 @@ public final class Main {
     }
 
     private static int bench(String[] argv) throws Exception {
-        java.util.List<LocalAlgorithm.Benchmark> all = new java.util.ArrayList<>();
-        LocalAlgorithms.all().forEach(a -> all.addAll(a.benchmarks()));
+        java.util.List<LocalAlgorithm.Benchmark> all = benchmarks();
         String names = all.stream().map(b -> "bench " + b.name()).collect(java.util.stream.Collectors.joining(", "));
         if (argv.length == 0) {
             throw new IllegalArgumentException("name a benchmark: " + names);

@@ -93,6 +93,7 @@ public final class GrbalTaskFunction
     private transient org.apache.flink.api.common.state.MapState<String, long[]> lastStep;
     private transient Counter repeatedSteps;
     private transient TaskTransitions accepted;
+    private transient TaskStateTtl expiry;
 
     public GrbalTaskFunction(String modelName, Map<String, String> grbalConfig, int adaptEvery, int segmentStride,
             int replayCapacity, int replaySegments) {
@@ -126,15 +127,28 @@ public final class GrbalTaskFunction
         nonFiniteAdaptations = getRuntimeContext().getMetricGroup().counter("nonFiniteAdaptations");
         segments = getRuntimeContext().getMetricGroup().counter("segments");
         replayed = getRuntimeContext().getMetricGroup().counter("replaySegments");
-        org.apache.flink.api.common.state.StateTtlConfig ttl =
-                TaskStateTtl.config(getRuntimeContext().getGlobalJobParameters());
-        shard = new KeyedRing<>(getRuntimeContext(), SHARD, replayCapacity, new AvroTypeInfo<>(Transition.class), ttl);
-        sinceAdapt = getRuntimeContext().getState(TaskStateTtl.with(SINCE_ADAPT, ttl));
-        sinceSegment = getRuntimeContext().getState(TaskStateTtl.with(SINCE_SEGMENT, ttl));
-        segmentsCut = getRuntimeContext().getState(TaskStateTtl.with(SEGMENTS_CUT, ttl));
-        lastStep = getRuntimeContext().getMapState(TaskStateTtl.with(LAST_STEP, ttl));
+        shard = new KeyedRing<>(getRuntimeContext(), SHARD, replayCapacity, new AvroTypeInfo<>(Transition.class));
+        sinceAdapt = getRuntimeContext().getState(SINCE_ADAPT);
+        sinceSegment = getRuntimeContext().getState(SINCE_SEGMENT);
+        segmentsCut = getRuntimeContext().getState(SEGMENTS_CUT);
+        lastStep = getRuntimeContext().getMapState(LAST_STEP);
         repeatedSteps = getRuntimeContext().getMetricGroup().counter("repeatedSteps");
-        accepted = new TaskTransitions(getRuntimeContext(), ttl);
+        accepted = new TaskTransitions(getRuntimeContext());
+        expiry = new TaskStateTtl(getRuntimeContext());
+    }
+
+    /** A task silent for the time to live: all its state goes ({@link TaskStateTtl}). */
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<AdaptedModel> out) throws Exception {
+        if (expiry.expired(timestamp)) {
+            shard.clear();
+            sinceAdapt.clear();
+            sinceSegment.clear();
+            segmentsCut.clear();
+            lastStep.clear();
+            accepted.clear();
+            expiry.clear();
+        }
     }
 
     private int capacity() {
@@ -143,6 +157,7 @@ public final class GrbalTaskFunction
 
     @Override
     public void processElement(Transition t, ReadOnlyContext ctx, Collector<AdaptedModel> out) throws Exception {
+        expiry.touch(ctx.timerService());
         if (repeated(t)) {
             repeatedSteps.inc();
             return;

@@ -3,7 +3,6 @@ package io.metastream.flink.internal;
 import org.apache.flink.api.common.functions.RuntimeContext;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
-import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -21,8 +20,8 @@ import java.util.TreeMap;
  * window or drawing a sample reads those entries alone. On the RocksDB backend each of those is one key,
  * where a list state is read whole (every row deserialised) to take the last few.
  *
- * <p>An entry can be missing: each has its own time to live, so the oldest rows of a task that writes
- * seldom expire before its newest. Readers get the entries that exist and check what they got.
+ * <p>Readers get the entries that exist and check what they got (a ring restored with a smaller capacity
+ * holds rows beyond it until they are overwritten).
  *
  * @param <T> the row type
  */
@@ -37,14 +36,14 @@ public final class KeyedRing<T> {
      * @param name the state's name (two states: {@code name} and {@code name + "-next"})
      * @param capacity rows kept per task, at least 1
      */
-    public KeyedRing(RuntimeContext runtime, String name, int capacity, TypeInformation<T> type, StateTtlConfig ttl) {
+    public KeyedRing(RuntimeContext runtime, String name, int capacity, TypeInformation<T> type) {
         if (capacity < 1) {
             throw new IllegalArgumentException("a ring needs capacity >= 1, got " + capacity);
         }
         this.capacity = capacity;
-        this.entriesDescriptor = TaskStateTtl.with(new MapStateDescriptor<>(name, Types.LONG, type), ttl);
+        this.entriesDescriptor = new MapStateDescriptor<>(name, Types.LONG, type);
         this.entries = runtime.getMapState(entriesDescriptor);
-        this.next = runtime.getState(TaskStateTtl.with(new ValueStateDescriptor<>(name + "-next", Types.LONG), ttl));
+        this.next = runtime.getState(new ValueStateDescriptor<>(name + "-next", Types.LONG));
     }
 
     /** The descriptor of the entries, for {@code applyToKeyedState} over every task ({@link #ordered}). */
@@ -116,23 +115,18 @@ public final class KeyedRing<T> {
     }
 
     /**
-     * The sequence number of the current task's oldest row still held ({@link #nextSequence()} when none
-     * is). Rows are written in sequence order, so with a time to live they expire oldest first and the
-     * rows held are one run ending at the newest: found by binary search, about log2(capacity) reads.
+     * The sequence number of the current task's oldest row held ({@link #nextSequence()} when none is):
+     * the ring holds {@code [max(0, next - capacity), next)}, all of it, so no entry is read.
      */
     public long oldestHeld() throws Exception {
         long end = nextSequence();
-        long lo = Math.max(0, end - capacity);
-        long hi = end;
-        while (lo < hi) {
-            long mid = (lo + hi) >>> 1;
-            if (entries.contains(mid)) {
-                hi = mid;
-            } else {
-                lo = mid + 1;
-            }
-        }
-        return lo;
+        return Math.max(0, end - capacity);
+    }
+
+    /** Removes the current task's ring. */
+    public void clear() {
+        entries.clear();
+        next.clear();
     }
 
     /** The current task's newest {@code n} rows (fewer if it holds fewer), oldest first. */

@@ -1,6 +1,5 @@
 package io.metastream.flink.internal;
 
-import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -11,7 +10,9 @@ import java.util.Map;
 
 /**
  * Each task's count of accepted transitions (keyed state, so exactly once across failures), reported
- * in every {@code AdaptedModel.taskTransitions}: what a producer's ledger is checked against.
+ * in every {@code AdaptedModel.taskTransitions}: what a producer's ledger is checked against. The
+ * subtask's total is also the metric {@value #METRIC} (a counter: after a restore it counts again from
+ * zero, the state does not).
  */
 public final class TaskTransitions {
 
@@ -19,10 +20,15 @@ public final class TaskTransitions {
 
     private final ValueStateDescriptor<Long> descriptor;
     private final ValueState<Long> state;
+    private final org.apache.flink.metrics.Counter counter;
 
-    public TaskTransitions(org.apache.flink.api.common.functions.RuntimeContext runtime, StateTtlConfig ttl) {
-        this.descriptor = TaskStateTtl.with(ACCEPTED, ttl);
+    /** The task operator's metric of accepted transitions. */
+    public static final String METRIC = "transitionsAccepted";
+
+    public TaskTransitions(org.apache.flink.api.common.functions.RuntimeContext runtime) {
+        this.descriptor = ACCEPTED;
         this.state = runtime.getState(descriptor);
+        this.counter = runtime.getMetricGroup().counter(METRIC);
     }
 
     /** Counts one more accepted transition of the current task; returns the new count. */
@@ -30,7 +36,13 @@ public final class TaskTransitions {
         Long v = state.value();
         long n = (v == null ? 0 : v) + 1;
         state.update(n);
+        counter.inc();
         return n;
+    }
+
+    /** Forgets the current task's count. */
+    public void clear() {
+        state.clear();
     }
 
     /** The current task's count. */

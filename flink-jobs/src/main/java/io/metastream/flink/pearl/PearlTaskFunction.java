@@ -94,6 +94,7 @@ public final class PearlTaskFunction
     private transient Counter failedPosteriors;
     private transient KeyedRing<double[]> context;
     private transient KeyedRing<double[]> replay;
+    private transient TaskStateTtl expiry;
     private transient ValueState<Integer> sinceAdapt;
     private transient ValueState<Integer> sinceSample;
     private transient ValueState<Integer> samplesSent;
@@ -127,20 +128,35 @@ public final class PearlTaskFunction
         posteriors = getRuntimeContext().getMetricGroup().counter("posteriors");
         samples = getRuntimeContext().getMetricGroup().counter("taskSamples");
         failedPosteriors = getRuntimeContext().getMetricGroup().counter("failedPosteriors");
-        org.apache.flink.api.common.state.StateTtlConfig ttl =
-                TaskStateTtl.config(getRuntimeContext().getGlobalJobParameters());
-        sinceAdaptDescriptor = TaskStateTtl.with(SINCE_ADAPT, ttl);
+        sinceAdaptDescriptor = SINCE_ADAPT;
         context = new KeyedRing<>(getRuntimeContext(), CONTEXT, contextWindow,
-                PrimitiveArrayTypeInfo.DOUBLE_PRIMITIVE_ARRAY_TYPE_INFO, ttl);
+                PrimitiveArrayTypeInfo.DOUBLE_PRIMITIVE_ARRAY_TYPE_INFO);
         replay = new KeyedRing<>(getRuntimeContext(), REPLAY, replayCapacity,
-                PrimitiveArrayTypeInfo.DOUBLE_PRIMITIVE_ARRAY_TYPE_INFO, ttl);
+                PrimitiveArrayTypeInfo.DOUBLE_PRIMITIVE_ARRAY_TYPE_INFO);
         sinceAdapt = getRuntimeContext().getState(sinceAdaptDescriptor);
-        sinceSample = getRuntimeContext().getState(TaskStateTtl.with(SINCE_SAMPLE, ttl));
-        samplesSent = getRuntimeContext().getState(TaskStateTtl.with(SAMPLES_SENT, ttl));
-        lastStep = getRuntimeContext().getMapState(TaskStateTtl.with(LAST_STEP, ttl));
-        agentStep = getRuntimeContext().getMapState(TaskStateTtl.with(AGENT_STEP, ttl));
+        sinceSample = getRuntimeContext().getState(SINCE_SAMPLE);
+        samplesSent = getRuntimeContext().getState(SAMPLES_SENT);
+        lastStep = getRuntimeContext().getMapState(LAST_STEP);
+        agentStep = getRuntimeContext().getMapState(AGENT_STEP);
         repeatedSteps = getRuntimeContext().getMetricGroup().counter("repeatedSteps");
-        accepted = new TaskTransitions(getRuntimeContext(), ttl);
+        accepted = new TaskTransitions(getRuntimeContext());
+        expiry = new TaskStateTtl(getRuntimeContext());
+    }
+
+    /** A task silent for the time to live: all its state goes ({@link TaskStateTtl}). */
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<AdaptedModel> out) throws Exception {
+        if (expiry.expired(timestamp)) {
+            context.clear();
+            replay.clear();
+            sinceAdapt.clear();
+            sinceSample.clear();
+            samplesSent.clear();
+            lastStep.clear();
+            agentStep.clear();
+            accepted.clear();
+            expiry.clear();
+        }
     }
 
     /**
@@ -163,6 +179,7 @@ public final class PearlTaskFunction
 
     @Override
     public void processElement(Transition t, ReadOnlyContext ctx, Collector<AdaptedModel> out) throws Exception {
+        expiry.touch(ctx.timerService());
         String agent = t.getAgentId() == null ? "" : t.getAgentId();
         long[] seen = agentStep.get(agent);
         if (seen != null && seen[0] == t.getEpisodeId() && t.getStep() <= seen[1]) {

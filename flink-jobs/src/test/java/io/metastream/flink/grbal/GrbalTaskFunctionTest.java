@@ -171,30 +171,42 @@ class GrbalTaskFunctionTest {
         }
     }
 
-    @Test
-    void aTaskSilentForLongerThanTheTimeToLiveStartsAfresh() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"hashmap", "rocksdb"})
+    void aTaskSilentForLongerThanTheTimeToLiveStartsAfreshAndABusyOneKeepsItsState(String backend) throws Exception {
         var operator = new org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator<>(function(),
                 List.of(ModelBroadcast.MODELS));
         try (var h = new KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel>(operator,
                 Transition::getTaskId, Types.STRING, 128, 1, 0)) {
             h.getExecutionConfig().setGlobalJobParameters(org.apache.flink.configuration.Configuration.fromMap(
                     Map.of(io.metastream.flink.internal.TaskStateTtl.KEY, "PT0.4S")));
+            if (backend.equals("rocksdb")) {
+                h.setStateBackend((org.apache.flink.runtime.state.StateBackend)
+                        new org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend());
+            }
             h.setup();
             h.open();
-            h.setStateTtlProcessingTime(0); // the harness's clock for state time-to-live
+            h.setProcessingTime(0);
             Random rng = new Random(8);
             for (int i = 0; i < 7; i++) {
                 h.processElement(step("t1", rng, null), i);
+                h.processElement(step("t2", rng, null), i);
             }
-            h.setStateTtlProcessingTime(800);
+            // t2 keeps sending every 300 ms, t1 is silent: after 900 ms only t1 has been idle for the ttl
+            for (int ms = 300; ms <= 900; ms += 300) {
+                h.setProcessingTime(ms);
+                h.processElement(step("t2", rng, null), ms);
+            }
+            assertThat(h.getSideOutput(GrbalTaskFunction.SEGMENTS).stream().map(r -> r.getValue().taskId))
+                    .as("t2's window survived its pauses: 8 transitions, one segment").containsExactly("t2");
             // one more transition: with the old 7 still held the window of 8 would be full and a segment cut
             h.processElement(step("t1", rng, null), 8);
-            assertThat(java.util.Optional.ofNullable(h.getSideOutput(GrbalTaskFunction.SEGMENTS)).map(q -> q.size()).orElse(0))
-                    .as("the expired window was not reused").isZero();
+            assertThat(h.getSideOutput(GrbalTaskFunction.SEGMENTS)).as("t1's expired window was not reused").hasSize(1);
             for (int i = 0; i < 7; i++) {
                 h.processElement(step("t1", rng, null), 9 + i);
             }
-            assertThat(h.getSideOutput(GrbalTaskFunction.SEGMENTS)).hasSize(1);
+            assertThat(h.getSideOutput(GrbalTaskFunction.SEGMENTS)).hasSize(2);
+            assertThat(h.numProcessingTimeTimers()).as("one expiry timer per task").isEqualTo(2);
         }
     }
 

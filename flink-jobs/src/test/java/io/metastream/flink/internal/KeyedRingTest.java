@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.state.StateBackend;
 import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
@@ -15,7 +14,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.List;
-import java.util.Map;
 
 class KeyedRingTest {
 
@@ -25,14 +23,15 @@ class KeyedRingTest {
 
         @Override
         public void open(OpenContext openContext) {
-            ring = new KeyedRing<>(getRuntimeContext(), "ring", 3, Types.STRING,
-                    TaskStateTtl.config(getRuntimeContext().getGlobalJobParameters()));
+            ring = new KeyedRing<>(getRuntimeContext(), "ring", 3, Types.STRING);
         }
 
         @Override
         public void processElement(String in, Context ctx, Collector<String> out) throws Exception {
             if (in.startsWith("+")) {
                 ring.append(in.substring(1));
+            } else if (in.equals("clear")) {
+                ring.clear();
             } else {
                 long next = ring.nextSequence();
                 out.collect(ring.size() + " " + next + " " + ring.newest(2) + " " + ring.range(0, next) + " " + ring.get(1)
@@ -41,24 +40,22 @@ class KeyedRingTest {
         }
     }
 
-    private static KeyedOneInputStreamOperatorTestHarness<String, String, String> harness(String backend, String ttl)
+    private static KeyedOneInputStreamOperatorTestHarness<String, String, String> harness(String backend)
             throws Exception {
         var h = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new RingFunction()),
                 (String s) -> "task", Types.STRING);
-        h.getExecutionConfig().setGlobalJobParameters(Configuration.fromMap(Map.of(TaskStateTtl.KEY, ttl)));
         if (backend.equals("rocksdb")) {
             h.setStateBackend((StateBackend) new EmbeddedRocksDBStateBackend());
         }
         h.setup();
         h.open();
-        h.setStateTtlProcessingTime(0);
         return h;
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"hashmap", "rocksdb"})
     void keepsTheNewestRowsInOrderAndDropsTheOldest(String backend) throws Exception {
-        try (var h = harness(backend, "PT0S")) {
+        try (var h = harness(backend)) {
             for (String x : List.of("+a", "+b", "?", "+c", "+d", "+e", "?")) {
                 h.processElement(x, 0);
             }
@@ -70,15 +67,14 @@ class KeyedRingTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"hashmap", "rocksdb"})
-    void theOldestRowsOfASlowTaskExpireFirstAndReadersSeeOnlyWhatIsLeft(String backend) throws Exception {
-        try (var h = harness(backend, "PT0.4S")) {
-            h.processElement("+a", 0);
-            h.processElement("+b", 0);
-            h.setStateTtlProcessingTime(300);
-            h.processElement("+c", 0);
-            h.setStateTtlProcessingTime(500); // a and b were written 500 ms ago, c 200 ms ago
-            h.processElement("?", 0);
-            assertThat(h.extractOutputValues()).containsExactly("3 3 [c] [c] null 2");
+    void aClearedRingStartsAgainFromSequenceZero(String backend) throws Exception {
+        try (var h = harness(backend)) {
+            for (String x : List.of("+a", "+b", "+c", "+d", "clear", "?", "+e", "?")) {
+                h.processElement(x, 0);
+            }
+            assertThat(h.extractOutputValues()).containsExactly(
+                    "0 0 [] [] null 0",
+                    "1 1 [e] [e] null 0");
         }
     }
 }
