@@ -157,6 +157,9 @@ public final class MetaLearningJob {
                 .setProperty("transaction.timeout.ms",
                         Long.toString(config.get(MetaStreamOptions.TRANSACTION_TIMEOUT).toMillis()))
                 .setProperty("max.request.size", "20971520")
+                // an AdaptedModel's delta is mostly zeros when only the last layer adapts (GrBAL's ridge rule):
+                // compressed batches keep the adapted topic from dominating the brokers' bandwidth
+                .setProperty("compression.type", kafka.getProperty("compression.type", "lz4"))
                 .setRecordSerializer(schema)
                 .build();
     }
@@ -254,13 +257,15 @@ public final class MetaLearningJob {
     /**
      * What the functions read at run time, as global job parameters: the key files of signed versions
      * ({@link io.metastream.flink.internal.ModelTrust}; the functions read the keys on the TaskManagers)
-     * the learner's stall warning and the time to live of task state. The files are read here once too, so
+     * the learner's stall warning and compute share, and the time to live of task state. The files are read here once too, so
      * that a wrong path or key fails the submission rather than the running job.
      */
     static Map<String, String> functionParameters(Configuration config) {
         Map<String, String> p = new java.util.HashMap<>();
         p.put(MetaStreamOptions.STALL_WARNING_AFTER.key(), config.get(MetaStreamOptions.STALL_WARNING_AFTER).toString());
         p.put(MetaStreamOptions.TASK_STATE_TTL.key(), config.get(MetaStreamOptions.TASK_STATE_TTL).toString());
+        p.put(MetaStreamOptions.LEARNER_BUSY_LIMIT.key(), Double.toString(config.get(MetaStreamOptions.LEARNER_BUSY_LIMIT)));
+        io.metastream.flink.internal.ComputeBudget.from(p); // an out-of-range limit fails the submission
         config.getOptional(MetaStreamOptions.SIGNING_KEY_FILE).ifPresent(v -> p.put(MetaStreamOptions.SIGNING_KEY_FILE.key(), v));
         config.getOptional(MetaStreamOptions.TRUSTED_KEYS_FILE).ifPresent(v -> p.put(MetaStreamOptions.TRUSTED_KEYS_FILE.key(), v));
         if (!io.metastream.flink.internal.ModelTrust.from(p).verifies()) {

@@ -104,7 +104,8 @@ public final class MetaStreamOptions {
                     .defaultValue(Duration.ofDays(7))
                     .withDescription("A task that sends no transition for this long loses its keyed state in the job "
                             + "(window, counters), so task ids that stop or were made up do not hold state for ever; "
-                            + "0 keeps task state for ever. Processing time, from the task's last write.");
+                            + "0 keeps task state for ever. Processing time, from the task's last transition, by one timer "
+                            + "per task (state goes within a sixteenth of the ttl after it is due).");
 
     public static final ConfigOption<String> GROUP_ID =
             ConfigOptions.key("metastream.group-id")
@@ -171,6 +172,15 @@ public final class MetaStreamOptions {
                     .intType()
                     .defaultValue(10)
                     .withDescription("The meta-learner publishes a ModelVersion after this many accepted outer steps.");
+
+    public static final ConfigOption<Double> LEARNER_BUSY_LIMIT =
+            ConfigOptions.key(io.metastream.flink.internal.ComputeBudget.KEY)
+                    .doubleType()
+                    .defaultValue(io.metastream.flink.internal.ComputeBudget.DEFAULT_LIMIT)
+                    .withDescription("The share of wall time the meta-learner's gradient steps may take, in (0, 1]. Over "
+                            + "it the learner skips the segments or steps it is offered (metrics skippedSegments, "
+                            + "skippedSteps) instead of back-pressuring the task operators, so ingestion and adaptation "
+                            + "keep their pace when the learner cannot keep up; 1 never skips.");
 
     public static final ConfigOption<Boolean> ALLOW_VERSION_RESTART =
             ConfigOptions.key("metastream.allow-version-restart")

@@ -168,4 +168,16 @@ class MetaLearningJobConfigTest {
         pearl.setString("pearl.actDim", "3");
         assertThatThrownBy(() -> MetaLearningJob.algorithmSettings(pearl)).hasMessageContaining("metastream.act-dim instead");
     }
+    @Test
+    void theLearnersBusyLimitReachesTheFunctionsAndAnOutOfRangeOneFailsTheSubmission() {
+        Configuration ok = new Configuration();
+        ok.set(MetaStreamOptions.LEARNER_BUSY_LIMIT, 0.25);
+        assertThat(MetaLearningJob.functionParameters(ok)).containsEntry(MetaStreamOptions.LEARNER_BUSY_LIMIT.key(), "0.25");
+        assertThat(MetaLearningJob.functionParameters(new Configuration()))
+                .containsEntry(MetaStreamOptions.LEARNER_BUSY_LIMIT.key(), "0.5");
+        Configuration bad = new Configuration();
+        bad.set(MetaStreamOptions.LEARNER_BUSY_LIMIT, 0.0);
+        assertThatThrownBy(() -> MetaLearningJob.functionParameters(bad))
+                .hasMessageContaining(MetaStreamOptions.LEARNER_BUSY_LIMIT.key()).hasMessageContaining("(0, 1]");
+    }
 }

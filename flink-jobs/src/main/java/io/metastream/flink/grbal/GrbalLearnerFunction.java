@@ -63,6 +63,8 @@ public final class GrbalLearnerFunction extends ProcessFunction<GrbalSegment, Mo
     private transient Counter staleSegments;
     private transient Counter rejectedSteps;
     private transient Counter outerSteps;
+    private transient Counter skippedSegments;
+    private transient io.metastream.flink.internal.ComputeBudget budget;
 
     public GrbalLearnerFunction(String modelName, Map<String, String> grbalConfig, Map<String, String> jobConfig,
             int publishEvery, long maxPolicyLag) {
@@ -99,6 +101,8 @@ public final class GrbalLearnerFunction extends ProcessFunction<GrbalSegment, Mo
         staleSegments = getRuntimeContext().getMetricGroup().counter("staleSegments");
         rejectedSteps = getRuntimeContext().getMetricGroup().counter("rejectedSteps");
         outerSteps = getRuntimeContext().getMetricGroup().counter("outerSteps");
+        skippedSegments = getRuntimeContext().getMetricGroup().counter("skippedSegments");
+        budget = io.metastream.flink.internal.ComputeBudget.from(getRuntimeContext().getGlobalJobParameters());
         publisher.registerGauges(getRuntimeContext().getMetricGroup());
         // the divergence guard: segments held back before a batch, and tasks quarantined for sending such
         getRuntimeContext().getMetricGroup().gauge("heldBackSegments", () -> learner.heldBackSegments());
@@ -113,8 +117,15 @@ public final class GrbalLearnerFunction extends ProcessFunction<GrbalSegment, Mo
             publisher.warnIfStalled(staleSegments.getCount() + " segments dropped as collected with a too old policy");
             return;
         }
+        if (!budget.allows()) {
+            skippedSegments.inc(); // over the learner's share of wall time: skipped, not queued (see ComputeBudget)
+            return;
+        }
+        long started = System.nanoTime();
         Segment segment = s.toSegment();
-        learner.offer(s.taskId, segment).ifPresent(step -> {
+        java.util.Optional<GrbalLearner.StepResult> result = learner.offer(s.taskId, segment);
+        budget.spent(System.nanoTime() - started);
+        result.ifPresent(step -> {
             if (!step.accepted()) {
                 rejectedSteps.inc();
                 publisher.warnIfStalled(rejectedSteps.getCount() + " outer steps rejected so far (non-finite loss, gradient or parameters)");
@@ -139,6 +150,7 @@ public final class GrbalLearnerFunction extends ProcessFunction<GrbalSegment, Mo
         }
         metrics.put("rejectedSteps", (double) learner.rejectedSteps());
         metrics.put("staleSegments", (double) staleSegments.getCount());
+        metrics.put("skippedSegments", (double) skippedSegments.getCount());
         metrics.put("segmentsSeen", (double) learner.segmentsSeen());
         metrics.put("heldBackSegments", (double) learner.heldBackSegments());
         metrics.put("quarantinedTasks", (double) learner.quarantinedTasks().size());

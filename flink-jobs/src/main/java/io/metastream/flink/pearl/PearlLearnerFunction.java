@@ -79,6 +79,8 @@ public final class PearlLearnerFunction extends ProcessFunction<PearlTaskSample,
     private transient Counter badSamples;
     private transient Counter rejectedSteps;
     private transient Counter outerSteps;
+    private transient Counter skippedSteps;
+    private transient io.metastream.flink.internal.ComputeBudget budget;
 
     public PearlLearnerFunction(String modelName, Map<String, String> pearlConfig, Map<String, String> jobConfig,
             int publishEvery, int updatesPerSample, long maxSampleAgeMillis) {
@@ -168,6 +170,8 @@ public final class PearlLearnerFunction extends ProcessFunction<PearlTaskSample,
         badSamples = getRuntimeContext().getMetricGroup().counter("badSamples");
         rejectedSteps = getRuntimeContext().getMetricGroup().counter("rejectedSteps");
         outerSteps = getRuntimeContext().getMetricGroup().counter("outerSteps");
+        skippedSteps = getRuntimeContext().getMetricGroup().counter("skippedSteps");
+        budget = io.metastream.flink.internal.ComputeBudget.from(getRuntimeContext().getGlobalJobParameters());
         publisher.registerGauges(getRuntimeContext().getMetricGroup());
         getRuntimeContext().getMetricGroup().gauge("clippedGradients", () -> learner.clippedGradients());
     }
@@ -191,7 +195,13 @@ public final class PearlLearnerFunction extends ProcessFunction<PearlTaskSample,
             return;
         }
         for (int u = 0; u < updatesPerSample; u++) {
+            if (!budget.allows()) {
+                skippedSteps.inc(); // over the learner's share of wall time (see ComputeBudget); the sample stays pooled
+                continue;
+            }
+            long started = System.nanoTime();
             PearlLearner.StepResult step = learner.step(metaBatch(cfg.metaBatch()));
+            budget.spent(System.nanoTime() - started);
             if (!step.accepted()) {
                 rejectedSteps.inc();
                 publisher.warnIfStalled(rejectedSteps.getCount() + " steps rejected so far (non-finite loss, gradient or parameters)");
@@ -240,6 +250,7 @@ public final class PearlLearnerFunction extends ProcessFunction<PearlTaskSample,
         metrics.put("rejectedSteps", (double) learner.rejectedSteps());
         metrics.put("clippedGradients", (double) learner.clippedGradients());
         metrics.put("lateSamples", (double) lateSamples.getCount());
+        metrics.put("skippedSteps", (double) skippedSteps.getCount());
         metrics.put("pooledTasks", (double) poolTasks.size());
         sums = new double[4];
         sumCount = 0;
