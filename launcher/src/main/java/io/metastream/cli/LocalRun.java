@@ -51,6 +51,9 @@ final class LocalRun {
      */
     static final double DEFAULT_RATE = 1000;
 
+    /** Default of {@code --metrics-port}: where the local job's Prometheus endpoint listens (Flink's customary port). */
+    static final int DEFAULT_METRICS_PORT = 9249;
+
     /**
      * @param family   the task family; null only in job-only mode, where the sizes then come from
      *                 {@code --metastream.obs-dim} / {@code --metastream.act-dim}
@@ -59,7 +62,7 @@ final class LocalRun {
     record Settings(String algorithm, String family, int trainTasks, int heldOutTasks, int agents, Duration duration, long seed,
             int parallelism, double rate, boolean badRecords, Path workDir, Path reportDir,
             Map<String, String> jobOptions, int mpcEpisodes, int switchEvery, boolean jobOnly,
-            Map<String, String> agentSettings) {}
+            Map<String, String> agentSettings, int metricsPort) {}
 
     private final Settings s;
     private final java.io.PrintStream out;
@@ -92,7 +95,12 @@ final class LocalRun {
                 a.integer("mpc-episodes", 4),
                 a.integer("switch-every", 0),
                 jobOnly,
-                agentSettings(a));
+                agentSettings(a),
+                a.integer("metrics-port", DEFAULT_METRICS_PORT));
+        if (st.metricsPort() < 0 || st.metricsPort() > 65535) {
+            throw new IllegalArgumentException("--metrics-port must be a port (0 turns the Prometheus endpoint off), got "
+                    + st.metricsPort());
+        }
         if (st.duration().isNegative()) {
             throw new IllegalArgumentException("--duration must not be negative");
         }
@@ -197,8 +205,13 @@ final class LocalRun {
 
     /** Builds the job from {@code conf} and submits it to a MiniCluster with this run's parallelism. */
     JobClient submit(Configuration conf, String jobName) throws Exception {
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(
-                s.parallelism(), MetaLearningJob.environmentConfig(conf));
+        Configuration cluster = MetaLearningJob.environmentConfig(conf);
+        MetricTap.enable(cluster);
+        if (s.metricsPort() > 0) {
+            JobMetrics.enablePrometheus(cluster, s.metricsPort());
+        }
+        MetricTap.clear();
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(s.parallelism(), cluster);
         MetaLearningJob.fromKafka(conf).build(env);
         return env.executeAsync(jobName);
     }
@@ -224,6 +237,9 @@ final class LocalRun {
             JobClient job = submit(conf, "metastream-local-" + name);
             out.printf("  Flink job %s (%s) running on a MiniCluster (parallelism %d)%n", job.getJobID(), name,
                     s.parallelism());
+            if (s.metricsPort() > 0) {
+                out.printf("  job metrics for Prometheus: %s%n", JobMetrics.endpointNote(s.metricsPort()));
+            }
             boolean cancelled = false;
             try (ModelClient client = client(broker.bootstrapServers(), topics, conf).build()) {
                 client.start();
@@ -244,6 +260,8 @@ final class LocalRun {
                 }
                 long versions = client.latestVersion().orElse(0);
                 Map<String, Object> acc = job.getAccumulators().get();
+                Map<String, Object> metrics = JobMetrics.snapshot();
+                JobMetrics.print(metrics, out);
                 job.cancel().get();
                 cancelled = true;
                 out.printf("  fleet stopped, job cancelled: %d versions published%n", versions);
@@ -262,6 +280,7 @@ final class LocalRun {
                 r.fleetTransitionsPerSecond = fleetStats.transitionsPerSecond();
                 r.curve = curve;
                 r.wallSeconds = (System.nanoTime() - started) / 1e9;
+                r.jobMetrics = metrics;
                 r.seed = s.seed();
                 plots = r.write(s.reportDir());
                 return r;

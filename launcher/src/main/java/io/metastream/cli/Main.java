@@ -53,6 +53,8 @@ public final class Main {
             "           --work DIR                     broker data and logs (default work/run-<time>)",
             "           --mpc-episodes N               MPC episodes per held-out task and condition (default 4)",
             "           --no-bad-records               do not send the demo bad records",
+            "           --metrics-port N               the job's Prometheus endpoint (default "
+                    + LocalRun.DEFAULT_METRICS_PORT + ", 0 = off); the run prints the same figures at its end",
             "           --job-only                     broker + job only, no fleet: for your own producers; prints the",
             "                                          bootstrap address and topics and serves for --duration (default:",
             "                                          until stopped). Sizes from --family or --metastream.obs-dim/act-dim",

@@ -14,10 +14,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A Flink metric reporter for jobs that run in this JVM (a MiniCluster): it keeps every counter the job
- * registers, so a benchmark reads a counter's live total across subtasks without waiting for a reporting
- * interval. Enabled by {@link #enable}; one tap per JVM, counters of a finished job stay until
- * {@link #clear}.
+ * A Flink metric reporter for jobs that run in this JVM (a MiniCluster): it keeps every counter, gauge
+ * and histogram the job registers, so a benchmark reads a counter's live total across subtasks without
+ * waiting for a reporting interval and the local run prints the figures the job exports. Enabled by
+ * {@link #enable}; one tap per JVM, metrics of a finished job stay until {@link #clear}.
  */
 public final class MetricTap implements MetricReporter {
 
@@ -25,6 +25,8 @@ public final class MetricTap implements MetricReporter {
     static final String NAME = "metastream-tap";
 
     private static final Map<String, List<Counter>> COUNTERS = new ConcurrentHashMap<>();
+    private static final Map<String, List<org.apache.flink.metrics.Gauge<?>>> GAUGES = new ConcurrentHashMap<>();
+    private static final Map<String, List<org.apache.flink.metrics.Histogram>> HISTOGRAMS = new ConcurrentHashMap<>();
 
     /** Sets {@code conf} up to report to the tap. */
     static void enable(org.apache.flink.configuration.Configuration conf) {
@@ -40,9 +42,45 @@ public final class MetricTap implements MetricReporter {
         return total;
     }
 
-    /** Forgets the counters of earlier jobs. */
+    /** Whether any counter named {@code name} is registered. */
+    static boolean hasCounter(String name) {
+        return COUNTERS.containsKey(name);
+    }
+
+    /** The largest numeric value of the gauges named {@code name}, or NaN when there is none. */
+    static double gaugeMax(String name) {
+        double max = Double.NaN;
+        for (org.apache.flink.metrics.Gauge<?> g : GAUGES.getOrDefault(name, List.of())) {
+            if (g.getValue() instanceof Number v && !(max >= v.doubleValue())) {
+                max = v.doubleValue();
+            }
+        }
+        return max;
+    }
+
+    /** The values held by every histogram named {@code name} (each its recent window), pooled and sorted. */
+    static long[] histogramValues(String name) {
+        List<long[]> parts = new java.util.ArrayList<>();
+        for (org.apache.flink.metrics.Histogram h : HISTOGRAMS.getOrDefault(name, List.of())) {
+            parts.add(h.getStatistics().getValues());
+        }
+        long[] all = parts.stream().flatMapToLong(java.util.Arrays::stream).toArray();
+        java.util.Arrays.sort(all);
+        return all;
+    }
+
+    /** The counters by name (summed over subtasks), sorted by name. */
+    static Map<String, Long> counters() {
+        Map<String, Long> m = new java.util.TreeMap<>();
+        COUNTERS.keySet().forEach(k -> m.put(k, sum(k)));
+        return m;
+    }
+
+    /** Forgets the metrics of earlier jobs. */
     static void clear() {
         COUNTERS.clear();
+        GAUGES.clear();
+        HISTOGRAMS.clear();
     }
 
     @Override
@@ -55,6 +93,10 @@ public final class MetricTap implements MetricReporter {
     public void notifyOfAddedMetric(Metric metric, String metricName, MetricGroup group) {
         if (metric instanceof Counter c) {
             COUNTERS.computeIfAbsent(metricName, k -> new CopyOnWriteArrayList<>()).add(c);
+        } else if (metric instanceof org.apache.flink.metrics.Gauge<?> g) {
+            GAUGES.computeIfAbsent(metricName, k -> new CopyOnWriteArrayList<>()).add(g);
+        } else if (metric instanceof org.apache.flink.metrics.Histogram h) {
+            HISTOGRAMS.computeIfAbsent(metricName, k -> new CopyOnWriteArrayList<>()).add(h);
         }
     }
 

@@ -28,6 +28,8 @@ final class Report {
     double wallSeconds;
     long seed;
     ReportSection section;
+    /** The job's metrics at the end of the run, as {@link JobMetrics#snapshot} took them (null: not taken). */
+    Map<String, Object> jobMetrics;
 
     /** Writes {@code report.json} and the plots; returns the plots' file names. */
     List<String> write(Path dir) throws IOException {
@@ -47,6 +49,11 @@ final class Report {
         field(b, "deadLetters", deadLetters);
         field(b, "fleetTransitionsPerSecond", fleetTransitionsPerSecond);
         field(b, "wallSeconds", wallSeconds);
+        if (jobMetrics != null) {
+            b.append("  \"jobMetrics\": ");
+            Json.write(b, jobMetrics, "  ");
+            b.append(",\n");
+        }
         section.appendHeldOut(b);
         b.append("  \"learningCurve\": [");
         for (int i = 0; i < curve.size(); i++) {

@@ -406,7 +406,7 @@ final class StreamBench {
 
     /** One job run over a pre-filled topic. */
     private record IngestRun(String backend, long records, double seconds, double perSecond, boolean timedOut,
-            long versions, List<double[]> series) {
+            long versions, List<double[]> series, Map<String, Object> jobMetrics) {
         Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("stateBackend", backend);
@@ -416,6 +416,7 @@ final class StreamBench {
             m.put("timedOut", timedOut);
             m.put("versionsPublished", versions);
             m.put("series", series);
+            m.put("jobMetrics", jobMetrics);
             return m;
         }
     }
@@ -463,9 +464,10 @@ final class StreamBench {
         }
         long end = System.nanoTime();
         double seconds = start < 0 ? Double.NaN : (end - start) / 1e9;
-        long versions = MetricTap.sum("outerSteps");
+        Map<String, Object> metrics = JobMetrics.snapshot();
+        long versions = (long) MetricTap.gaugeMax("modelVersion");
         return new IngestRun(backend == null ? "hashmap (default)" : backend, count, seconds, count / seconds,
-                count < n, versions, series);
+                count < n, versions, series, metrics);
     }
 
     private Configuration jobConfig(LocalAlgorithm algorithm, TaskFamily family, TopicNames topics, String run,

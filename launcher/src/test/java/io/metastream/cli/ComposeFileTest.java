@@ -73,4 +73,14 @@ class ComposeFileTest {
             }
         }
     }
+    @Test
+    void composeReportsTheJobsMetricsToAPrometheusThatScrapesBothFlinkProcesses() throws Exception {
+        String compose = Files.readString(COMPOSE);
+        assertThat(compose.split("metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
+                -1)).as("the JobManager and the TaskManager report").hasSize(3);
+        assertThat(compose).contains("metrics.reporter.prom.port: 9249", "\"127.0.0.1:9090:9090\"",
+                "./prometheus.yml:/etc/prometheus/prometheus.yml:ro");
+        String scrape = Files.readString(COMPOSE.resolveSibling("prometheus.yml"));
+        assertThat(scrape).contains("\"jobmanager:9249\"", "\"taskmanager:9249\"");
+    }
 }

@@ -38,6 +38,50 @@ final class JobTestSupport {
                 .setNumberTaskManagers(taskManagers).setNumberSlotsPerTaskManager(2).build());
     }
 
+    /** A MiniCluster whose metrics Flink's Prometheus reporter serves on {@code port}. */
+    static MiniClusterExtension miniClusterWithPrometheus(int taskManagers, int port) {
+        Configuration conf = new Configuration();
+        conf.setString("metrics.reporter.prom.factory.class", "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
+        conf.setString("metrics.reporter.prom.port", Integer.toString(port));
+        return new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder().setConfiguration(conf)
+                .setNumberTaskManagers(taskManagers).setNumberSlotsPerTaskManager(2).build());
+    }
+
+    /** A port no one listens on now. */
+    static int freePort() {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The sum over subtasks of a job metric on a Prometheus endpoint ({@code flink_taskmanager_job_task_operator_<name>},
+     * the plain samples, not a histogram's quantiles), or NaN when the endpoint has no such metric.
+     */
+    static double prometheusSum(String page, String name) {
+        String prefix = "flink_taskmanager_job_task_operator_" + name + "{";
+        double sum = Double.NaN;
+        for (String line : page.split("\n")) {
+            if (line.startsWith(prefix) && !line.contains("quantile=")) {
+                double v = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                sum = Double.isNaN(sum) ? v : sum + v;
+            }
+        }
+        return sum;
+    }
+
+    static String httpGet(String url) throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.net.http.HttpResponse<String> r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+                .timeout(Duration.ofSeconds(10)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            throw new IllegalStateException(url + " answered " + r.statusCode());
+        }
+        return r.body();
+    }
+
     static Configuration jobConfig(String servers, TopicNames topics, String modelName, String family) {
         Configuration conf = MetaStreamOptions.forBroker(servers, topics);
         conf.set(MetaStreamOptions.MODEL_NAME, modelName);

@@ -41,8 +41,11 @@ class MetaLearningJobIT {
     @RegisterExtension
     static final KafkaExtension KAFKA = new KafkaExtension();
 
+    static final int PROMETHEUS_PORT = JobTestSupport.freePort();
+
+    /** The cluster reports to Prometheus, as a deployment following the README's "Metrics" would. */
     @RegisterExtension
-    static final MiniClusterExtension FLINK = JobTestSupport.miniCluster(1);
+    static final MiniClusterExtension FLINK = JobTestSupport.miniClusterWithPrometheus(1, PROMETHEUS_PORT);
 
     @Test
     void learnsAnAdaptableModelFromTheFleetAndDeadLettersBadInput() throws Exception {
@@ -116,6 +119,24 @@ class MetaLearningJobIT {
             System.out.printf("held-out one-step MSE after %d versions: adapted %.5f, unadapted %.5f%n",
                     numbers.size(), r.adaptedMse(), r.unadaptedMse());
             assertThat(r.adaptedMse()).isLessThan(0.5 * r.unadaptedMse());
+
+            // The job's figures on the Prometheus endpoint of the running job: accepted transitions, dead
+            // letters by reason, versions, the learner's rejected, stale and skipped work, window sizes and
+            // adaptation latency.
+            String page = JobTestSupport.httpGet("http://localhost:" + PROMETHEUS_PORT + "/metrics");
+            assertThat(JobTestSupport.prometheusSum(page, "transitionsAccepted")).isGreaterThan(1000);
+            for (DeadLetterReason reason : DeadLetterReason.values()) {
+                double n = JobTestSupport.prometheusSum(page, "deadLetters_" + reason.name());
+                assertThat(n).as(reason.name()).isEqualTo(reason == DeadLetterReason.UNKNOWN ? 0 : 1);
+            }
+            assertThat(JobTestSupport.prometheusSum(page, "modelVersion")).isGreaterThanOrEqualTo(300);
+            for (String zeroOrMore : List.of("rejectedSteps", "staleSegments", "skippedSegments")) {
+                assertThat(JobTestSupport.prometheusSum(page, zeroOrMore)).as(zeroOrMore).isGreaterThanOrEqualTo(0);
+            }
+            assertThat(JobTestSupport.prometheusSum(page, "taskWindowSize_count")).isPositive();
+            assertThat(JobTestSupport.prometheusSum(page, "adaptationLatencyMs_count")).isPositive();
+            assertThat(page).contains("flink_taskmanager_job_task_operator_adaptationLatencyMs{",
+                    "flink_taskmanager_job_task_operator_taskWindowSize{");
         } finally {
             job.cancel().get();
         }

@@ -94,6 +94,7 @@ public final class GrbalTaskFunction
     private transient Counter repeatedSteps;
     private transient TaskTransitions accepted;
     private transient TaskStateTtl expiry;
+    private transient io.metastream.flink.internal.AdaptationMetrics adaptationMetrics;
 
     public GrbalTaskFunction(String modelName, Map<String, String> grbalConfig, int adaptEvery, int segmentStride,
             int replayCapacity, int replaySegments) {
@@ -135,6 +136,7 @@ public final class GrbalTaskFunction
         repeatedSteps = getRuntimeContext().getMetricGroup().counter("repeatedSteps");
         accepted = new TaskTransitions(getRuntimeContext());
         expiry = new TaskStateTtl(getRuntimeContext());
+        adaptationMetrics = new io.metastream.flink.internal.AdaptationMetrics(getRuntimeContext().getMetricGroup());
     }
 
     /** A task silent for the time to live: all its state goes ({@link TaskStateTtl}). */
@@ -201,6 +203,7 @@ public final class GrbalTaskFunction
         if (adapt && w.size() >= config.adaptWindow()) {
             AdaptedModel adapted = adapt(ctx.getCurrentKey(), w, latest, taskTransitions);
             if (adapted != null) {
+                adaptationMetrics.adapted(size, t.getTimestamp());
                 out.collect(adapted);
             }
             sinceAdapt.update(0);
@@ -217,6 +220,7 @@ public final class GrbalTaskFunction
                 if (w.size() >= config.adaptWindow()) {
                     AdaptedModel adapted = adapt(taskId, w, model, counts.getOrDefault(taskId, 0L));
                     if (adapted != null) {
+                        adaptationMetrics.adapted(w.size(), w.get(w.size() - 1).getTimestamp());
                         out.collect(adapted);
                     }
                 }

@@ -95,6 +95,7 @@ public final class PearlTaskFunction
     private transient KeyedRing<double[]> context;
     private transient KeyedRing<double[]> replay;
     private transient TaskStateTtl expiry;
+    private transient io.metastream.flink.internal.AdaptationMetrics adaptationMetrics;
     private transient ValueState<Integer> sinceAdapt;
     private transient ValueState<Integer> sinceSample;
     private transient ValueState<Integer> samplesSent;
@@ -141,6 +142,7 @@ public final class PearlTaskFunction
         repeatedSteps = getRuntimeContext().getMetricGroup().counter("repeatedSteps");
         accepted = new TaskTransitions(getRuntimeContext());
         expiry = new TaskStateTtl(getRuntimeContext());
+        adaptationMetrics = new io.metastream.flink.internal.AdaptationMetrics(getRuntimeContext().getMetricGroup());
     }
 
     /** A task silent for the time to live: all its state goes ({@link TaskStateTtl}). */
@@ -204,6 +206,7 @@ public final class PearlTaskFunction
         if (latest != null && !ctxRows.isEmpty() && newForAdapt >= adaptEvery) {
             AdaptedModel posterior = posterior(ctx.getCurrentKey(), ctxRows, latest, taskTransitions);
             if (posterior != null) {
+                adaptationMetrics.adapted(cSize, t.getTimestamp());
                 out.collect(posterior);
             }
             sinceAdapt.update(0);
@@ -257,6 +260,7 @@ public final class PearlTaskFunction
                 if (!w.isEmpty()) {
                     AdaptedModel posterior = posterior(taskId, w, model, counts.getOrDefault(taskId, 0L));
                     if (posterior != null) {
+                        adaptationMetrics.adapted(w.size(), null); // context rows carry no timestamp
                         out.collect(posterior);
                     }
                 }

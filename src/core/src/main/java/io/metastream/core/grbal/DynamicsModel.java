@@ -166,8 +166,16 @@ public final class DynamicsModel {
     /** The training loss (MSE in normalised target space) on a segment. */
     public double normalizedLoss(Segment s) {
         checkSegment(s);
-        return mlp.loss(params, normalizer.inputs(s), normalizer.targets(s));
+        double[] p = flatParams;
+        if (p == null) {
+            p = NdArrays.toFlatArray(params);
+            flatParams = p;
+        }
+        return mlp.loss(p, normalizer.inputArray(s), normalizer.targetArray(s), s.length()); // plain Java, see Mlp.preActivation
     }
+
+    /** {@link #params} as a flat array, made on first use (the parameters never change). */
+    private volatile double[] flatParams;
 
     /** The same network and normalizer with other parameters (copied). */
     public DynamicsModel withParams(INDArray newParams) {

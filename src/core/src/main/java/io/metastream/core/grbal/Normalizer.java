@@ -167,8 +167,18 @@ public final class Normalizer {
 
     /** Normalised inputs {@code [length, obsDim + actDim]} of a segment. */
     public INDArray inputs(Segment s) {
+        return NdArrays.matrix(inputArray(s), s.length(), obsDim + actDim);
+    }
+
+    /** {@link #inputs(Segment)} as a flat row-major array. */
+    public double[] inputArray(Segment s) {
         checkDims(s);
-        return NdArrays.matrix(normalizeInputs(s.obsFlat(), s.actFlat(), s.length()), s.length(), obsDim + actDim);
+        return normalizeInputs(s.obsFlat(), s.actFlat(), s.length());
+    }
+
+    /** {@link #targets(Segment)} as a flat row-major array. */
+    public double[] targetArray(Segment s) {
+        return NdArrays.toFlatArray(targets(s));
     }
 
     /** Normalised targets {@code [length, obsDim]} of a segment. */

@@ -184,12 +184,12 @@ public final class RidgeAdaptation {
     }
 
     private double activate(double z) {
-        return mlp.activation() == Activation.TANH ? Math.tanh(z) : Math.max(0, z);
+        return mlp.activation() == Activation.TANH ? Activation.tanh(z) : Math.max(0, z);
     }
 
     private double activationDerivative(double z) {
         if (mlp.activation() == Activation.TANH) {
-            double t = Math.tanh(z);
+            double t = Activation.tanh(z);
             return 1 - t * t;
         }
         return z > 0 ? 1 : 0;
@@ -210,8 +210,7 @@ public final class RidgeAdaptation {
             }
             return phi;
         }
-        double[] z = NdArrays.toFlatArray(hidden.forward(NdArrays.row(Arrays.copyOf(theta, hidden.numParams())),
-                NdArrays.matrix(Arrays.copyOf(x, rows * in), rows, in)));
+        double[] z = mlp.preActivation(theta, x, rows, mlp.numLayers() - 1); // plain Java: no ND4J per-call cost
         for (int i = 0; i < rows; i++) {
             if (pre != null) {
                 pre[i] = Arrays.copyOfRange(z, i * features, (i + 1) * features);

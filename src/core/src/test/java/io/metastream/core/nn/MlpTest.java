@@ -271,4 +271,53 @@ class MlpTest {
         assertThatThrownBy(() -> new Mlp(new int[] {2, 0, 1}, Activation.TANH)).hasMessageContaining("layerSizes[1] is 0");
         assertThatThrownBy(() -> new Mlp(new int[] {2}, Activation.TANH)).hasMessageContaining("at least 2 entries");
     }
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(Activation.class)
+    void thePlainJavaForwardAndLossAgreeWithTheNd4jOnes(Activation activation) {
+        Mlp mlp = new Mlp(new int[] {5, 16, 12, 3}, activation);
+        Random rng = new Random(4);
+        double[] p = new double[mlp.numParams()];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = rng.nextGaussian() * 0.5;
+        }
+        int rows = 7;
+        double[] x = new double[rows * 5];
+        double[] y = new double[rows * 3];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = rng.nextGaussian();
+        }
+        for (int i = 0; i < y.length; i++) {
+            y[i] = rng.nextGaussian();
+        }
+        INDArray params = Nd4j.create(p, new long[] {1, p.length}, DataType.DOUBLE);
+        INDArray xs = Nd4j.create(x, new long[] {rows, 5}, DataType.DOUBLE);
+        double[] nd4j = mlp.forward(params, xs).dup().data().asDouble();
+        double[] plain = mlp.preActivation(p, x, rows, mlp.numLayers());
+        assertThat(plain).hasSize(nd4j.length);
+        for (int i = 0; i < plain.length; i++) {
+            assertThat(plain[i]).isCloseTo(nd4j[i], org.assertj.core.data.Offset.offset(1e-12));
+        }
+        double lossNd4j = mlp.loss(params, xs, Nd4j.create(y, new long[] {rows, 3}, DataType.DOUBLE));
+        assertThat(mlp.loss(p, x, y, rows)).isCloseTo(lossNd4j, org.assertj.core.data.Offset.offset(1e-12 * lossNd4j));
+        // the last hidden layer's pre-activation is what a network without the output layer returns
+        Mlp hidden = new Mlp(new int[] {5, 16, 12}, activation);
+        double[] h = hidden.forward(Nd4j.create(java.util.Arrays.copyOf(p, hidden.numParams()), new long[] {1, hidden.numParams()},
+                DataType.DOUBLE), xs).dup().data().asDouble();
+        double[] hp = mlp.preActivation(p, x, rows, 2);
+        for (int i = 0; i < hp.length; i++) {
+            assertThat(hp[i]).isCloseTo(h[i], org.assertj.core.data.Offset.offset(1e-12));
+        }
+    }
+    @Test
+    void theFastTanhIsWithinRoundingOfMathTanhEverywhere() {
+        Random rng = new Random(9);
+        for (int i = 0; i < 200_000; i++) {
+            double z = (i % 2 == 0 ? rng.nextGaussian() * 3 : rng.nextGaussian() * 0.03) * (i % 7 == 0 ? 200 : 1);
+            assertThat(Activation.tanh(z)).as("tanh(%s)", z).isCloseTo(Math.tanh(z), org.assertj.core.data.Offset.offset(5e-16));
+        }
+        assertThat(Activation.tanh(1000)).isEqualTo(1.0);
+        assertThat(Activation.tanh(-1000)).isEqualTo(-1.0);
+        assertThat(Activation.tanh(0.0)).isEqualTo(0.0);
+        assertThat(Activation.tanh(Double.NaN)).isNaN();
+    }
 }
