@@ -31,9 +31,14 @@ class StreamBenchIT {
         JsonNode ingest = j.get("ingest").get("grbal");
         assertThat(ingest.get("run").get("records").asLong()).as("every pre-filled record accepted").isEqualTo(4000);
         assertThat(ingest.get("run").get("timedOut").asBoolean()).isFalse();
-        double ratio = ingest.get("ingestRatio").asDouble();
-        assertThat(ratio).isPositive().isCloseTo(ingest.get("ingestRecordsPerSecond").asDouble()
-                / ingest.get("rawConsumeDecodePerSecond").asDouble(), org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(ingest.get("run").get("recordsPerSecond").asDouble()).isPositive();
+        assertThat(ingest.get("rawConsumeDecodePerSecond").asDouble()).isPositive();
+        // the ingest figure counts from the first adaptation; at this size the job may finish before it
+        if (!ingest.get("ingestRecordsPerSecond").isNull()) {
+            assertThat(ingest.get("ingestRatio").asDouble()).isPositive().isCloseTo(ingest.get("ingestRecordsPerSecond").asDouble()
+                    / ingest.get("rawConsumeDecodePerSecond").asDouble(), org.assertj.core.data.Offset.offset(1e-9));
+            assertThat(ingest.get("run").get("acceptedBeforeFirstAdaptation").asLong()).isBetween(1L, 3999L);
+        }
         JsonNode lat = j.get("adaptationLatency").get("grbal").get(0);
         assertThat(lat.get("checkpointIntervalMs").asDouble()).isEqualTo(1000);
         assertThat(lat.get("transitionsMeasured").asLong()).isPositive();
