@@ -174,7 +174,7 @@ class MetaLearningJobConfigTest {
         ok.set(MetaStreamOptions.LEARNER_BUSY_LIMIT, 0.25);
         assertThat(MetaLearningJob.functionParameters(ok)).containsEntry(MetaStreamOptions.LEARNER_BUSY_LIMIT.key(), "0.25");
         assertThat(MetaLearningJob.functionParameters(new Configuration()))
-                .containsEntry(MetaStreamOptions.LEARNER_BUSY_LIMIT.key(), "0.5");
+                .containsEntry(MetaStreamOptions.LEARNER_BUSY_LIMIT.key(), "0.9");
         Configuration bad = new Configuration();
         bad.set(MetaStreamOptions.LEARNER_BUSY_LIMIT, 0.0);
         assertThatThrownBy(() -> MetaLearningJob.functionParameters(bad))

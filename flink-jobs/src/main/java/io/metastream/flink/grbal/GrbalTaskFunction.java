@@ -135,22 +135,15 @@ public final class GrbalTaskFunction
         lastStep = getRuntimeContext().getMapState(LAST_STEP);
         repeatedSteps = getRuntimeContext().getMetricGroup().counter("repeatedSteps");
         accepted = new TaskTransitions(getRuntimeContext());
-        expiry = new TaskStateTtl(getRuntimeContext());
+        expiry = new TaskStateTtl(getRuntimeContext(), List.of(shard::clear, sinceAdapt::clear, sinceSegment::clear,
+                segmentsCut::clear, lastStep::clear, accepted::clear));
         adaptationMetrics = new io.metastream.flink.internal.AdaptationMetrics(getRuntimeContext().getMetricGroup());
     }
 
     /** A task silent for the time to live: all its state goes ({@link TaskStateTtl}). */
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<AdaptedModel> out) throws Exception {
-        if (expiry.expired(timestamp)) {
-            shard.clear();
-            sinceAdapt.clear();
-            sinceSegment.clear();
-            segmentsCut.clear();
-            lastStep.clear();
-            accepted.clear();
-            expiry.clear();
-        }
+        expiry.expireIfDue(timestamp);
     }
 
     private int capacity() {

@@ -19,7 +19,7 @@ public final class ComputeBudget {
     public static final String KEY = "metastream.learner.busy-limit";
 
     /** The default of {@link #KEY}. */
-    public static final double DEFAULT_LIMIT = 0.5;
+    public static final double DEFAULT_LIMIT = 0.9;
 
     /**
      * The most compute time the credit holds: a burst after idle time. Short, because while the learner

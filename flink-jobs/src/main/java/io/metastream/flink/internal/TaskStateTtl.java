@@ -42,11 +42,26 @@ public final class TaskStateTtl {
         return ttl.isZero() || ttl.isNegative() ? null : ttl;
     }
 
-    public TaskStateTtl(RuntimeContext runtime) {
+    /**
+     * @param taskState what clears each of the function's states of the current task (the expiry's own
+     *                  is cleared with them)
+     */
+    public TaskStateTtl(RuntimeContext runtime, java.util.List<Runnable> taskState) {
         Duration ttl = ttl(runtime.getGlobalJobParameters());
         this.ttlMillis = ttl == null ? 0 : ttl.toMillis();
         this.slotMillis = Math.max(10, ttlMillis / 16);
         this.due = ttl == null ? null : runtime.getState(DUE);
+        this.taskState = java.util.List.copyOf(taskState);
+    }
+
+    private final java.util.List<Runnable> taskState;
+
+    /** In {@code onTimer}: when the timer at {@code timestamp} is the current task's expiry, clears all its state. */
+    public void expireIfDue(long timestamp) throws java.io.IOException {
+        if (expired(timestamp)) {
+            taskState.forEach(Runnable::run);
+            clear();
+        }
     }
 
     /** Whether task state expires at all. */

@@ -141,24 +141,15 @@ public final class PearlTaskFunction
         agentStep = getRuntimeContext().getMapState(AGENT_STEP);
         repeatedSteps = getRuntimeContext().getMetricGroup().counter("repeatedSteps");
         accepted = new TaskTransitions(getRuntimeContext());
-        expiry = new TaskStateTtl(getRuntimeContext());
+        expiry = new TaskStateTtl(getRuntimeContext(), List.of(context::clear, replay::clear, sinceAdapt::clear,
+                sinceSample::clear, samplesSent::clear, lastStep::clear, agentStep::clear, accepted::clear));
         adaptationMetrics = new io.metastream.flink.internal.AdaptationMetrics(getRuntimeContext().getMetricGroup());
     }
 
     /** A task silent for the time to live: all its state goes ({@link TaskStateTtl}). */
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<AdaptedModel> out) throws Exception {
-        if (expiry.expired(timestamp)) {
-            context.clear();
-            replay.clear();
-            sinceAdapt.clear();
-            sinceSample.clear();
-            samplesSent.clear();
-            lastStep.clear();
-            agentStep.clear();
-            accepted.clear();
-            expiry.clear();
-        }
+        expiry.expireIfDue(timestamp);
     }
 
     /**
