@@ -37,6 +37,18 @@ final class JobMetrics {
         conf.setString("metrics.reporter." + PROMETHEUS + ".port", Integer.toString(port));
     }
 
+    /**
+     * Whether nothing listens on {@code port} now. Flink's reporter only logs a port it cannot bind, and
+     * the run would then point at another process's endpoint.
+     */
+    static boolean portFree(int port) {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(port)) {
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
     static String endpointNote(int port) {
         return "http://localhost:" + port + "/metrics (the job's metrics are flink_taskmanager_job_task_operator_<name>)";
     }

@@ -70,7 +70,7 @@ public final class JobOnly implements AutoCloseable {
             JobClient job = run.submit(conf, "metastream-job-only");
             Files.writeString(s.workDir().resolve("bootstrap-servers"), broker.bootstrapServers() + "\n");
             JobOnly j = new JobOnly(broker, job, topics, conf, out);
-            j.printEndpoints(s);
+            j.printEndpoints(s, run.prometheusOn);
             return j;
         } catch (Exception | Error e) {
             broker.close();
@@ -78,7 +78,7 @@ public final class JobOnly implements AutoCloseable {
         }
     }
 
-    private void printEndpoints(LocalRun.Settings s) {
+    private void printEndpoints(LocalRun.Settings s, boolean prometheus) {
         out.printf("metastream job-only: %s on a MiniCluster (parallelism %d), waiting for producers%n",
                 conf.get(MetaStreamOptions.ALGORITHM), s.parallelism());
         out.printf("  bootstrap servers   %s   (also in %s)%n", broker.bootstrapServers(),
@@ -92,6 +92,10 @@ public final class JobOnly implements AutoCloseable {
         conf.getOptional(MetaStreamOptions.TRUSTED_KEYS_FILE).ifPresent(f ->
                 out.printf("  versions signed     trust the public key in %s (ModelClient.Builder.trustedKeys)%n", f));
         out.printf("  dead-letter topic   %s%n", topics.deadLetters());
+        if (s.metricsPort() > 0) {
+            out.printf("  metrics             %s%n", prometheus ? JobMetrics.endpointNote(s.metricsPort())
+                    : "none: port " + s.metricsPort() + " was in use (choose another with --metrics-port)");
+        }
         out.printf("  logs                %s%n", s.workDir().resolve("metastream.log"));
     }
 

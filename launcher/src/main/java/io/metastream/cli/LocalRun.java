@@ -66,6 +66,8 @@ final class LocalRun {
 
     private final Settings s;
     private final java.io.PrintStream out;
+    /** Whether the last {@link #submit} got the Prometheus endpoint (its port was free). */
+    boolean prometheusOn;
     /** The plot files the last {@link #run} wrote. */
     List<String> plots = List.of();
 
@@ -207,10 +209,11 @@ final class LocalRun {
     JobClient submit(Configuration conf, String jobName) throws Exception {
         Configuration cluster = MetaLearningJob.environmentConfig(conf);
         MetricTap.enable(cluster);
-        if (s.metricsPort() > 0) {
+        if (s.metricsPort() > 0 && JobMetrics.portFree(s.metricsPort())) {
             JobMetrics.enablePrometheus(cluster, s.metricsPort());
         }
         MetricTap.clear();
+        prometheusOn = cluster.containsKey("metrics.reporter." + JobMetrics.PROMETHEUS + ".factory.class");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(s.parallelism(), cluster);
         MetaLearningJob.fromKafka(conf).build(env);
         return env.executeAsync(jobName);
@@ -238,7 +241,8 @@ final class LocalRun {
             out.printf("  Flink job %s (%s) running on a MiniCluster (parallelism %d)%n", job.getJobID(), name,
                     s.parallelism());
             if (s.metricsPort() > 0) {
-                out.printf("  job metrics for Prometheus: %s%n", JobMetrics.endpointNote(s.metricsPort()));
+                out.printf("  job metrics for Prometheus: %s%n", prometheusOn ? JobMetrics.endpointNote(s.metricsPort())
+                        : "none: port " + s.metricsPort() + " was in use (choose another with --metrics-port)");
             }
             boolean cancelled = false;
             try (ModelClient client = client(broker.bootstrapServers(), topics, conf).build()) {

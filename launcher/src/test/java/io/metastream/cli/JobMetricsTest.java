@@ -49,4 +49,10 @@ class JobMetricsTest {
                 "modelVersion 41", "adaptationLatencyMs p50 50 p99 100 max 100 (32)");
         MetricTap.clear();
     }
+    @Test
+    void aPortInUseIsNotFree() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0)) {
+            assertThat(JobMetrics.portFree(taken.getLocalPort())).isFalse();
+        }
+    }
 }
