@@ -292,12 +292,27 @@ public final class MetaLearningJob {
 
     /** Adds the job's graph to {@code env}. */
     public void build(StreamExecutionEnvironment env) {
+        SingleOutputStreamOperator<Transition> transitions = validatedTransitions(env);
+        BroadcastStream<ModelVersion> theta = env
+                .fromSource(models, WatermarkStrategy.noWatermarks(), "models")
+                .uid("models-source")
+                .setParallelism(1)
+                .broadcast(ModelBroadcast.MODELS);
+        buildAlgorithm(algorithm(config), transitions, theta, config.get(MetaStreamOptions.MODEL_NAME),
+                config.get(MetaStreamOptions.PARALLELISM));
+    }
+
+    /**
+     * The job's front half alone: the environment's settings (exactly-once checkpoints included), the
+     * experience source, validation and the dead-letter sink; returns the valid transitions. {@link #build}
+     * continues from here; {@code bench stream} measures this part's ceiling with nothing after it.
+     */
+    public SingleOutputStreamOperator<Transition> validatedTransitions(StreamExecutionEnvironment env) {
         env.configure(environmentConfig(config));
         env.getConfig().setGlobalJobParameters(Configuration.fromMap(functionParameters(config)));
         env.enableCheckpointing(config.get(MetaStreamOptions.CHECKPOINT_INTERVAL).toMillis(), CheckpointingMode.EXACTLY_ONCE);
         env.setMaxParallelism(config.get(MetaStreamOptions.MAX_PARALLELISM));
         int parallelism = config.get(MetaStreamOptions.PARALLELISM);
-        String modelName = config.get(MetaStreamOptions.MODEL_NAME);
 
         SingleOutputStreamOperator<Transition> transitions = env
                 .fromSource(experience, WatermarkStrategy.noWatermarks(), "experience")
@@ -312,13 +327,7 @@ public final class MetaLearningJob {
                 .setParallelism(parallelism);
         transitions.getSideOutput(TransitionValidator.DEAD_LETTERS)
                 .sinkTo(deadLetterSink).name("dead-letters").uid("dead-letter-sink").setParallelism(1);
-
-        BroadcastStream<ModelVersion> theta = env
-                .fromSource(models, WatermarkStrategy.noWatermarks(), "models")
-                .uid("models-source")
-                .setParallelism(1)
-                .broadcast(ModelBroadcast.MODELS);
-        buildAlgorithm(algorithm(config), transitions, theta, modelName, parallelism);
+        return transitions;
     }
 
     /**

@@ -151,11 +151,17 @@ final class StreamBench {
                     String topic = prefill(family, n, tasks);
                     double raw = raw(topic, n, repetitions);
                     IngestRun job = ingest(local, family, topic, n, null, ingestCheckpoint, timeout);
+                    double sourceOnly = ceiling(local, family, topic, n, false, ingestCheckpoint, repetitions, timeout);
+                    double keyedCount = ceiling(local, family, topic, n, true, ingestCheckpoint, repetitions, timeout);
                     Map<String, Object> m = new LinkedHashMap<>();
                     m.put("family", family.name());
                     m.put("ingestRecordsPerSecond", job.adaptingPerSecond);
                     m.put("rawConsumeDecodePerSecond", raw);
                     m.put("ingestRatio", job.adaptingPerSecond / raw);
+                    m.put("sourceValidatePerSecond", sourceOnly);
+                    m.put("sourceValidateRatio", sourceOnly / raw);
+                    m.put("keyedCountPerSecond", keyedCount);
+                    m.put("keyedCountRatio", keyedCount / raw);
                     m.put("run", job.toMap());
                     ingest.put(local.job().name(), m);
                     out.printf("  ingest %s: %.0f records/s once adapting (%.0f/s over the whole run, %d accepted before the "
@@ -483,6 +489,109 @@ final class StreamBench {
                 : (count - acceptedThen) / ((end - adaptingFrom) / 1e9);
         return new IngestRun(backend == null ? "hashmap (default)" : backend, count, seconds, count / seconds,
                 count < n, versions, series, metrics, adapting, acceptedThen);
+    }
+
+    /**
+     * The ceilings of any job that reads the topic as the job does: the job's own source, validation and
+     * dead-letter sink ({@link MetaLearningJob#validatedTransitions}) with exactly-once checkpoints, then
+     * either nothing ({@code keyed} false) or the least a per-task operator does: key by task and count
+     * the task's transitions in keyed state. Records/s until every record is counted, median of
+     * {@code repetitions} runs.
+     */
+    private double ceiling(LocalAlgorithm algorithm, TaskFamily family, String topic, long n, boolean keyed,
+            double checkpointSeconds, int repetitions, int timeoutSeconds) throws Exception {
+        List<Double> rates = new ArrayList<>();
+        for (int r = 0; r < repetitions; r++) {
+            String run = (keyed ? "keyed-count-" : "source-only-") + (++runs);
+            TopicNames topics = TopicNames.defaults().withSuffix("." + run).withExperience(topic);
+            broker.createTopics(TopicLayout.defaults(topics, Math.max(2, parallelism)).subList(1, 4));
+            Configuration conf = jobConfig(algorithm, family, topics, run, checkpointSeconds);
+            MetricTap.clear();
+            Configuration env = MetaLearningJob.environmentConfig(conf);
+            MetricTap.enable(env);
+            env.set(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+                    work.resolve("checkpoints").toUri().toString());
+            StreamExecutionEnvironment e = StreamExecutionEnvironment.createLocalEnvironment(parallelism, env);
+            var transitions = MetaLearningJob.fromKafka(conf).validatedTransitions(e);
+            if (keyed) {
+                transitions.keyBy(Transition::getTaskId, org.apache.flink.api.common.typeinfo.Types.STRING)
+                        .process(new KeyedCount()).name("keyed-count").setParallelism(parallelism)
+                        .sinkTo(new org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink<>());
+            } else {
+                transitions.process(new Count()).name("count").setParallelism(parallelism)
+                        .sinkTo(new org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink<>());
+            }
+            JobClient job = e.executeAsync("metastream-bench-" + run);
+            long start = -1;
+            long end;
+            long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
+            try {
+                while (true) {
+                    long count = MetricTap.sum(CEILING_METRIC);
+                    long now = System.nanoTime();
+                    if (start < 0 && count > 0) {
+                        start = now;
+                    }
+                    if (count >= n) {
+                        end = now;
+                        break;
+                    }
+                    if (now > deadline) {
+                        throw new IllegalStateException(run + ": " + count + " of " + n + " records in " + timeoutSeconds + " s");
+                    }
+                    if (job.getJobStatus().get().isGloballyTerminalState()) {
+                        throw new IllegalStateException(run + " ended before reading the topic: " + job.getJobStatus().get());
+                    }
+                    Thread.sleep(5);
+                }
+            } finally {
+                job.cancel().get();
+            }
+            rates.add(n / ((end - start) / 1e9));
+        }
+        double median = Stats.median(rates.stream().mapToDouble(Double::doubleValue).toArray());
+        out.printf("  %s ceiling of %s: %s records/s (median %.0f)%n", keyed ? "keyed-count" : "source+validate", topic,
+                rates.stream().map(v -> String.format("%.0f", v)).toList(), median);
+        return median;
+    }
+
+    static final String CEILING_METRIC = "ceilingCounted";
+
+    /** Counts what reaches it (the source-only ceiling). */
+    static final class Count extends org.apache.flink.streaming.api.functions.ProcessFunction<Transition, Void> {
+        private static final long serialVersionUID = 1L;
+        private transient org.apache.flink.metrics.Counter counted;
+
+        @Override
+        public void open(org.apache.flink.api.common.functions.OpenContext c) {
+            counted = getRuntimeContext().getMetricGroup().counter(CEILING_METRIC);
+        }
+
+        @Override
+        public void processElement(Transition t, Context ctx, org.apache.flink.util.Collector<Void> out) {
+            counted.inc();
+        }
+    }
+
+    /** Counts each task's transitions in keyed state (the least a per-task operator does). */
+    static final class KeyedCount extends org.apache.flink.streaming.api.functions.KeyedProcessFunction<String, Transition, Void> {
+        private static final long serialVersionUID = 1L;
+        private transient org.apache.flink.metrics.Counter counted;
+        private transient org.apache.flink.api.common.state.ValueState<Long> perTask;
+
+        @Override
+        public void open(org.apache.flink.api.common.functions.OpenContext c) {
+            counted = getRuntimeContext().getMetricGroup().counter(CEILING_METRIC);
+            perTask = getRuntimeContext().getState(new org.apache.flink.api.common.state.ValueStateDescriptor<>(
+                    "count", org.apache.flink.api.common.typeinfo.Types.LONG));
+        }
+
+        @Override
+        public void processElement(Transition t, Context ctx, org.apache.flink.util.Collector<Void> out) throws Exception {
+            Long v = perTask.value();
+            perTask.update(v == null ? 1 : v + 1);
+            counted.inc();
+        }
     }
 
     private Configuration jobConfig(LocalAlgorithm algorithm, TaskFamily family, TopicNames topics, String run,
