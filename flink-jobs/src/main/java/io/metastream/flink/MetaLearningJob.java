@@ -10,6 +10,7 @@ import io.metastream.flink.internal.ModelBroadcast;
 import io.metastream.flink.internal.ModelVersionDeserializer;
 import io.metastream.flink.internal.RawRecord;
 import io.metastream.flink.internal.RawRecordDeserializer;
+import io.metastream.flink.internal.TaskOperator;
 import io.metastream.flink.internal.TransitionValidator;
 import io.metastream.schema.AdaptedModel;
 import io.metastream.schema.DeadLetter;
@@ -32,7 +33,7 @@ import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
-import org.apache.flink.streaming.api.datastream.BroadcastStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
@@ -293,11 +294,11 @@ public final class MetaLearningJob {
     /** Adds the job's graph to {@code env}. */
     public void build(StreamExecutionEnvironment env) {
         SingleOutputStreamOperator<Transition> transitions = validatedTransitions(env);
-        BroadcastStream<ModelVersion> theta = env
+        DataStream<ModelVersion> theta = env
                 .fromSource(models, WatermarkStrategy.noWatermarks(), "models")
                 .uid("models-source")
                 .setParallelism(1)
-                .broadcast(ModelBroadcast.MODELS);
+                .broadcast();
         buildAlgorithm(algorithm(config), transitions, theta, config.get(MetaStreamOptions.MODEL_NAME),
                 config.get(MetaStreamOptions.PARALLELISM));
     }
@@ -335,14 +336,13 @@ public final class MetaLearningJob {
      * its learner (parallelism 1), both under the algorithm's own uids.
      */
     private <S> void buildAlgorithm(MetaAlgorithm<S> algorithm, SingleOutputStreamOperator<Transition> transitions,
-            BroadcastStream<ModelVersion> theta, String modelName, int parallelism) {
+            DataStream<ModelVersion> theta, String modelName, int parallelism) {
         MetaAlgorithm.Context context = new MetaAlgorithm.Context(config, modelName, algorithmSettings(config), jobInfo());
         MetaAlgorithm.Operators ops = algorithm.operators();
         SingleOutputStreamOperator<AdaptedModel> adapted = transitions
                 .keyBy(Transition::getTaskId, Types.STRING)
                 .connect(theta)
-                .process(algorithm.taskFunction(context))
-                .returns(new AvroTypeInfo<>(AdaptedModel.class))
+                .transform(ops.task(), new AvroTypeInfo<>(AdaptedModel.class), new TaskOperator<>(algorithm.taskFunction(context)))
                 .name(ops.task())
                 .uid(ops.task())
                 .setParallelism(parallelism);

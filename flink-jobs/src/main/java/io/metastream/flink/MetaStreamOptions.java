@@ -158,8 +158,10 @@ public final class MetaStreamOptions {
     public static final ConfigOption<Integer> ADAPT_EVERY =
             ConfigOptions.key("metastream.adapt-every")
                     .intType()
-                    .defaultValue(8)
-                    .withDescription("The task operator re-adapts and emits an AdaptedModel after this many new transitions of a task.");
+                    .defaultValue(1)
+                    .withDescription("A task is re-adapted, and its AdaptedModel emitted, just before the next checkpoint barrier once "
+                            + "it has this many transitions that no adaptation of it has included yet: at most one adaptation "
+                            + "per task per checkpoint, the most an exactly-once (read_committed) reader can see.");
 
     public static final ConfigOption<Integer> REPLAY_CAPACITY =
             ConfigOptions.key("metastream.replay-capacity")

@@ -16,9 +16,11 @@ import io.metastream.flink.internal.ModelBroadcast;
 import io.metastream.flink.internal.TaskStateTtl;
 import io.metastream.flink.internal.TaskTransitions;
 import io.metastream.flink.internal.KeyedRing;
+import io.metastream.flink.internal.TaskOperator;
 
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -33,6 +35,7 @@ import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -48,13 +51,16 @@ import java.util.SplittableRandom;
  * window, send the newest M+K transitions to the meta-learner as a {@link GrbalSegment} (side output
  * {@link #SEGMENTS}) plus {@code replaySegments} windows drawn from older parts of the shard (replay: the
  * per-task replay is sharded across the cluster and only samples travel to the learner);
- * after {@code adaptEvery} new transitions with at least M in the window and a model present, adapt theta
- * on the last M transitions (GrBAL's inner loop) and emit an {@link AdaptedModel} carrying phi - theta.
+ * after {@code adaptEvery} new transitions the task is pending, and just before the next checkpoint barrier
+ * ({@link TaskOperator}) each pending task with at least M in the window and a model present has theta
+ * adapted on its last M transitions (GrBAL's inner loop) and gets an {@link AdaptedModel} carrying
+ * phi - theta: one adaptation per active task per checkpoint, the most a read_committed reader can see.
  * Transitions that arrive before the first model stay in the window; when the first model arrives every
- * task with enough context is adapted at once.
+ * task with enough context is pending.
  */
 public final class GrbalTaskFunction
-        extends KeyedBroadcastProcessFunction<String, Transition, ModelVersion, AdaptedModel> {
+        extends KeyedBroadcastProcessFunction<String, Transition, ModelVersion, AdaptedModel>
+        implements TaskOperator.Deferring<AdaptedModel> {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(GrbalTaskFunction.class);
 
     private static final long serialVersionUID = 1L;
@@ -95,6 +101,8 @@ public final class GrbalTaskFunction
     private transient TaskTransitions accepted;
     private transient TaskStateTtl expiry;
     private transient io.metastream.flink.internal.AdaptationMetrics adaptationMetrics;
+    /** Tasks to adapt before the next barrier, with their newest transition's time (null: not known). */
+    private transient LinkedHashMap<String, Instant> pending;
 
     public GrbalTaskFunction(String modelName, Map<String, String> grbalConfig, int adaptEvery, int segmentStride,
             int replayCapacity, int replaySegments) {
@@ -138,6 +146,7 @@ public final class GrbalTaskFunction
         expiry = new TaskStateTtl(getRuntimeContext(), List.of(shard::clear, sinceAdapt::clear, sinceSegment::clear,
                 segmentsCut::clear, lastStep::clear, accepted::clear));
         adaptationMetrics = new io.metastream.flink.internal.AdaptationMetrics(getRuntimeContext().getMetricGroup());
+        pending = new LinkedHashMap<>();
     }
 
     /** A task silent for the time to live: all its state goes ({@link TaskStateTtl}). */
@@ -157,20 +166,21 @@ public final class GrbalTaskFunction
             repeatedSteps.inc();
             return;
         }
-        long taskTransitions = accepted.accept();
+        accepted.accept();
         int size = shard.append(t);
         int newForSegment = ModelBroadcast.increment(sinceSegment);
         int newForAdapt = ModelBroadcast.increment(sinceAdapt);
 
-        ModelVersion latest = models.held(ctx.getBroadcastState(ModelBroadcast.MODELS));
-        boolean cut = size >= capacity() && newForSegment >= segmentStride;
-        boolean adapt = latest != null && size >= config.adaptWindow() && newForAdapt >= adaptEvery;
-        if (!cut && !adapt) {
+        if (size >= config.adaptWindow() && newForAdapt >= adaptEvery) {
+            pending.put(ctx.getCurrentKey(), t.getTimestamp());
+        }
+        if (size < capacity() || newForSegment < segmentStride) {
             return;
         }
-        // the newest M+K (a segment) or M (an adaptation's context): only those entries are read
-        List<Transition> w = shard.newest(cut ? capacity() : config.adaptWindow());
-        if (cut && w.size() == capacity()) {
+        // the newest M+K (a segment): only those entries are read
+        List<Transition> w = shard.newest(capacity());
+        if (w.size() == capacity()) {
+            ModelVersion latest = models.held(ctx.getBroadcastState(ModelBroadcast.MODELS));
             long thetaVersion = latest == null ? -1 : latest.getVersion();
             String task = ctx.getCurrentKey();
             ctx.output(SEGMENTS, segment(task, w, thetaVersion));
@@ -193,31 +203,41 @@ public final class GrbalTaskFunction
             }
             sinceSegment.update(0);
         }
-        if (adapt && w.size() >= config.adaptWindow()) {
-            AdaptedModel adapted = adapt(ctx.getCurrentKey(), w, latest, taskTransitions);
-            if (adapted != null) {
-                adaptationMetrics.adapted(size, t.getTimestamp());
-                out.collect(adapted);
-            }
-            sinceAdapt.update(0);
+    }
+
+    @Override
+    public List<String> takePending() {
+        return new ArrayList<>(pending.keySet());
+    }
+
+    /** Adapts a pending task on its newest M transitions, once its window holds M and a model is present. */
+    @Override
+    public void flush(String task, ReadOnlyBroadcastState<String, ModelVersion> state, Collector<AdaptedModel> out)
+            throws Exception {
+        Instant newest = pending.remove(task);
+        ModelVersion latest = models.held(state);
+        if (latest == null) {
+            return; // the first model marks every task with context pending again
         }
+        List<Transition> w = shard.newest(config.adaptWindow());
+        if (w.size() < config.adaptWindow()) {
+            return;
+        }
+        AdaptedModel adapted = adapt(task, w, latest, accepted.current());
+        if (adapted != null) {
+            adaptationMetrics.adapted(shard.size(), newest);
+            out.collect(adapted);
+        }
+        sinceAdapt.update(0);
     }
 
     @Override
     public void processBroadcastElement(ModelVersion model, Context ctx, Collector<AdaptedModel> out) throws Exception {
         if (models.offer(ctx.getBroadcastState(ModelBroadcast.MODELS), model) == ModelBroadcast.Offer.FIRST) {
-            // First model: adapt every task that already has enough context (it was buffered, not dropped).
-            Map<String, Long> counts = accepted.all(ctx);
-            ctx.applyToKeyedState(shard.entriesDescriptor(), (String taskId, MapState<Long, Transition> ring) -> {
-                List<Transition> w = KeyedRing.ordered(ring, replayCapacity);
-                if (w.size() >= config.adaptWindow()) {
-                    AdaptedModel adapted = adapt(taskId, w, model, counts.getOrDefault(taskId, 0L));
-                    if (adapted != null) {
-                        adaptationMetrics.adapted(w.size(), w.get(w.size() - 1).getTimestamp());
-                        out.collect(adapted);
-                    }
-                }
-            });
+            // First model: every task with context is adapted before the next barrier (its transitions were
+            // kept, not dropped); flush skips those with fewer than M.
+            ctx.applyToKeyedState(shard.entriesDescriptor(),
+                    (String taskId, MapState<Long, Transition> ring) -> pending.putIfAbsent(taskId, null));
         }
     }
 

@@ -50,15 +50,4 @@ public final class TaskTransitions {
         Long v = state.value();
         return v == null ? 0 : v;
     }
-
-    /** Every task's count on this subtask (for adaptations made outside a task's own element). */
-    public <I1, I2, O> Map<String, Long> all(KeyedBroadcastProcessFunction<String, I1, I2, O>.Context ctx) throws Exception {
-        Map<String, Long> counts = new HashMap<>();
-        ctx.applyToKeyedState(descriptor, (String task, ValueState<Long> s) -> {
-            if (s.value() != null) {
-                counts.put(task, s.value());
-            }
-        });
-        return counts;
-    }
 }

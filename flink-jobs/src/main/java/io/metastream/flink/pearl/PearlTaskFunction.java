@@ -4,6 +4,7 @@ import io.metastream.core.nn.Nd4jBackend;
 import io.metastream.flink.internal.KeyedRing;
 import io.metastream.flink.internal.KeyedSeeds;
 import io.metastream.flink.internal.ModelBroadcast;
+import io.metastream.flink.internal.TaskOperator;
 import io.metastream.flink.internal.TaskStateTtl;
 import io.metastream.flink.internal.TaskTransitions;
 import io.metastream.client.ModelVerifier;
@@ -46,16 +47,18 @@ import java.util.Random;
  * newest PEARL {@link ModelVersion}.
  *
  * <p>Per transition: append it (to the context only when it is exploration data: kind null or
- * EXPLORATION); after {@code adaptEvery} new transitions, with a model present, run the encoder of the
- * newest version on the context window and emit the task's posterior q(z | c) as an
- * {@link AdaptedModel} with a {@code GaussianPosterior}; after {@code sampleEvery} new transitions send
+ * EXPLORATION); after {@code adaptEvery} new exploration transitions the task is pending, and just
+ * before the next checkpoint barrier ({@link TaskOperator}), with a model present, the encoder of the
+ * newest version runs on each pending task's context window and the task's posterior q(z | c) goes out
+ * as an {@link AdaptedModel} with a {@code GaussianPosterior} (one per active task per checkpoint); after {@code sampleEvery} new transitions send
  * the meta-learner a {@link PearlTaskSample} (side output {@link #SAMPLES}): {@code contextSize} rows
  * from the context window and {@code batchSize} rows from the replay shard. The replay never feeds the
- * context (garage issue #1365). When the first model arrives, every task that already has context gets
- * its posterior at once.
+ * context (garage issue #1365). When the first model arrives, every task that already has context is
+ * pending.
  */
 public final class PearlTaskFunction
-        extends KeyedBroadcastProcessFunction<String, Transition, ModelVersion, AdaptedModel> {
+        extends KeyedBroadcastProcessFunction<String, Transition, ModelVersion, AdaptedModel>
+        implements TaskOperator.Deferring<AdaptedModel> {
     private static final long serialVersionUID = 1L;
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PearlTaskFunction.class);
 
@@ -103,6 +106,8 @@ public final class PearlTaskFunction
     private transient MapState<String, long[]> agentStep;
     private transient org.apache.flink.metrics.Counter repeatedSteps;
     private transient ValueStateDescriptor<Integer> sinceAdaptDescriptor;
+    /** Tasks to adapt before the next barrier, with their newest transition's time (null: not known). */
+    private transient java.util.LinkedHashMap<String, Instant> pending;
 
     public PearlTaskFunction(String modelName, Map<String, String> pearlConfig, int adaptEvery, int sampleEvery,
             int contextWindow, int replayCapacity) {
@@ -144,6 +149,7 @@ public final class PearlTaskFunction
         expiry = new TaskStateTtl(getRuntimeContext(), List.of(context::clear, replay::clear, sinceAdapt::clear,
                 sinceSample::clear, samplesSent::clear, lastStep::clear, agentStep::clear, accepted::clear));
         adaptationMetrics = new io.metastream.flink.internal.AdaptationMetrics(getRuntimeContext().getMetricGroup());
+        pending = new java.util.LinkedHashMap<>();
     }
 
     /** A task silent for the time to live: all its state goes ({@link TaskStateTtl}). */
@@ -180,7 +186,7 @@ public final class PearlTaskFunction
             return;
         }
         agentStep.put(agent, new long[] {t.getEpisodeId(), t.getStep()});
-        long taskTransitions = accepted.accept();
+        accepted.accept();
         double[] s = doubles(t.getObservation());
         double[] a = doubles(t.getAction());
         double[] next = doubles(t.getNextObservation());
@@ -191,18 +197,12 @@ public final class PearlTaskFunction
         int cSize = exploration ? context.append(TaskSampler.contextRow(config, s, a, r, next, previous)) : context.size();
         int newForAdapt = exploration ? ModelBroadcast.increment(sinceAdapt) : 0;
         int newForSample = ModelBroadcast.increment(sinceSample);
-        ModelVersion latest = models.held(ctx.getBroadcastState(ModelBroadcast.MODELS));
-        List<double[]> ctxRows = cSize > 0 && ((latest != null && newForAdapt >= adaptEvery) || newForSample >= sampleEvery)
-                ? context.newest(contextWindow) : List.of();
-        if (latest != null && !ctxRows.isEmpty() && newForAdapt >= adaptEvery) {
-            AdaptedModel posterior = posterior(ctx.getCurrentKey(), ctxRows, latest, taskTransitions);
-            if (posterior != null) {
-                adaptationMetrics.adapted(cSize, t.getTimestamp());
-                out.collect(posterior);
-            }
-            sinceAdapt.update(0);
+        if (cSize > 0 && newForAdapt >= adaptEvery) {
+            pending.put(ctx.getCurrentKey(), t.getTimestamp());
         }
-        if (!ctxRows.isEmpty() && newForSample >= sampleEvery) {
+        if (cSize > 0 && newForSample >= sampleEvery) {
+            ModelVersion latest = models.held(ctx.getBroadcastState(ModelBroadcast.MODELS));
+            List<double[]> ctxRows = context.newest(contextWindow);
             Random rng = new Random(KeyedSeeds.of(config.seed(), ctx.getCurrentKey(), ModelBroadcast.increment(samplesSent)));
             double[][] ctxBatch = TaskSampler.contextBatch(ctxRows, config, rng);
             ctx.output(SAMPLES, PearlTaskSample.of(ctx.getCurrentKey(), latest == null ? 0 : latest.getVersion(),
@@ -244,21 +244,37 @@ public final class PearlTaskFunction
     @Override
     public void processBroadcastElement(ModelVersion model, Context ctx, Collector<AdaptedModel> out) throws Exception {
         if (models.offer(ctx.getBroadcastState(ModelBroadcast.MODELS), model) == ModelBroadcast.Offer.FIRST) {
-            // First model: every task with context gets its posterior now (its data was kept, not dropped).
-            Map<String, Long> counts = accepted.all(ctx);
-            ctx.applyToKeyedState(context.entriesDescriptor(), (String taskId, MapState<Long, double[]> rows) -> {
-                List<double[]> w = KeyedRing.ordered(rows, contextWindow);
-                if (!w.isEmpty()) {
-                    AdaptedModel posterior = posterior(taskId, w, model, counts.getOrDefault(taskId, 0L));
-                    if (posterior != null) {
-                        adaptationMetrics.adapted(w.size(), null); // context rows carry no timestamp
-                        out.collect(posterior);
-                    }
-                }
-            });
-            // those posteriors are fresh: the next one comes after adaptEvery new transitions
-            ctx.applyToKeyedState(sinceAdaptDescriptor, (String taskId, ValueState<Integer> since) -> since.update(0));
+            // First model: every task with context gets its posterior before the next barrier (its data
+            // was kept, not dropped).
+            ctx.applyToKeyedState(context.entriesDescriptor(),
+                    (String taskId, MapState<Long, double[]> rows) -> pending.putIfAbsent(taskId, null));
         }
+    }
+
+    @Override
+    public List<String> takePending() {
+        return new ArrayList<>(pending.keySet());
+    }
+
+    /** The posterior of a pending task on its context window, once a model is present. */
+    @Override
+    public void flush(String task, org.apache.flink.api.common.state.ReadOnlyBroadcastState<String, ModelVersion> state,
+            Collector<AdaptedModel> out) throws Exception {
+        Instant newest = pending.remove(task);
+        ModelVersion latest = models.held(state);
+        if (latest == null) {
+            return; // the first model marks every task with context pending again
+        }
+        List<double[]> rows = context.newest(contextWindow);
+        if (rows.isEmpty()) {
+            return;
+        }
+        AdaptedModel posterior = posterior(task, rows, latest, accepted.current());
+        if (posterior != null) {
+            adaptationMetrics.adapted(context.size(), newest);
+            out.collect(posterior);
+        }
+        sinceAdapt.update(0);
     }
 
     /** Verifies and decodes a policy whose sizes match the job's; throws for any other. */

@@ -43,8 +43,7 @@ class GrbalTaskFunctionTest {
 
     static KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel> harness(
             GrbalTaskFunction f) throws Exception {
-        return ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(f, Transition::getTaskId,
-                Types.STRING, ModelBroadcast.MODELS);
+        return harnessOf(f);
     }
 
     static ModelVersion model(long version) {
@@ -84,11 +83,11 @@ class GrbalTaskFunctionTest {
                 h.processElement(step("t2", rng, null), i);
             }
             h.processElement(step("t3", rng, null), 9); // too little context to adapt
-            assertThat(h.extractOutputValues()).isEmpty();
+            assertThat(flushed(h)).isEmpty();
 
             h.processBroadcastElement(model(1), 10);
 
-            List<AdaptedModel> out = h.extractOutputValues();
+            List<AdaptedModel> out = flushed(h);
             assertThat(out).extracting(AdaptedModel::getTaskId).containsExactlyInAnyOrder("t1", "t2");
             AdaptedModel a = out.get(0);
             assertThat(a.getBaseVersion()).isEqualTo(1);
@@ -114,7 +113,7 @@ class GrbalTaskFunctionTest {
                 h.processElement(step("t1", rng, null), i);
             }
             h.processBroadcastElement(model(1, theta), 10);
-            List<AdaptedModel> out = h.extractOutputValues();
+            List<AdaptedModel> out = flushed(h);
             assertThat(out).hasSize(1);
             FastWeights fw = (FastWeights) out.get(0).getAdaptation();
             byte[] bytes = new byte[fw.getDelta().remaining()];
@@ -164,18 +163,21 @@ class GrbalTaskFunctionTest {
             }
             assertThat(segments.get(0).obs).containsExactly(expected);
             h.processBroadcastElement(model(1), time++);
+            assertThat(flushed(h)).extracting(AdaptedModel::getTaskTransitions)
+                    .as("the first model: the task is adapted on the 8 taken").containsExactly(8L);
             h.processElement(Transition.newBuilder(taken.get(7)).build(), time++); // a repeat: not counted
             h.processElement(Transition.newBuilder(step("t1", rng, null)).setAgentId("b").setStep(99).build(), time++);
-            assertThat(h.extractOutputValues()).extracting(AdaptedModel::getTaskTransitions)
-                    .as("the 8 taken, then one more; repeats never counted").containsExactly(8L, 9L);
+            assertThat(flushed(h)).as("one new transition: fewer than adaptEvery = 2").hasSize(1);
+            h.processElement(Transition.newBuilder(step("t1", rng, null)).setAgentId("b").setStep(100).build(), time++);
+            assertThat(flushed(h)).extracting(AdaptedModel::getTaskTransitions)
+                    .as("the 8 taken, then two more; repeats never counted").containsExactly(8L, 10L);
         }
     }
 
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"hashmap", "rocksdb"})
     void aTaskSilentForLongerThanTheTimeToLiveStartsAfreshAndABusyOneKeepsItsState(String backend) throws Exception {
-        var operator = new org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator<>(function(),
-                List.of(ModelBroadcast.MODELS));
+        var operator = new io.metastream.flink.internal.TaskOperator<>(function());
         try (var h = new KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel>(operator,
                 Transition::getTaskId, Types.STRING, 128, 1, 0)) {
             h.getExecutionConfig().setGlobalJobParameters(org.apache.flink.configuration.Configuration.fromMap(
@@ -274,8 +276,7 @@ class GrbalTaskFunctionTest {
         }
         // a restored operator draws the same replay windows as the one that kept running
         var restored = new KeyedBroadcastOperatorTestHarness<>(
-                new org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator<>(
-                        new GrbalTaskFunction("m", CONFIG, 2, 3, 20, 2), List.of(ModelBroadcast.MODELS)),
+                new io.metastream.flink.internal.TaskOperator<>(new GrbalTaskFunction("m", CONFIG, 2, 3, 20, 2)),
                 Transition::getTaskId, Types.STRING, 1, 1, 0);
         restored.setup();
         restored.initializeState(snapshot);
@@ -332,8 +333,7 @@ class GrbalTaskFunctionTest {
     private static KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel> openOn(
             org.apache.flink.runtime.state.StateBackend backend, OperatorSubtaskState restoreFrom) throws Exception {
         var h = new KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel>(
-                new org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator<>(
-                        new GrbalTaskFunction("m", CONFIG, 2, 3, 20, 2), List.of(ModelBroadcast.MODELS)),
+                new io.metastream.flink.internal.TaskOperator<>(new GrbalTaskFunction("m", CONFIG, 2, 3, 20, 2)),
                 Transition::getTaskId, Types.STRING, 1, 1, 0);
         if (backend != null) {
             h.setStateBackend(backend);
@@ -347,13 +347,13 @@ class GrbalTaskFunctionTest {
     }
 
     private static void record(KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel> h,
-            List<String> seen) {
+            List<String> seen) throws Exception {
         var side = h.getSideOutput(GrbalTaskFunction.SEGMENTS);
         if (side != null) {
             side.forEach(r -> seen.add("segment " + r.getValue().taskId + " " + r.getValue().oldestPolicyVersion + " "
                     + r.getValue().length));
         }
-        h.extractOutputValues().forEach(a -> seen.add("adapted " + a.getTaskId() + " " + a.getTaskTransitions() + " "
+        flushed(h).forEach(a -> seen.add("adapted " + a.getTaskId() + " " + a.getTaskTransitions() + " "
                 + a.getContextLossAfter()));
     }
 
@@ -361,6 +361,29 @@ class GrbalTaskFunctionTest {
     void rejectsAReplayCapacitySmallerThanASegment() {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> new GrbalTaskFunction("m", CONFIG, 2, 3, 7, 0))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("metastream.replay-capacity");
+    }
+
+    /**
+     * Adaptations wait for the checkpoint barrier: nothing before it, then one per task with new
+     * transitions, counting all of them; a barrier with nothing new adds nothing.
+     */
+    @Test
+    void adaptsEachPendingTaskOnceJustBeforeTheBarrier() throws Exception {
+        Random rng = new Random(21);
+        try (var h = harness()) {
+            h.processBroadcastElement(model(1), 0);
+            for (int i = 0; i < 20; i++) {
+                h.processElement(step("t" + (i % 2), rng, 1L), i);
+            }
+            assertThat(h.extractOutputValues()).as("nothing before the barrier").isEmpty();
+            assertThat(flushed(h)).extracting(AdaptedModel::getTaskId, AdaptedModel::getTaskTransitions)
+                    .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple("t0", 10L),
+                            org.assertj.core.groups.Tuple.tuple("t1", 10L));
+            assertThat(flushed(h)).as("no new transitions, no new adaptations").hasSize(2);
+            h.processElement(step("t1", rng, 1L), 30);
+            h.processElement(step("t1", rng, 1L), 31);
+            assertThat(flushed(h)).extracting(AdaptedModel::getTaskTransitions).containsExactly(10L, 10L, 12L);
+        }
     }
 
     @Test
@@ -372,22 +395,21 @@ class GrbalTaskFunctionTest {
             for (int i = 0; i < 3; i++) {
                 h.processElement(step("t1", rng, 1L), i);
             }
-            assertThat(h.extractOutputValues()).isEmpty(); // 3 < M = 4
+            assertThat(flushed(h)).isEmpty(); // 3 < M = 4
             snapshot = h.snapshot(1, 10);
         }
         KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel> restored =
                 new KeyedBroadcastOperatorTestHarness<>(
-                        new org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator<>(
-                                function(), List.of(ModelBroadcast.MODELS)),
+                        new io.metastream.flink.internal.TaskOperator<>(function()),
                         Transition::getTaskId, Types.STRING, 1, 1, 0);
         restored.setup();
         restored.initializeState(snapshot);
         restored.open();
         restored.processElement(step("t1", rng, 1L), 20);
         // the 4th transition completes M from the restored window, and the restored model is used
-        assertThat(restored.extractOutputValues()).hasSize(1);
-        assertThat(restored.extractOutputValues().get(0).getBaseVersion()).isEqualTo(1);
-        assertThat(restored.extractOutputValues().get(0).getTaskTransitions()).as("the count came back too").isEqualTo(4);
+        assertThat(flushed(restored)).hasSize(1);
+        assertThat(flushed(restored).get(0).getBaseVersion()).isEqualTo(1);
+        assertThat(flushed(restored).get(0).getTaskTransitions()).as("the count came back too").isEqualTo(4);
         restored.close();
     }
 
@@ -404,7 +426,25 @@ class GrbalTaskFunctionTest {
                 h.processElement(step("t1", rng, 2L), i);
             }
             assertThat(h.getBroadcastState(ModelBroadcast.MODELS).get("m").getVersion()).isEqualTo(2);
-            assertThat(h.extractOutputValues()).extracting(AdaptedModel::getBaseVersion).containsOnly(2L);
+            assertThat(flushed(h)).extracting(AdaptedModel::getBaseVersion).containsOnly(2L);
         }
+    }
+
+    /** A harness on the job's task operator, opened. */
+    static KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel> harnessOf(
+            GrbalTaskFunction f) throws Exception {
+        var h = new KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel>(
+                new io.metastream.flink.internal.TaskOperator<>(f), Transition::getTaskId, Types.STRING, 1, 1, 0);
+        h.open();
+        return h;
+    }
+
+    private static long barriers;
+
+    /** Everything emitted so far, after the operator's pre-barrier flush (where adaptations are made). */
+    static List<AdaptedModel> flushed(KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel> h)
+            throws Exception {
+        h.prepareSnapshotPreBarrier(++barriers);
+        return h.extractOutputValues();
     }
 }

@@ -14,7 +14,6 @@ import io.metastream.schema.TransitionKind;
 
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
@@ -64,8 +63,7 @@ class PearlTaskFunctionTest {
 
     static KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel> harness(
             PearlTaskFunction f) throws Exception {
-        return ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(f, Transition::getTaskId,
-                Types.STRING, ModelBroadcast.MODELS);
+        return harnessOf(f);
     }
 
     static ModelVersion model(long version) {
@@ -196,7 +194,7 @@ class PearlTaskFunctionTest {
             sent.add(t);
             h.processElement(t, 4);
 
-            assertThat(h.extractOutputValues()).isEmpty();
+            assertThat(flushed(h)).isEmpty();
             List<PearlTaskSample> out = samples(h);
             assertThat(out).hasSize(1);
             PearlTaskSample s = out.get(0);
@@ -220,7 +218,7 @@ class PearlTaskFunctionTest {
                 h.processElement(step("t1", rng), 10 + i);
             }
             assertThat(samples(h)).hasSize(2);
-            assertThat(h.extractOutputValues()).isEmpty();
+            assertThat(flushed(h)).isEmpty();
         }
     }
 
@@ -235,12 +233,12 @@ class PearlTaskFunctionTest {
                 sent.add(t);
                 h.processElement(t, i);
             }
-            assertThat(h.extractOutputValues()).isEmpty();
+            assertThat(flushed(h)).isEmpty();
             Transition t = step("t1", rng);
             sent.add(t);
             h.processElement(t, 2);
 
-            List<AdaptedModel> out = h.extractOutputValues();
+            List<AdaptedModel> out = flushed(h);
             assertThat(out).hasSize(1);
             assertThat(out.get(0).getTaskId()).isEqualTo("t1");
             Posterior expected3 = POLICY.posterior(contextRows(sent));
@@ -253,7 +251,7 @@ class PearlTaskFunctionTest {
                 sent.add(t);
                 h.processElement(t, 3 + i);
             }
-            out = h.extractOutputValues();
+            out = flushed(h);
             assertThat(out).hasSize(2);
             Posterior expected6 = POLICY.posterior(contextRows(sent));
             assertPosterior(out.get(1), 4, expected6, 6);
@@ -277,12 +275,12 @@ class PearlTaskFunctionTest {
                 h.processElement(t, 2 + i);
             }
             // one exploration transition so far: adaptEvery = 2 is not reached, whatever the other kinds
-            assertThat(h.extractOutputValues()).isEmpty();
+            assertThat(flushed(h)).isEmpty();
 
             Transition second = step("t1", rng, null, null); // null kind means exploration
             exploration.add(second);
             h.processElement(second, 30);
-            List<AdaptedModel> out = h.extractOutputValues();
+            List<AdaptedModel> out = flushed(h);
             assertThat(out).hasSize(1);
             assertPosterior(out.get(0), 1, POLICY.posterior(contextRows(exploration)), 2);
 
@@ -334,7 +332,7 @@ class PearlTaskFunctionTest {
 
             // and the posterior is computed from the sparse-reward row
             h.processBroadcastElement(model(1), 2);
-            AdaptedModel a = h.extractOutputValues().stream().filter(m -> m.getTaskId().equals("s")).findFirst().orElseThrow();
+            AdaptedModel a = flushed(h).stream().filter(m -> m.getTaskId().equals("s")).findFirst().orElseThrow();
             Posterior withSparse = POLICY.posterior(new double[][] {contextRow(sparse)});
             double[] denseRow = contextRow(sparse);
             denseRow[OBS + ACT] = sparse.getReward();
@@ -360,11 +358,11 @@ class PearlTaskFunctionTest {
                 }
             }
             h.processElement(step("t3", rng, TransitionKind.EVALUATION, null), 6); // no context
-            assertThat(h.extractOutputValues()).isEmpty();
+            assertThat(flushed(h)).isEmpty();
 
             h.processBroadcastElement(model(1), 10);
 
-            List<AdaptedModel> out = h.extractOutputValues();
+            List<AdaptedModel> out = flushed(h);
             assertThat(out).extracting(AdaptedModel::getTaskId).containsExactlyInAnyOrder("t1", "t2");
             Map<String, AdaptedModel> byTask = out.stream().collect(Collectors.toMap(AdaptedModel::getTaskId, m -> m));
             Posterior p1 = POLICY.posterior(contextRows(t1));
@@ -375,7 +373,7 @@ class PearlTaskFunctionTest {
 
             // a second model is not a first model: no burst of posteriors
             h.processBroadcastElement(model(2), 11);
-            assertThat(h.extractOutputValues()).hasSize(2);
+            assertThat(flushed(h)).hasSize(2);
         }
     }
 
@@ -392,11 +390,11 @@ class PearlTaskFunctionTest {
                 sent.add(t);
                 h.processElement(t, 1 + i);
             }
-            assertThat(h.extractOutputValues()).isEmpty();
+            assertThat(flushed(h)).isEmpty();
             assertThat(h.getBroadcastState(ModelBroadcast.MODELS).get("m")).isNull();
 
             h.processBroadcastElement(model(2), 10);
-            List<AdaptedModel> out = h.extractOutputValues();
+            List<AdaptedModel> out = flushed(h);
             assertThat(out).hasSize(1); // the first good model adapts the buffered task
             assertPosterior(out.get(0), 2, POLICY.posterior(contextRows(sent)), 4);
 
@@ -409,7 +407,7 @@ class PearlTaskFunctionTest {
                 sent.add(t);
                 h.processElement(t, 12 + i);
             }
-            out = h.extractOutputValues();
+            out = flushed(h);
             assertThat(out).hasSizeGreaterThan(1).extracting(AdaptedModel::getBaseVersion).containsOnly(2L);
             AdaptedModel last = out.get(out.size() - 1);
             assertThat(last.getContextTransitions()).isGreaterThan(4);
@@ -431,12 +429,12 @@ class PearlTaskFunctionTest {
                 sent.add(t);
                 h.processElement(t, 1 + i);
             }
-            assertThat(h.extractOutputValues()).isEmpty(); // 3 < adaptEvery
+            assertThat(flushed(h)).isEmpty(); // 3 < adaptEvery
             snapshot = h.snapshot(1, 10);
         }
         KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel> restored =
                 new KeyedBroadcastOperatorTestHarness<>(
-                        new CoBroadcastWithKeyedOperator<>(function(4, 100, 16, 32), List.of(ModelBroadcast.MODELS)),
+                        new io.metastream.flink.internal.TaskOperator<>(function(4, 100, 16, 32)),
                         Transition::getTaskId, Types.STRING, 1, 1, 0);
         try (restored) {
             restored.setup();
@@ -446,7 +444,7 @@ class PearlTaskFunctionTest {
             sent.add(t);
             restored.processElement(t, 20);
 
-            List<AdaptedModel> out = restored.extractOutputValues();
+            List<AdaptedModel> out = flushed(restored);
             assertThat(out).hasSize(1); // the adapt counter survived too
             Posterior all = POLICY.posterior(contextRows(sent));
             assertDistinct(all, POLICY.posterior(contextRows(sent.subList(3, 4))));
@@ -466,7 +464,7 @@ class PearlTaskFunctionTest {
                 Transition t = step("t1", rng);
                 sent.add(t);
                 h.processElement(t, 1 + i);
-                List<AdaptedModel> out = h.extractOutputValues();
+                List<AdaptedModel> out = flushed(h);
                 assertThat(out).hasSize(i + 1);
                 List<Transition> newest = sent.subList(Math.max(0, sent.size() - window), sent.size());
                 assertPosterior(out.get(i), 1, POLICY.posterior(contextRows(newest)), newest.size());
@@ -485,12 +483,15 @@ class PearlTaskFunctionTest {
             Transition first = step("t1", rng);
             Transition second = step("t1", rng);
             h.processElement(first, 1);
+            assertThat(flushed(h)).extracting(AdaptedModel::getTaskTransitions).containsExactly(1L);
             h.processElement(second, 2);
             h.processElement(Transition.newBuilder(second).build(), 3);   // a retry of the same step
             h.processElement(Transition.newBuilder(first).build(), 4);    // an older step of the same episode
-            assertThat(h.extractOutputValues()).as("one posterior per step taken").hasSize(2);
+            assertThat(flushed(h)).extracting(AdaptedModel::getTaskTransitions).as("the repeats are not counted")
+                    .containsExactly(1L, 2L);
+            assertThat(flushed(h)).as("no new step, no new posterior at the next barrier").hasSize(2);
             h.processElement(Transition.newBuilder(first).setEpisodeId(0).setStep(0).build(), 5); // counting from 0 again
-            assertThat(h.extractOutputValues()).hasSize(3);
+            assertThat(flushed(h)).extracting(AdaptedModel::getTaskTransitions).containsExactly(1L, 2L, 3L);
         }
     }
 
@@ -551,7 +552,7 @@ class PearlTaskFunctionTest {
                 sent.add(t);
                 h.processElement(t, i);
             }
-            List<AdaptedModel> out = h.extractOutputValues();
+            List<AdaptedModel> out = flushed(h);
             assertThat(out).hasSize(1);
             Posterior expected = policy.posterior(contextRows(sent));
             assertThat(expected.fullCovariance()).isTrue();
@@ -569,7 +570,7 @@ class PearlTaskFunctionTest {
         try (var h = harness(function(1, 100, 16, 32))) {
             h.processBroadcastElement(model(1), 0);
             h.processElement(step("t1", rng), 0);
-            assertThat(((GaussianPosterior) h.extractOutputValues().get(0).getAdaptation()).getCovarianceFactor()).isEmpty();
+            assertThat(((GaussianPosterior) flushed(h).get(0).getAdaptation()).getCovarianceFactor()).isEmpty();
         }
     }
 
@@ -600,8 +601,26 @@ class PearlTaskFunctionTest {
             for (int i = 0; i < 3; i++) {
                 h.processElement(sent.get(i), i);
             }
-            assertThat(h.extractOutputValues()).isEmpty();
+            assertThat(flushed(h)).isEmpty();
             assertThat(samples(h)).hasSize(1);
         }
+    }
+
+    /** A harness on the job's task operator, opened. */
+    static KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel> harnessOf(
+            PearlTaskFunction f) throws Exception {
+        var h = new KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel>(
+                new io.metastream.flink.internal.TaskOperator<>(f), Transition::getTaskId, Types.STRING, 1, 1, 0);
+        h.open();
+        return h;
+    }
+
+    private static long barriers;
+
+    /** Everything emitted so far, after the operator's pre-barrier flush (where adaptations are made). */
+    static List<AdaptedModel> flushed(KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel> h)
+            throws Exception {
+        h.prepareSnapshotPreBarrier(++barriers);
+        return h.extractOutputValues();
     }
 }
