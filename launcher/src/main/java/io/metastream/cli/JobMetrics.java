@@ -22,6 +22,7 @@ final class JobMetrics {
     static final List<String> COUNTERS = List.of("transitionsAccepted", "deadLetters", "repeatedSteps", "adaptations",
             "posteriors", "nonFiniteAdaptations", "failedPosteriors", "segments", "replaySegments", "taskSamples",
             "outerSteps", "rejectedSteps", "staleSegments", "lateSamples", "badSamples", "skippedSegments", "skippedSteps",
+            io.metastream.flink.internal.LearnerInputPacer.METRIC,
             "rejectedModels", "undecodableModels");
     static final List<String> GAUGES = List.of("modelVersion", "secondsSinceLastVersion", "heldBackSegments",
             "quarantinedTasks", "clippedGradients");

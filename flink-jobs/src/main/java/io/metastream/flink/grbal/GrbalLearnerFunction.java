@@ -65,6 +65,7 @@ public final class GrbalLearnerFunction extends ProcessFunction<GrbalSegment, Mo
     private transient Counter outerSteps;
     private transient Counter skippedSegments;
     private transient io.metastream.flink.internal.ComputeBudget budget;
+    private transient io.metastream.flink.internal.LearnerInputPacer.Usage usage;
 
     public GrbalLearnerFunction(String modelName, Map<String, String> grbalConfig, Map<String, String> jobConfig,
             int publishEvery, long maxPolicyLag) {
@@ -103,6 +104,7 @@ public final class GrbalLearnerFunction extends ProcessFunction<GrbalSegment, Mo
         outerSteps = getRuntimeContext().getMetricGroup().counter("outerSteps");
         skippedSegments = getRuntimeContext().getMetricGroup().counter("skippedSegments");
         budget = io.metastream.flink.internal.ComputeBudget.from(getRuntimeContext().getGlobalJobParameters());
+        usage = new io.metastream.flink.internal.LearnerInputPacer.Usage();
         publisher.registerGauges(getRuntimeContext().getMetricGroup());
         // the divergence guard: segments held back before a batch, and tasks quarantined for sending such
         getRuntimeContext().getMetricGroup().gauge("heldBackSegments", () -> learner.heldBackSegments());
@@ -117,10 +119,12 @@ public final class GrbalLearnerFunction extends ProcessFunction<GrbalSegment, Mo
             publisher.warnIfStalled(staleSegments.getCount() + " segments dropped as collected with a too old policy");
             return;
         }
+        usage.offered(1);
         if (!budget.allows()) {
             skippedSegments.inc(); // over the learner's share of wall time: skipped, not queued (see ComputeBudget)
             return;
         }
+        usage.used(1);
         long started = System.nanoTime();
         Segment segment = s.toSegment();
         java.util.Optional<GrbalLearner.StepResult> result = learner.offer(s.taskId, segment);
@@ -151,6 +155,7 @@ public final class GrbalLearnerFunction extends ProcessFunction<GrbalSegment, Mo
         metrics.put("rejectedSteps", (double) learner.rejectedSteps());
         metrics.put("staleSegments", (double) staleSegments.getCount());
         metrics.put("skippedSegments", (double) skippedSegments.getCount());
+        metrics.put(io.metastream.flink.internal.LearnerInputPacer.SHARE_METRIC, usage.share());
         metrics.put("segmentsSeen", (double) learner.segmentsSeen());
         metrics.put("heldBackSegments", (double) learner.heldBackSegments());
         metrics.put("quarantinedTasks", (double) learner.quarantinedTasks().size());

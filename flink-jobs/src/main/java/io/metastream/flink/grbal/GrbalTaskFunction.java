@@ -103,6 +103,7 @@ public final class GrbalTaskFunction
     private transient io.metastream.flink.internal.AdaptationMetrics adaptationMetrics;
     /** Tasks to adapt before the next barrier, with their newest transition's time (null: not known). */
     private transient LinkedHashMap<String, Instant> pending;
+    private transient io.metastream.flink.internal.LearnerInputPacer pacer;
 
     public GrbalTaskFunction(String modelName, Map<String, String> grbalConfig, int adaptEvery, int segmentStride,
             int replayCapacity, int replaySegments) {
@@ -147,6 +148,8 @@ public final class GrbalTaskFunction
                 segmentsCut::clear, lastStep::clear, accepted::clear));
         adaptationMetrics = new io.metastream.flink.internal.AdaptationMetrics(getRuntimeContext().getMetricGroup());
         pending = new LinkedHashMap<>();
+        pacer = new io.metastream.flink.internal.LearnerInputPacer(getRuntimeContext().getMetricGroup(),
+                config.seed() * 31 + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
     }
 
     /** A task silent for the time to live: all its state goes ({@link TaskStateTtl}). */
@@ -175,6 +178,10 @@ public final class GrbalTaskFunction
             pending.put(ctx.getCurrentKey(), t.getTimestamp());
         }
         if (size < capacity() || newForSegment < segmentStride) {
+            return;
+        }
+        if (!pacer.send()) {
+            sinceSegment.update(0); // the learner cannot use more now (LearnerInputPacer): not built, not sent
             return;
         }
         // the newest M+K (a segment): only those entries are read
@@ -233,7 +240,11 @@ public final class GrbalTaskFunction
 
     @Override
     public void processBroadcastElement(ModelVersion model, Context ctx, Collector<AdaptedModel> out) throws Exception {
-        if (models.offer(ctx.getBroadcastState(ModelBroadcast.MODELS), model) == ModelBroadcast.Offer.FIRST) {
+        ModelBroadcast.Offer offer = models.offer(ctx.getBroadcastState(ModelBroadcast.MODELS), model);
+        if (offer != ModelBroadcast.Offer.IGNORED) {
+            pacer.onVersion(model);
+        }
+        if (offer == ModelBroadcast.Offer.FIRST) {
             // First model: every task with context is adapted before the next barrier (its transitions were
             // kept, not dropped); flush skips those with fewer than M.
             ctx.applyToKeyedState(shard.entriesDescriptor(),

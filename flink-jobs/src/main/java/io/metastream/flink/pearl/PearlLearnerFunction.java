@@ -81,6 +81,7 @@ public final class PearlLearnerFunction extends ProcessFunction<PearlTaskSample,
     private transient Counter outerSteps;
     private transient Counter skippedSteps;
     private transient io.metastream.flink.internal.ComputeBudget budget;
+    private transient io.metastream.flink.internal.LearnerInputPacer.Usage usage;
 
     public PearlLearnerFunction(String modelName, Map<String, String> pearlConfig, Map<String, String> jobConfig,
             int publishEvery, int updatesPerSample, long maxSampleAgeMillis) {
@@ -172,6 +173,7 @@ public final class PearlLearnerFunction extends ProcessFunction<PearlTaskSample,
         outerSteps = getRuntimeContext().getMetricGroup().counter("outerSteps");
         skippedSteps = getRuntimeContext().getMetricGroup().counter("skippedSteps");
         budget = io.metastream.flink.internal.ComputeBudget.from(getRuntimeContext().getGlobalJobParameters());
+        usage = new io.metastream.flink.internal.LearnerInputPacer.Usage();
         publisher.registerGauges(getRuntimeContext().getMetricGroup());
         getRuntimeContext().getMetricGroup().gauge("clippedGradients", () -> learner.clippedGradients());
     }
@@ -194,11 +196,13 @@ public final class PearlLearnerFunction extends ProcessFunction<PearlTaskSample,
             lateSamples.inc();
             return;
         }
+        usage.offered(updatesPerSample);
         for (int u = 0; u < updatesPerSample; u++) {
             if (!budget.allows()) {
                 skippedSteps.inc(); // over the learner's share of wall time (see ComputeBudget); the sample stays pooled
                 continue;
             }
+            usage.used(1);
             long started = System.nanoTime();
             PearlLearner.StepResult step = learner.step(metaBatch(cfg.metaBatch()));
             budget.spent(System.nanoTime() - started);
@@ -251,6 +255,7 @@ public final class PearlLearnerFunction extends ProcessFunction<PearlTaskSample,
         metrics.put("clippedGradients", (double) learner.clippedGradients());
         metrics.put("lateSamples", (double) lateSamples.getCount());
         metrics.put("skippedSteps", (double) skippedSteps.getCount());
+        metrics.put(io.metastream.flink.internal.LearnerInputPacer.SHARE_METRIC, usage.share());
         metrics.put("pooledTasks", (double) poolTasks.size());
         sums = new double[4];
         sumCount = 0;

@@ -108,6 +108,7 @@ public final class PearlTaskFunction
     private transient ValueStateDescriptor<Integer> sinceAdaptDescriptor;
     /** Tasks to adapt before the next barrier, with their newest transition's time (null: not known). */
     private transient java.util.LinkedHashMap<String, Instant> pending;
+    private transient io.metastream.flink.internal.LearnerInputPacer pacer;
 
     public PearlTaskFunction(String modelName, Map<String, String> pearlConfig, int adaptEvery, int sampleEvery,
             int contextWindow, int replayCapacity) {
@@ -150,6 +151,8 @@ public final class PearlTaskFunction
                 sinceSample::clear, samplesSent::clear, lastStep::clear, agentStep::clear, accepted::clear));
         adaptationMetrics = new io.metastream.flink.internal.AdaptationMetrics(getRuntimeContext().getMetricGroup());
         pending = new java.util.LinkedHashMap<>();
+        pacer = new io.metastream.flink.internal.LearnerInputPacer(getRuntimeContext().getMetricGroup(),
+                config.seed() * 31 + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
     }
 
     /** A task silent for the time to live: all its state goes ({@link TaskStateTtl}). */
@@ -200,7 +203,9 @@ public final class PearlTaskFunction
         if (cSize > 0 && newForAdapt >= adaptEvery) {
             pending.put(ctx.getCurrentKey(), t.getTimestamp());
         }
-        if (cSize > 0 && newForSample >= sampleEvery) {
+        if (cSize > 0 && newForSample >= sampleEvery && !pacer.send()) {
+            sinceSample.update(0); // the learner cannot use more now (LearnerInputPacer): not built, not sent
+        } else if (cSize > 0 && newForSample >= sampleEvery) {
             ModelVersion latest = models.held(ctx.getBroadcastState(ModelBroadcast.MODELS));
             List<double[]> ctxRows = context.newest(contextWindow);
             Random rng = new Random(KeyedSeeds.of(config.seed(), ctx.getCurrentKey(), ModelBroadcast.increment(samplesSent)));
@@ -243,7 +248,11 @@ public final class PearlTaskFunction
 
     @Override
     public void processBroadcastElement(ModelVersion model, Context ctx, Collector<AdaptedModel> out) throws Exception {
-        if (models.offer(ctx.getBroadcastState(ModelBroadcast.MODELS), model) == ModelBroadcast.Offer.FIRST) {
+        ModelBroadcast.Offer offer = models.offer(ctx.getBroadcastState(ModelBroadcast.MODELS), model);
+        if (offer != ModelBroadcast.Offer.IGNORED) {
+            pacer.onVersion(model);
+        }
+        if (offer == ModelBroadcast.Offer.FIRST) {
             // First model: every task with context gets its posterior before the next barrier (its data
             // was kept, not dropped).
             ctx.applyToKeyedState(context.entriesDescriptor(),
