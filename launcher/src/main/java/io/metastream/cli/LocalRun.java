@@ -127,7 +127,7 @@ final class LocalRun {
     static final String MPC_PREFIX = "mpc.";
 
     /** The job's settings given on the command line: {@code metastream.*}, {@code kafka.*} and each algorithm's prefix. */
-    private static Map<String, String> jobOptions(CommandLineArgs a) {
+    static Map<String, String> jobOptions(CommandLineArgs a) {
         Map<String, String> m = new LinkedHashMap<>();
         for (MetaAlgorithm<?> algorithm : MetaAlgorithms.all()) {
             m.putAll(a.withPrefix(algorithm.settingsPrefix()));

@@ -107,12 +107,38 @@ final class StreamBench {
         long n = a.longValue("transitions", 500_000);
         int tasks = a.integer("tasks", 1000);
         int repetitions = a.integer("repetitions", 3);
-        List<String> algorithms = Arrays.asList(a.string("algorithms", "grbal,pearl").split(","));
-        List<Integer> scaleTasks = Arrays.stream(a.string("scale-tasks", "1000,100000").split(","))
-                .map(String::trim).map(Integer::parseInt).toList();
-        List<String> backends = Arrays.asList(a.string("backends", "rocksdb,hashmap").split(","));
-        List<Double> intervals = Arrays.stream(a.string("intervals", "1,4").split(","))
-                .map(String::trim).map(Double::parseDouble).toList();
+        List<String> algorithms = Arrays.stream(a.string("algorithms", "grbal,pearl").split(",")).map(String::trim).toList();
+        Map<String, TaskFamily> families = new LinkedHashMap<>();
+        for (String algorithm : algorithms) {
+            LocalAlgorithm local = LocalAlgorithms.byName(algorithm);
+            families.put(algorithm, TaskFamilies.byName(a.string(local.job().name() + "-family",
+                    local.job().name().equals("pearl") ? "point-robot" : "pendulum")));
+        }
+        List<Integer> scaleTasks = new ArrayList<>();
+        for (String v : a.string("scale-tasks", "1000,100000").split(",")) {
+            try {
+                scaleTasks.add(Integer.parseInt(v.trim()));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--scale-tasks takes task counts such as 1000,100000, got '"
+                        + a.string("scale-tasks", "") + "'");
+            }
+            if (scaleTasks.get(scaleTasks.size() - 1) <= 0) {
+                throw new IllegalArgumentException("--scale-tasks must be positive, got '" + a.string("scale-tasks", "") + "'");
+            }
+        }
+        List<String> backends = Arrays.stream(a.string("backends", "rocksdb,hashmap").split(",")).map(String::trim).toList();
+        List<Double> intervals = new ArrayList<>();
+        for (String v : a.string("intervals", "1,4").split(",")) {
+            try {
+                intervals.add(Double.parseDouble(v.trim()));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--intervals takes checkpoint intervals in seconds such as 1,4, got '"
+                        + a.string("intervals", "") + "'");
+            }
+            if (!(intervals.get(intervals.size() - 1) > 0)) {
+                throw new IllegalArgumentException("--intervals must be positive, got '" + a.string("intervals", "") + "'");
+            }
+        }
         double rate = a.decimal("rate", 2000);
         int latencyTasks = a.integer("latency-tasks", 16);
         int latencySeconds = a.integer("latency-seconds", 30);
@@ -129,7 +155,11 @@ final class StreamBench {
         settings.put("latencySeconds", latencySeconds);
         settings.put("warmupSeconds", warmup);
         settings.put("seed", seed);
-        settings.put("jobOptions", jobOptions());
+        settings.put("jobOptions", LocalRun.jobOptions(a));
+        boolean skipIngest = a.flag("skip-ingest");
+        boolean skipLatency = a.flag("skip-latency");
+        boolean skipScale = a.flag("skip-scale");
+        a.rejectUnknown("bench stream");
 
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("cores", Runtime.getRuntime().availableProcessors());
@@ -144,10 +174,9 @@ final class StreamBench {
             Map<String, Object> latency = new LinkedHashMap<>();
             List<Double> versionLatencies = new ArrayList<>();
             for (String algorithm : algorithms) {
-                LocalAlgorithm local = LocalAlgorithms.byName(algorithm.trim());
-                TaskFamily family = TaskFamilies.byName(a.string(local.job().name() + "-family",
-                        local.job().name().equals("pearl") ? "point-robot" : "pendulum"));
-                if (!a.flag("skip-ingest")) {
+                LocalAlgorithm local = LocalAlgorithms.byName(algorithm);
+                TaskFamily family = families.get(algorithm);
+                if (!skipIngest) {
                     String topic = prefill(family, n, tasks);
                     double raw = raw(topic, n, repetitions);
                     IngestRun job = ingest(local, family, topic, n, null, ingestCheckpoint, timeout);
@@ -169,7 +198,7 @@ final class StreamBench {
                             job.adaptingPerSecond, job.perSecond, job.acceptedAtFirstAdaptation, raw,
                             job.adaptingPerSecond / raw);
                 }
-                if (!a.flag("skip-latency")) {
+                if (!skipLatency) {
                     List<Object> perInterval = new ArrayList<>();
                     for (double interval : intervals) {
                         Map<String, Object> r = latency(local, family, interval, rate, latencyTasks, latencySeconds, warmup,
@@ -191,7 +220,7 @@ final class StreamBench {
                 m.put("samples", v.length);
                 json.put("versionLatency", m);
             }
-            if (!a.flag("skip-scale")) {
+            if (!skipScale) {
                 LocalAlgorithm grbal = LocalAlgorithms.byName("grbal");
                 TaskFamily family = TaskFamilies.byName("pendulum");
                 Map<String, Object> scale = new LinkedHashMap<>();
@@ -228,16 +257,6 @@ final class StreamBench {
 
     private static String label(int tasks) {
         return tasks % 1000 == 0 ? (tasks / 1000) + "k" : Integer.toString(tasks);
-    }
-
-    /** The job settings given on the command line ({@code --metastream.*} and the algorithms' prefixes). */
-    private Map<String, String> jobOptions() {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.putAll(a.withPrefix("metastream."));
-        for (LocalAlgorithm l : LocalAlgorithms.all()) {
-            m.putAll(a.withPrefix(l.job().settingsPrefix()));
-        }
-        return m;
     }
 
     // ---------------------------------------------------------------- data
@@ -606,7 +625,7 @@ final class StreamBench {
         String prefix = algorithm.job().settingsPrefix();
         conf.setString(prefix + SettingsTable.SEED, Long.toString(seed));
         algorithm.localProfile().forEach((k, v) -> conf.setString(prefix + k, v));
-        jobOptions().forEach(conf::setString);
+        LocalRun.jobOptions(a).forEach(conf::setString);
         FamilySizes.apply(conf, family);
         Path[] keys = LocalRun.localKeys(work);
         conf.set(MetaStreamOptions.SIGNING_KEY_FILE, keys[0].toString());

@@ -32,6 +32,19 @@ class MainTest {
     }
 
     @Test
+    void benchStreamRejectsAnUnknownOptionAndBadListsBeforeStartingAnything() {
+        int[] rc = {0};
+        String err = stderrOf(() -> rc[0] = Main.run(new String[] {"bench", "stream", "--out", "x.json", "--transitons", "5"}));
+        assertThat(rc[0]).isNotZero();
+        assertThat(err).contains("unknown option(s) for 'bench stream': --transitons");
+        err = stderrOf(() -> rc[0] = Main.run(new String[] {"bench", "stream", "--out", "x.json", "--intervals", "1,x"}));
+        assertThat(rc[0]).isNotZero();
+        assertThat(err).contains("--intervals takes checkpoint intervals in seconds such as 1,4, got '1,x'");
+        err = stderrOf(() -> rc[0] = Main.run(new String[] {"bench", "stream", "--out", "x.json", "--scale-tasks", "0"}));
+        assertThat(err).contains("--scale-tasks must be positive, got '0'");
+    }
+
+    @Test
     void rejectsAnUnknownTaskFamilyAndBadNumbers() {
         int[] rc = new int[1];
         String err = stderrOf(() -> rc[0] = Main.run(new String[] {"run", "--family", "cheetah"}));
