@@ -258,7 +258,8 @@ public final class GrbalTaskFunction
             return null;
         }
         Segment context = Transitions.toSegment(w.subList(w.size() - config.adaptWindow(), w.size()));
-        DynamicsModel phi = theta.adapt(context, config.innerLr(), config.innerSteps());
+        DynamicsModel.Adapted scored = theta.adaptAndScore(context, config.innerLr(), config.innerSteps());
+        DynamicsModel phi = scored.model();
         INDArray delta = phi.params().sub(theta.params());
         if (!allFinite(delta)) {
             // an inner step that diverged on this task's context: publish nothing, agents keep the last good one
@@ -280,8 +281,8 @@ public final class GrbalTaskFunction
                 .setContextTransitions(context.length())
                 .setTaskTransitions(taskTransitions)
                 .setInnerSteps(config.innerSteps())
-                .setContextLossBefore(theta.normalizedLoss(context))
-                .setContextLossAfter(phi.normalizedLoss(context))
+                .setContextLossBefore(scored.contextLossBefore())
+                .setContextLossAfter(scored.contextLossAfter())
                 .setCreatedAt(Instant.now())
                 .build();
     }

@@ -166,12 +166,16 @@ public final class DynamicsModel {
     /** The training loss (MSE in normalised target space) on a segment. */
     public double normalizedLoss(Segment s) {
         checkSegment(s);
+        return mlp.loss(flatParams(), normalizer.inputArray(s), normalizer.targetArray(s), s.length()); // plain Java, see Mlp.preActivation
+    }
+
+    private double[] flatParams() {
         double[] p = flatParams;
         if (p == null) {
             p = NdArrays.toFlatArray(params);
             flatParams = p;
         }
-        return mlp.loss(p, normalizer.inputArray(s), normalizer.targetArray(s), s.length()); // plain Java, see Mlp.preActivation
+        return p;
     }
 
     /** {@link #params} as a flat array, made on first use (the parameters never change). */
@@ -199,6 +203,26 @@ public final class DynamicsModel {
                 : Grbal.adapt(mlp, params, x, y, innerLr, innerSteps);
         return new DynamicsModel(mlp, phi, normalizer, null, true);
     }
+
+    /**
+     * {@link #adapt}, with the normalised loss on {@code context} before ({@code this}) and after (the
+     * adapted model), as {@link #normalizedLoss} gives them. Under the ridge rule the losses come from the
+     * features the solve computes anyway; otherwise from two more passes.
+     */
+    public Adapted adaptAndScore(Segment context, double innerLr, int innerSteps) {
+        checkSegment(context);
+        if (adaptation != null && adaptation.isRidge()) {
+            RidgeAdaptation.Adapted r = new RidgeAdaptation(mlp).adaptAndScore(flatParams(), adaptation.ridgeLogLambda(),
+                    normalizer.inputArray(context), normalizer.targetArray(context), context.length());
+            return new Adapted(new DynamicsModel(mlp, NdArrays.row(r.params()), normalizer, null, true), r.lossBefore(),
+                    r.lossAfter());
+        }
+        DynamicsModel phi = adapt(context, innerLr, innerSteps);
+        return new Adapted(phi, normalizedLoss(context), phi.normalizedLoss(context));
+    }
+
+    /** An adapted model and the context's normalised loss before and after adapting. */
+    public record Adapted(DynamicsModel model, double contextLossBefore, double contextLossAfter) {}
 
     private void checkSegment(Segment s) {
         if (s == null) {

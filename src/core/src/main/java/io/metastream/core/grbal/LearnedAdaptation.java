@@ -94,6 +94,19 @@ public record LearnedAdaptation(AdaptationRule rule, int innerSteps, int recurre
                 NdArrays.toFlatArray(x), NdArrays.toFlatArray(y), rows));
     }
 
+    /** True for the ridge rule, whose adaptation also scores the window ({@link RidgeAdaptation#adaptAndScore}). */
+    boolean isRidge() {
+        return rule == AdaptationRule.RIDGE;
+    }
+
+    /** The ridge rule's logλ. */
+    double ridgeLogLambda() {
+        if (rule != AdaptationRule.RIDGE) {
+            throw new IllegalStateException("not the ridge rule: " + rule.settingName());
+        }
+        return params[0];
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof LearnedAdaptation a && a.rule == rule && a.innerSteps == innerSteps

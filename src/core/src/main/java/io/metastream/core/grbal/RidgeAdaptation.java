@@ -58,6 +58,15 @@ public final class RidgeAdaptation {
 
     /** The adapted network: {@code theta} with its output layer solved on the window. */
     public double[] adapt(double[] theta, double logLambda, double[] x, double[] y, int rows) {
+        return adaptAndScore(theta, logLambda, x, y, rows).params();
+    }
+
+    /**
+     * {@link #adapt}, and the window's loss (MSE over rows and outputs, as {@link Mlp#loss}) before and
+     * after it: both from the features the solve computes anyway (only the output layer changes), so no
+     * further pass through the network.
+     */
+    public Adapted adaptAndScore(double[] theta, double logLambda, double[] x, double[] y, int rows) {
         requireTheta(theta);
         double[][] phi = features(theta, x, rows, null);
         double lambda = lambda(logLambda);
@@ -66,7 +75,26 @@ public final class RidgeAdaptation {
         double[][] w = solve(chol, rhs(phi, y, theta, lambda));
         double[] adapted = theta.clone();
         writeBlock(w, adapted);
-        return adapted;
+        return new Adapted(adapted, loss(phi, block(theta), y), loss(phi, w, y));
+    }
+
+    /** The adapted parameters and the window's loss before and after. */
+    public record Adapted(double[] params, double lossBefore, double lossAfter) {}
+
+    private double loss(double[][] phi, double[][] w, double[] y) {
+        double sum = 0;
+        for (int i = 0; i < phi.length; i++) {
+            double[] row = phi[i];
+            for (int j = 0; j < out; j++) {
+                double f = 0;
+                for (int k = 0; k <= features; k++) {
+                    f += row[k] * w[k][j];
+                }
+                double d = y[i * out + j] - f;
+                sum += d * d;
+            }
+        }
+        return sum / ((double) phi.length * out);
     }
 
     /**

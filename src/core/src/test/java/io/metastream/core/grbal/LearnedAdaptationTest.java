@@ -130,6 +130,30 @@ class LearnedAdaptationTest {
         assertMatchesFiniteDifferences(config(AdaptationRule.RIDGE, 1, false).toBuilder().hidden().build(), 80);
     }
 
+    /** The fused ridge scoring gives what adapt and two normalizedLoss passes give; other rules take that path. */
+    @ParameterizedTest
+    @CsvSource({"META_SGD", "RECURRENT", "RIDGE"})
+    void adaptAndScoreAgreesWithAdaptAndTheTwoLosses(AdaptationRule rule) {
+        GrbalConfig cfg = config(rule, 1, false).toBuilder().adaptWindow(12).build();
+        DynamicsModel model = new GrbalLearner(cfg).currentModel();
+        Random rng = new Random(31);
+        Segment context = randomSegment(rng, 12);
+        DynamicsModel.Adapted scored = model.adaptAndScore(context, 0.1, 1);
+        DynamicsModel adapted = model.adapt(context, 0.1, 1);
+        double[] a = io.metastream.core.internal.NdArrays.toFlatArray(scored.model().params());
+        double[] b = io.metastream.core.internal.NdArrays.toFlatArray(adapted.params());
+        for (int i = 0; i < a.length; i++) {
+            assertThat(a[i]).isCloseTo(b[i], org.assertj.core.api.Assertions.within(1e-12 * (1 + Math.abs(b[i]))));
+        }
+        double before = model.normalizedLoss(context);
+        double after = adapted.normalizedLoss(context);
+        assertThat(scored.contextLossBefore()).isCloseTo(before, org.assertj.core.api.Assertions.within(1e-12 * (1 + before)));
+        assertThat(scored.contextLossAfter()).isCloseTo(after, org.assertj.core.api.Assertions.within(1e-12 * (1 + after)));
+        if (rule == AdaptationRule.RIDGE) {
+            assertThat(after).as("the ridge fit lowers the window's loss").isLessThan(before);
+        }
+    }
+
     @Test
     void ridgeWithAnExtremeShrinkageFromAHostileModelStillAdaptsToFiniteParameters() {
         GrbalConfig cfg = config(AdaptationRule.RIDGE, 1, false).toBuilder().adaptWindow(4).build();
