@@ -24,7 +24,8 @@ import java.util.function.Consumer;
  * Kafka or Flink: one agent per training task acts in lock-step (uniformly random until the learner's
  * first outer step, then MPC with its task's model, a random action with probability
  * {@code randomActionProbability}); the task's model is θ adapted on the task's last M transitions,
- * re-adapted every {@code adaptEvery} of them (the task operator's {@code adapt-every}); every
+ * re-adapted every {@code adaptEvery} of them (the job's task operator adapts once per checkpoint instead,
+ * which on a fleet at the local run's pace is every few transitions of a task); every
  * {@code segmentStride} new transitions of a task the learner is offered the last M + K of them plus
  * {@code replaySegments} windows drawn from the task's last {@code replayCapacity} (the job's
  * {@code segment-stride}, {@code replay-segments}, {@code replay-capacity}); the agents' θ is refreshed
