@@ -91,7 +91,7 @@ final class StreamBench {
             "the pipeline as a stream: ingest vs a plain consumer, adaptation and version latency,",
             "1k vs 100k tasks on RocksDB; JSON + PNG (exactly-once, local broker + MiniCluster)",
             "--out FILE (required) --transitions N (default 500000) --tasks N (default 1000) --parallelism N",
-            "--algorithms grbal,pearl --intervals 1,4 (s) --rate N/s --latency-tasks N --latency-seconds S",
+            "--algorithms grbal,pearl --intervals 1,4 (s) --rate N/s --latency-tasks N --latency-seconds S --latency-repetitions R",
             "--scale-tasks 1000,100000 --backends rocksdb,hashmap --repetitions N --skip-scale --skip-latency");
 
     static int run(String[] args, PrintStream out) throws Exception {
@@ -142,6 +142,10 @@ final class StreamBench {
         double rate = a.decimal("rate", 2000);
         int latencyTasks = a.integer("latency-tasks", 16);
         int latencySeconds = a.integer("latency-seconds", 30);
+        int latencyRepetitions = a.integer("latency-repetitions", 3);
+        if (latencyRepetitions < 1) {
+            throw new IllegalArgumentException("--latency-repetitions must be at least 1, got " + latencyRepetitions);
+        }
         int warmup = a.integer("warmup", 10);
         double ingestCheckpoint = a.decimal("ingest-checkpoint-interval", 2);
         int timeout = a.integer("timeout", 900);
@@ -153,6 +157,7 @@ final class StreamBench {
         settings.put("rate", rate);
         settings.put("latencyTasks", latencyTasks);
         settings.put("latencySeconds", latencySeconds);
+        settings.put("latencyRepetitions", latencyRepetitions);
         settings.put("warmupSeconds", warmup);
         settings.put("seed", seed);
         settings.put("jobOptions", LocalRun.jobOptions(a));
@@ -201,9 +206,19 @@ final class StreamBench {
                 if (!skipLatency) {
                     List<Object> perInterval = new ArrayList<>();
                     for (double interval : intervals) {
-                        Map<String, Object> r = latency(local, family, interval, rate, latencyTasks, latencySeconds, warmup,
-                                versionLatencies);
-                        perInterval.add(r);
+                        // the run with the median p99 of latencyRepetitions runs, and every run's p99 / interval
+                        List<Map<String, Object>> runs = new ArrayList<>();
+                        for (int r = 0; r < latencyRepetitions; r++) {
+                            runs.add(latency(local, family, interval, rate, latencyTasks, latencySeconds, warmup,
+                                    versionLatencies));
+                        }
+                        List<Map<String, Object>> byP99 = new ArrayList<>(runs);
+                        byP99.sort((x, y) -> Double.compare((double) x.get("p99Ms"), (double) y.get("p99Ms")));
+                        Map<String, Object> median = new LinkedHashMap<>(byP99.get((byP99.size() - 1) / 2));
+                        median.put("repetitions", latencyRepetitions);
+                        median.put("p99OverCheckpointIntervalPerRun",
+                                runs.stream().map(x -> x.get("p99OverCheckpointInterval")).toList());
+                        perInterval.add(median);
                     }
                     latency.put(local.job().name(), perInterval);
                 }

@@ -24,6 +24,7 @@ class StreamBenchIT {
         int rc = Main.run(new String[] {"bench", "stream", "--out", out.toString(), "--work", dir.resolve("work").toString(),
                 "--algorithms", "grbal", "--transitions", "4000", "--tasks", "20", "--repetitions", "1",
                 "--intervals", "1", "--rate", "400", "--latency-tasks", "4", "--latency-seconds", "4", "--warmup", "1",
+                "--latency-repetitions", "2",
                 "--scale-tasks", "20,400", "--backends", "hashmap,rocksdb"});
         assertThat(rc).isZero();
         JsonNode j = new ObjectMapper().readTree(Files.readString(out));
@@ -33,6 +34,8 @@ class StreamBenchIT {
         assertThat(ingest.get("run").get("timedOut").asBoolean()).isFalse();
         assertThat(ingest.get("run").get("recordsPerSecond").asDouble()).isPositive();
         assertThat(ingest.get("rawConsumeDecodePerSecond").asDouble()).isPositive();
+        assertThat(ingest.get("sourceValidatePerSecond").asDouble()).as("the source-only ceiling").isPositive();
+        assertThat(ingest.get("keyedCountPerSecond").asDouble()).as("the keyed-count ceiling").isPositive();
         // the ingest figure counts from the first adaptation; at this size the job may finish before it
         if (!ingest.get("ingestRecordsPerSecond").isNull()) {
             assertThat(ingest.get("ingestRatio").asDouble()).isPositive().isCloseTo(ingest.get("ingestRecordsPerSecond").asDouble()
@@ -41,6 +44,7 @@ class StreamBenchIT {
         }
         JsonNode lat = j.get("adaptationLatency").get("grbal").get(0);
         assertThat(lat.get("checkpointIntervalMs").asDouble()).isEqualTo(1000);
+        assertThat(lat.get("p99OverCheckpointIntervalPerRun")).as("one figure per repetition").hasSize(2);
         assertThat(lat.get("transitionsMeasured").asLong()).isPositive();
         assertThat(lat.get("p50Ms").asDouble()).isPositive().isLessThanOrEqualTo(lat.get("p99Ms").asDouble());
         assertThat(lat.get("p99Ms").asDouble()).isLessThanOrEqualTo(lat.get("maxMs").asDouble());
