@@ -114,31 +114,9 @@ final class StreamBench {
             families.put(algorithm, TaskFamilies.byName(a.string(local.job().name() + "-family",
                     local.job().name().equals("pearl") ? "point-robot" : "pendulum")));
         }
-        List<Integer> scaleTasks = new ArrayList<>();
-        for (String v : a.string("scale-tasks", "1000,100000").split(",")) {
-            try {
-                scaleTasks.add(Integer.parseInt(v.trim()));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--scale-tasks takes task counts such as 1000,100000, got '"
-                        + a.string("scale-tasks", "") + "'");
-            }
-            if (scaleTasks.get(scaleTasks.size() - 1) <= 0) {
-                throw new IllegalArgumentException("--scale-tasks must be positive, got '" + a.string("scale-tasks", "") + "'");
-            }
-        }
+        List<Integer> scaleTasks = positiveList("scale-tasks", "1000,100000", "task counts", Integer::parseInt);
         List<String> backends = Arrays.stream(a.string("backends", "rocksdb,hashmap").split(",")).map(String::trim).toList();
-        List<Double> intervals = new ArrayList<>();
-        for (String v : a.string("intervals", "1,4").split(",")) {
-            try {
-                intervals.add(Double.parseDouble(v.trim()));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--intervals takes checkpoint intervals in seconds such as 1,4, got '"
-                        + a.string("intervals", "") + "'");
-            }
-            if (!(intervals.get(intervals.size() - 1) > 0)) {
-                throw new IllegalArgumentException("--intervals must be positive, got '" + a.string("intervals", "") + "'");
-            }
-        }
+        List<Double> intervals = positiveList("intervals", "1,4", "checkpoint intervals in seconds", Double::parseDouble);
         double rate = a.decimal("rate", 2000);
         int latencyTasks = a.integer("latency-tasks", 16);
         int latencySeconds = a.integer("latency-seconds", 30);
@@ -268,6 +246,26 @@ final class StreamBench {
         }
         out.println("wrote " + outFile);
         return 0;
+    }
+
+    /** A comma-separated list of positive numbers; a bad one names the option and what it takes. */
+    private <T extends Number> List<T> positiveList(String option, String def, String what,
+            java.util.function.Function<String, T> parse) {
+        String given = a.string(option, def);
+        List<T> values = new ArrayList<>();
+        for (String v : given.split(",")) {
+            T x;
+            try {
+                x = parse.apply(v.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--" + option + " takes " + what + " such as " + def + ", got '" + given + "'");
+            }
+            if (!(x.doubleValue() > 0)) {
+                throw new IllegalArgumentException("--" + option + " must be positive, got '" + given + "'");
+            }
+            values.add(x);
+        }
+        return values;
     }
 
     private static String label(int tasks) {

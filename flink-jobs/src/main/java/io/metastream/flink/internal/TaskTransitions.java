@@ -3,10 +3,6 @@ package io.metastream.flink.internal;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
-
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * Each task's count of accepted transitions (keyed state, so exactly once across failures), reported

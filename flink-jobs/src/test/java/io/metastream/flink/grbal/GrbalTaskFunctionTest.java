@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.stream.Collectors;
 
+import static io.metastream.flink.internal.TaskOperatorHarness.flushed;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class GrbalTaskFunctionTest {
@@ -43,7 +44,7 @@ class GrbalTaskFunctionTest {
 
     static KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel> harness(
             GrbalTaskFunction f) throws Exception {
-        return harnessOf(f);
+        return io.metastream.flink.internal.TaskOperatorHarness.open(f);
     }
 
     static ModelVersion model(long version) {
@@ -428,23 +429,5 @@ class GrbalTaskFunctionTest {
             assertThat(h.getBroadcastState(ModelBroadcast.MODELS).get("m").getVersion()).isEqualTo(2);
             assertThat(flushed(h)).extracting(AdaptedModel::getBaseVersion).containsOnly(2L);
         }
-    }
-
-    /** A harness on the job's task operator, opened. */
-    static KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel> harnessOf(
-            GrbalTaskFunction f) throws Exception {
-        var h = new KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel>(
-                new io.metastream.flink.internal.TaskOperator<>(f), Transition::getTaskId, Types.STRING, 1, 1, 0);
-        h.open();
-        return h;
-    }
-
-    private static long barriers;
-
-    /** Everything emitted so far, after the operator's pre-barrier flush (where adaptations are made). */
-    static List<AdaptedModel> flushed(KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel> h)
-            throws Exception {
-        h.prepareSnapshotPreBarrier(++barriers);
-        return h.extractOutputValues();
     }
 }

@@ -30,6 +30,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.stream.Collectors;
 
+import static io.metastream.flink.internal.TaskOperatorHarness.flushed;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -63,7 +64,7 @@ class PearlTaskFunctionTest {
 
     static KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel> harness(
             PearlTaskFunction f) throws Exception {
-        return harnessOf(f);
+        return io.metastream.flink.internal.TaskOperatorHarness.open(f);
     }
 
     static ModelVersion model(long version) {
@@ -604,23 +605,5 @@ class PearlTaskFunctionTest {
             assertThat(flushed(h)).isEmpty();
             assertThat(samples(h)).hasSize(1);
         }
-    }
-
-    /** A harness on the job's task operator, opened. */
-    static KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel> harnessOf(
-            PearlTaskFunction f) throws Exception {
-        var h = new KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel>(
-                new io.metastream.flink.internal.TaskOperator<>(f), Transition::getTaskId, Types.STRING, 1, 1, 0);
-        h.open();
-        return h;
-    }
-
-    private static long barriers;
-
-    /** Everything emitted so far, after the operator's pre-barrier flush (where adaptations are made). */
-    static List<AdaptedModel> flushed(KeyedBroadcastOperatorTestHarness<String, Transition, ModelVersion, AdaptedModel> h)
-            throws Exception {
-        h.prepareSnapshotPreBarrier(++barriers);
-        return h.extractOutputValues();
     }
 }
