@@ -126,6 +126,17 @@ final class LocalRun {
     /** Prefix of the agents' planner settings on the command line. */
     static final String MPC_PREFIX = "mpc.";
 
+    /**
+     * {@code options} with the value of every key that names a credential (password, JAAS configuration,
+     * secret, token) replaced, for what a run writes into its reports.
+     */
+    static Map<String, String> redacted(Map<String, String> options) {
+        Map<String, String> m = new LinkedHashMap<>();
+        options.forEach((k, v) -> m.put(k, k.toLowerCase(java.util.Locale.ROOT).matches(".*(password|jaas|secret|token|credential).*")
+                ? "(redacted)" : v));
+        return m;
+    }
+
     /** The job's settings given on the command line: {@code metastream.*}, {@code kafka.*} and each algorithm's prefix. */
     static Map<String, String> jobOptions(CommandLineArgs a) {
         Map<String, String> m = new LinkedHashMap<>();

@@ -138,7 +138,7 @@ final class StreamBench {
         settings.put("latencyRepetitions", latencyRepetitions);
         settings.put("warmupSeconds", warmup);
         settings.put("seed", seed);
-        settings.put("jobOptions", LocalRun.jobOptions(a));
+        settings.put("jobOptions", LocalRun.redacted(LocalRun.jobOptions(a)));
         boolean skipIngest = a.flag("skip-ingest");
         boolean skipLatency = a.flag("skip-latency");
         boolean skipScale = a.flag("skip-scale");
@@ -555,6 +555,7 @@ final class StreamBench {
             }
             JobClient job = e.executeAsync("metastream-bench-" + run);
             long start = -1;
+            long countedAtStart = 0;
             long end;
             long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
             try {
@@ -562,7 +563,8 @@ final class StreamBench {
                     long count = MetricTap.sum(CEILING_METRIC);
                     long now = System.nanoTime();
                     if (start < 0 && count > 0) {
-                        start = now;
+                        start = now; // the records counted before this poll are not timed, so not counted either
+                        countedAtStart = count;
                     }
                     if (count >= n) {
                         end = now;
@@ -579,7 +581,7 @@ final class StreamBench {
             } finally {
                 job.cancel().get();
             }
-            rates.add(n / ((end - start) / 1e9));
+            rates.add(end > start ? (n - countedAtStart) / ((end - start) / 1e9) : Double.NaN);
         }
         double median = Stats.median(rates.stream().mapToDouble(Double::doubleValue).toArray());
         out.printf("  %s ceiling of %s: %s records/s (median %.0f)%n", keyed ? "keyed-count" : "source+validate", topic,
@@ -719,6 +721,7 @@ final class StreamBench {
                 adapted.add(new long[] {t, m.getTaskTransitions(), System.nanoTime()});
             }
         });
+        List<Double> checkpointMs = new ArrayList<>();
         Thread modelReader = reader(topics.models(), stopReaders, failed, rec -> {
             ModelVersion v = Codecs.modelVersion().decode(rec.value());
             versionMs.add((double) (System.currentTimeMillis() - v.getCreatedAt().toEpochMilli()));
@@ -739,7 +742,16 @@ final class StreamBench {
             }
             Thread.sleep(warmup * 1000L);
             measureFrom = System.nanoTime();
-            Thread.sleep(seconds * 1000L);
+            // the duration of each checkpoint completed in the window (the JobManager's gauges)
+            double completed = MetricTap.gaugeMax("numberOfCompletedCheckpoints");
+            while (System.nanoTime() - measureFrom < seconds * 1_000_000_000L) {
+                Thread.sleep(20);
+                double now = MetricTap.gaugeMax("numberOfCompletedCheckpoints");
+                if (now > completed || (Double.isNaN(completed) && !Double.isNaN(now))) {
+                    completed = now;
+                    checkpointMs.add(MetricTap.gaugeMax("lastCheckpointDuration"));
+                }
+            }
             measureTo = System.nanoTime();
             check(failed, job);
             stop.set(true);
@@ -802,13 +814,17 @@ final class StreamBench {
         r.put("versionsRead", vv.length);
         r.put("versionLatencyP50Ms", percentile(vv, 50));
         r.put("versionLatencyP99Ms", percentile(vv, 99));
+        double[] cp = checkpointMs.stream().filter(Double::isFinite).mapToDouble(Double::doubleValue).toArray();
+        r.put("checkpointsCompleted", cp.length);
+        r.put("checkpointDurationP50Ms", percentile(cp, 50));
+        r.put("checkpointDurationMaxMs", percentile(cp, 100));
         versionLatencies.addAll(versionMs);
         series.sort((x, y) -> Double.compare(x[0], y[0]));
         r.put("series", thin(series, 2000));
         out.printf("  latency %s at %.1f s checkpoints: p50 %.0f ms, p99 %.0f ms, max %.0f ms (p99 / interval %.2f; %d transitions); "
-                        + "versions p50 %.0f ms, p99 %.0f ms%n", algorithm.job().name(), intervalSeconds, percentile(v, 50),
-                percentile(v, 99), percentile(v, 100), percentile(v, 99) / intervalMs, v.length, percentile(vv, 50),
-                percentile(vv, 99));
+                        + "versions p50 %.0f ms, p99 %.0f ms; checkpoints p50 %.0f ms, max %.0f ms (%d)%n", algorithm.job().name(),
+                intervalSeconds, percentile(v, 50), percentile(v, 99), percentile(v, 100), percentile(v, 99) / intervalMs, v.length,
+                percentile(vv, 50), percentile(vv, 99), percentile(cp, 50), percentile(cp, 100), cp.length);
         return r;
     }
 

@@ -32,6 +32,14 @@ class MainTest {
     }
 
     @Test
+    void reportsNeverHoldACredentialGivenAsAnOption() {
+        var m = LocalRun.redacted(java.util.Map.of("kafka.sasl.jaas.config", "x password=\"p\";",
+                "kafka.ssl.key.password", "p", "kafka.bootstrap.servers", "h:9092", "metastream.seed", "3"));
+        assertThat(m).containsEntry("kafka.sasl.jaas.config", "(redacted)").containsEntry("kafka.ssl.key.password", "(redacted)")
+                .containsEntry("kafka.bootstrap.servers", "h:9092").containsEntry("metastream.seed", "3");
+    }
+
+    @Test
     void benchStreamRejectsAnUnknownOptionAndBadListsBeforeStartingAnything() {
         int[] rc = {0};
         String err = stderrOf(() -> rc[0] = Main.run(new String[] {"bench", "stream", "--out", "x.json", "--transitons", "5"}));

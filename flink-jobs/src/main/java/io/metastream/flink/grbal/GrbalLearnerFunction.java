@@ -155,7 +155,8 @@ public final class GrbalLearnerFunction extends ProcessFunction<GrbalSegment, Mo
         metrics.put("rejectedSteps", (double) learner.rejectedSteps());
         metrics.put("staleSegments", (double) staleSegments.getCount());
         metrics.put("skippedSegments", (double) skippedSegments.getCount());
-        metrics.put(io.metastream.flink.internal.LearnerInputPacer.SHARE_METRIC, usage.share());
+        metrics.put(io.metastream.flink.internal.LearnerInputPacer.OFFERED_METRIC, (double) usage.offered());
+        metrics.put(io.metastream.flink.internal.LearnerInputPacer.USED_METRIC, (double) usage.used());
         metrics.put("segmentsSeen", (double) learner.segmentsSeen());
         metrics.put("heldBackSegments", (double) learner.heldBackSegments());
         metrics.put("quarantinedTasks", (double) learner.quarantinedTasks().size());

@@ -255,7 +255,8 @@ public final class PearlLearnerFunction extends ProcessFunction<PearlTaskSample,
         metrics.put("clippedGradients", (double) learner.clippedGradients());
         metrics.put("lateSamples", (double) lateSamples.getCount());
         metrics.put("skippedSteps", (double) skippedSteps.getCount());
-        metrics.put(io.metastream.flink.internal.LearnerInputPacer.SHARE_METRIC, usage.share());
+        metrics.put(io.metastream.flink.internal.LearnerInputPacer.OFFERED_METRIC, (double) usage.offered());
+        metrics.put(io.metastream.flink.internal.LearnerInputPacer.USED_METRIC, (double) usage.used());
         metrics.put("pooledTasks", (double) poolTasks.size());
         sums = new double[4];
         sumCount = 0;
