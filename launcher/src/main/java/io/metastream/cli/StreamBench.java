@@ -217,6 +217,29 @@ final class StreamBench {
                 LocalAlgorithm grbal = LocalAlgorithms.byName("grbal");
                 TaskFamily family = TaskFamilies.byName("pendulum");
                 Map<String, Object> scale = new LinkedHashMap<>();
+                // a task adapts and feeds the learner only once it holds M + K transitions: fewer per task
+                // compares adapting with not adapting, not one task count with another
+                Map<String, String> profile = new java.util.HashMap<>(grbal.localProfile());
+                String prefix = grbal.job().settingsPrefix();
+                LocalRun.jobOptions(a).forEach((k, v) -> {
+                    if (k.startsWith(prefix)) {
+                        profile.put(k.substring(prefix.length()), v);
+                    }
+                });
+                profile.put("obsDim", Integer.toString(family.obsDim()));
+                profile.put("actDim", Integer.toString(family.actDim()));
+                io.metastream.core.grbal.GrbalConfig cfg = io.metastream.core.grbal.GrbalConfig.fromMap(profile);
+                int window = cfg.adaptWindow() + cfg.predictWindow();
+                long perTask = n / scaleTasks.stream().mapToInt(Integer::intValue).max().orElse(1);
+                scale.put("transitionsPerTaskAtMostTasks", perTask);
+                scale.put("segmentWindow", window);
+                scale.put("fair", perTask >= window);
+                if (perTask < window) {
+                    out.printf("  scale: NOT a fair comparison: %d transitions per task at %d tasks, fewer than one segment "
+                            + "window (M + K = %d), so those tasks never adapt; use --transitions >= %d%n", perTask,
+                            scaleTasks.stream().mapToInt(Integer::intValue).max().orElse(1), window,
+                            (long) window * scaleTasks.stream().mapToInt(Integer::intValue).max().orElse(1));
+                }
                 for (int t : scaleTasks) {
                     String topic = prefill(family, n, t);
                     for (String backend : backends) {

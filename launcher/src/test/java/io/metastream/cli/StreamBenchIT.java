@@ -55,6 +55,8 @@ class StreamBenchIT {
             }
             assertThat(j.get("scale").get(backend + "400Over20").asDouble()).isPositive();
         }
+        assertThat(j.get("scale").get("transitionsPerTaskAtMostTasks").asLong()).isEqualTo(10);
+        assertThat(j.get("scale").get("fair").asBoolean()).as("10 transitions per task at 400 tasks: below M + K").isFalse();
         assertThat(dir.resolve("stream-latency.png")).exists();
     }
 }
